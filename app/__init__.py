@@ -1,0 +1,64 @@
+"""The linli application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from config import ConfigError, default_instance_path, load_settings
+
+
+def database_uri(settings: Mapping[str, Any], instance_path: Path) -> str:
+    url = settings.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'linli.db'}"
+    # Plain postgresql:// URLs get the psycopg 3 driver we ship.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if not url.startswith(("sqlite:", "postgresql+")):
+        raise ConfigError(f"LINLI_DATABASE_URL must be a postgresql:// or sqlite:// URL, got {url.split(':')[0]}://…")
+    return url
+
+
+def engine_options(uri: str) -> dict[str, Any]:
+    if uri.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build an app. ``config_name`` picks the settings class (default: LINLI_ENV)."""
+    settings = load_settings(config_name, overrides)
+    instance_path = Path(settings.get("INSTANCE_PATH") or default_instance_path()).resolve()
+    try:
+        instance_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the instance folder {instance_path}: {exc.strerror}; "
+                          "set LINLI_INSTANCE_PATH to a writable folder") from exc
+
+    app = Flask(__name__, instance_path=str(instance_path))
+    app.config.update(settings)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(settings, instance_path)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    if settings.get("REDIS_EMBEDDED"):
+        from app.embedded_redis import url_for
+        app.config["REDIS_URL"] = url_for(instance_path)
+    app.json.ensure_ascii = False  # residents and staff read Chinese, not \u escapes
+
+    from app import clock, logging_setup
+    from app.db_setup import init_db_engine_hooks
+    from app.errors import register_error_handlers
+    from app.extensions import db, redis_ext
+
+    logging_setup.init_app(app)
+    clock.init_app(app)
+    db.init_app(app)
+    init_db_engine_hooks(app)
+    redis_ext.init_app(app)
+    register_error_handlers(app)
+
+    from app.web.health import bp as health_bp
+    app.register_blueprint(health_bp)
+    return app

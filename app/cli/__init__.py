@@ -1,0 +1,48 @@
+"""The `linli` command: a Flask CLI group bound to the app factory."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+
+def _create_app():
+    from app import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False,
+             set_debug_flag=False)
+def cli() -> None:
+    """linli 邻里 — WeChat resident services for urban communities."""
+
+
+def _register_commands() -> None:
+    from app.cli import db as db_cmds
+    from app.cli import data as data_cmds
+    from app.cli import run as run_cmds
+    from app.cli import settings as settings_cmds
+
+    for module in (db_cmds, data_cmds, run_cmds, settings_cmds):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point: operational failures become one clear line, not a traceback."""
+    from app.cli.preflight import describe_operational_error
+
+    try:
+        cli.main(prog_name="linli")
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - last line of defence for operators
+        message = describe_operational_error(exc)
+        if message is None:
+            raise
+        click.echo(f"linli: {message}", err=True)
+        sys.exit(1)

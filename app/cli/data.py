@@ -1,0 +1,4 @@
+"""Data commands: `linli import`, `linli seed-demo`."""
+from __future__ import annotations
+
+COMMANDS: list = []

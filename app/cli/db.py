@@ -1,0 +1,29 @@
+"""Database commands."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.cli.preflight import check_database
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema to the latest version (safe to run again)."""
+    from app.db_setup import current_revision, head_revision, upgrade
+
+    app = current_app._get_current_object()
+    check_database(app)
+    before = current_revision(app)
+    upgrade(app)
+    after = current_revision(app)
+    if before == after:
+        click.echo(f"数据库已是最新 / database already at the latest schema ({after})")
+    else:
+        click.echo(f"数据库已升级 / database upgraded: {before or 'empty'} → {after}")
+    assert after == head_revision(app)
+
+
+COMMANDS = [init_db]

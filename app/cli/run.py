@@ -1,0 +1,126 @@
+"""Running the service: `linli serve` (everything, embedded), `linli worker`, `linli cron`."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.cli.preflight import check_database, check_redis, check_schema
+
+
+def _child(args: list[str]) -> subprocess.Popen:
+    # Own process group, so a Ctrl-C in the terminal reaches only the supervisor,
+    # which then stops the children in order.
+    return subprocess.Popen(args, start_new_session=True)
+
+
+def _stop_children(children: list[tuple[str, subprocess.Popen]], timeout: float = 20.0) -> None:
+    for _name, proc in reversed(children):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for name, proc in reversed(children):
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            proc.wait(remaining)
+        except subprocess.TimeoutExpired:
+            click.echo(f"linli: {name} did not stop in time; killing it", err=True)
+            proc.kill()
+            proc.wait()
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Listen address (LINLI_HOST).")
+@click.option("--port", type=int, default=None, help="Listen port (LINLI_PORT).")
+@click.option("--web-workers", type=int, default=None, help="Web server processes (LINLI_WEB_WORKERS).")
+@with_appcontext
+def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
+    """Run everything: embedded Redis (if no LINLI_REDIS_URL), an RQ worker with scheduler, cron and the web server."""
+    from app import embedded_redis
+
+    app = current_app._get_current_object()
+    host = host or app.config["HOST"]
+    port = port or app.config["PORT"]
+    web_workers = web_workers or app.config["WEB_WORKERS"]
+    check_database(app)
+    check_schema(app)
+
+    stop_requested = {"signal": None}
+
+    def _on_signal(signum, _frame):
+        stop_requested["signal"] = signum
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    redis_proc = None
+    children: list[tuple[str, subprocess.Popen]] = []
+    exit_code = 0
+    try:
+        if app.config.get("REDIS_EMBEDDED"):
+            redis_proc = embedded_redis.start(app.instance_path, persist=True)
+            click.echo(f"linli: embedded Redis on {embedded_redis.socket_path(app.instance_path)}")
+        check_redis(app)
+        python = sys.executable
+        children.append(("worker", _child([python, "-m", "app.cli", "worker"])))
+        children.append(("cron", _child([python, "-m", "app.cli", "cron"])))
+        children.append(("web", _child([
+            python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+            "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-",
+            "app:create_app()"])))
+        click.echo(f"linli: serving on http://{host}:{port} (Ctrl-C to stop)")
+        while stop_requested["signal"] is None:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    click.echo(f"linli: {name} exited with code {proc.returncode}; stopping", err=True)
+                    stop_requested["signal"] = "child"
+                    exit_code = 1
+                    break
+            time.sleep(0.2)
+    finally:
+        _stop_children(children)
+        if redis_proc is not None:
+            embedded_redis.stop(redis_proc)
+        click.echo("linli: stopped")
+    sys.exit(exit_code)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler for timed jobs in this worker.")
+@click.option("--queue", "queue_names", multiple=True, help="Queue to listen on (repeatable; default: all).")
+@with_appcontext
+def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> None:
+    """Run an RQ worker (with its scheduler). Production runs any number of these."""
+    from workers.jobs import ALL_QUEUES
+    from workers.runner import run_worker
+
+    app = current_app._get_current_object()
+    unknown = [q for q in queue_names if q not in ALL_QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue {unknown[0]!r}; choose from {', '.join(ALL_QUEUES)}",
+                                 param_hint="--queue")
+    check_database(app)
+    check_redis(app)
+    ok = run_worker(app, queue_names or ALL_QUEUES, burst=burst, with_scheduler=not no_scheduler)
+    sys.exit(0 if ok or burst else 1)
+
+
+@click.command("cron")
+@with_appcontext
+def cron() -> None:
+    """Run the RQ cron scheduler for periodic sweeps (same as `rq cron workers.cron`)."""
+    from workers.runner import run_cron
+
+    app = current_app._get_current_object()
+    check_redis(app)
+    run_cron(app)
+
+
+COMMANDS = [serve, worker, cron]

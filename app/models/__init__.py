@@ -1,0 +1,10 @@
+"""All models; importing this package registers every table on ``Base.metadata``."""
+from app.models.base import Base  # noqa: F401
+from app.models.org import Building, Community, Department, Grid, Street  # noqa: F401
+from app.models.people import (  # noqa: F401
+    Channel, IdentityKind, Resident, ResidentIdentity, Role, Staff, StaffRole,
+)
+from app.models.groups import GroupKind, ResidentGroup  # noqa: F401
+from app.models.messages import Direction, Message, OutboundStatus  # noqa: F401
+from app.models.audit import AuditLog  # noqa: F401
+from app.models.roster import DutyShift  # noqa: F401

@@ -1,0 +1,66 @@
+"""Messages in and out, one row per channel delivery."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, BigId, IdMixin, utcnow
+
+
+class Direction(str, enum.Enum):
+    IN = "in"
+    OUT = "out"
+
+
+class OutboundStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"      # gave up after retries
+    REJECTED = "rejected"  # the channel refused it for good (e.g. 45015 window expired)
+
+
+class Message(IdMixin, Base):
+    """A message. ``dedupe_key`` is unique per channel and direction.
+
+    Inbound: the channel's message id (or, for events, sender + create time),
+    so a delivery retried by WeChat is stored once. Outbound: an idempotency
+    key chosen by the sender, so a retried job does not send twice.
+    """
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("channel", "direction", "dedupe_key"),
+        Index("ix_message_chat_time", "channel", "chat_id", "received_at"),
+    )
+
+    direction: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(20))
+    dedupe_key: Mapped[str] = mapped_column(String(191))
+    channel_msg_id: Mapped[Optional[str]] = mapped_column(String(128))
+    chat_id: Mapped[Optional[str]] = mapped_column(String(128))
+    group_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("resident_group.id"), index=True)
+    community_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("community.id"), index=True)
+    sender_id: Mapped[Optional[str]] = mapped_column(String(128))
+    sender_name: Mapped[Optional[str]] = mapped_column(String(100))
+    recipient_id: Mapped[Optional[str]] = mapped_column(String(128))
+    resident_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("resident.id"), index=True)
+    staff_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("staff.id"), index=True)
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    msg_type: Mapped[str] = mapped_column(String(30), default="text")
+    text: Mapped[Optional[str]] = mapped_column(Text)
+    media: Mapped[Optional[dict[str, Any]]]
+    sent_at: Mapped[Optional[datetime]]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    in_reply_to_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("message.id"))
+    # What the core made of it (intent, reply kind) — filled in after handling.
+    handling: Mapped[Optional[dict[str, Any]]]
+    # Outbound delivery state.
+    status: Mapped[Optional[str]] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(default=0)
+    error_code: Mapped[Optional[str]] = mapped_column(String(30))
+    error: Mapped[Optional[str]] = mapped_column(String(500))
+    delivered_at: Mapped[Optional[datetime]]
