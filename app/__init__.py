@@ -1,12 +1,24 @@
 """The linli application factory."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
 
 from config import ConfigError, default_instance_path, load_settings
+
+
+# Blueprints outside the API ("module:attribute"); each feature adds its own line.
+BLUEPRINTS = [
+    "app.web.health:bp",
+]
+
+# Functions called with the app at the end of create_app ("module:function"), e.g. to
+# install the bot's conversation handler. They must not connect to anything.
+STARTUP_HOOKS: list[str] = [
+]
 
 
 def database_uri(settings: Mapping[str, Any], instance_path: Path) -> str:
@@ -59,6 +71,12 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     redis_ext.init_app(app)
     register_error_handlers(app)
 
-    from app.web.health import bp as health_bp
-    app.register_blueprint(health_bp)
+    from app import api
+    for spec in BLUEPRINTS:
+        module, attr = spec.split(":")
+        app.register_blueprint(getattr(importlib.import_module(module), attr))
+    api.register(app)
+    for hook in STARTUP_HOOKS:
+        module, attr = hook.split(":")
+        getattr(importlib.import_module(module), attr)(app)
     return app

@@ -103,6 +103,11 @@ SETTINGS: list[Setting] = [
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
     Setting("MAX_CONTENT_LENGTH", 1_048_576, "Largest accepted request body in bytes (larger → 413).",
             _parse_positive_int),
+    # --- channels (WeChat, WeCom, group ingest) ---
+    # --- bot ---
+    # --- requests and the reply SLA ---
+    # --- proxy-handling bookings ---
+    # --- events and volunteers ---
 ]
 
 _BY_KEY = {s.key: s for s in SETTINGS}

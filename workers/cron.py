@@ -1,16 +1,25 @@
 """Periodic jobs, loaded by `rq cron workers.cron` (production) or `linli cron`.
 
-Each entry is registered with RQ's cron registry. Features add their sweeps
-to ``PERIODIC`` as (job function, interval seconds).
+Each entry is registered with RQ's cron registry.
 """
 from __future__ import annotations
 
 from rq import cron
 
 
+# ("module:job", interval seconds); each feature adds its own sweeps.
+PERIODIC: list[tuple[str, int]] = [
+]
+
+
 def periodic_jobs() -> list[tuple[object, int]]:
     """(job, interval in seconds) for every periodic job of the service."""
+    import importlib
+
     jobs: list[tuple[object, int]] = []
+    for spec, interval in PERIODIC:
+        module, attr = spec.split(":")
+        jobs.append((getattr(importlib.import_module(module), attr), interval))
     return jobs
 
 

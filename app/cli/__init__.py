@@ -18,14 +18,21 @@ def cli() -> None:
     """linli 邻里 — WeChat resident services for urban communities."""
 
 
-def _register_commands() -> None:
-    from app.cli import db as db_cmds
-    from app.cli import data as data_cmds
-    from app.cli import run as run_cmds
-    from app.cli import settings as settings_cmds
+# Modules with a COMMANDS list of click commands; each feature adds its own line.
+CLI_MODULES = [
+    "app.cli.db",
+    "app.cli.data",
+    "app.cli.run",
+    "app.cli.settings",
+    "app.cli.staff",
+]
 
-    for module in (db_cmds, data_cmds, run_cmds, settings_cmds):
-        for command in module.COMMANDS:
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in CLI_MODULES:
+        for command in importlib.import_module(name).COMMANDS:
             cli.add_command(command)
 
 

@@ -8,3 +8,5 @@ from app.models.groups import GroupKind, ResidentGroup  # noqa: F401
 from app.models.messages import Direction, Message, OutboundStatus  # noqa: F401
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.roster import DutyShift  # noqa: F401
+from app.models.calendar import CalendarDay  # noqa: F401
+from app.models.auth import ApiToken, StaffInvite  # noqa: F401
