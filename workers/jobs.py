@@ -43,6 +43,11 @@ def _app_for_job() -> Flask:
     return app
 
 
+def _load_job(module: str, name: str) -> "JobFunction":
+    import importlib
+    return getattr(importlib.import_module(module), name)
+
+
 class JobFunction:
     """A function that runs as an RQ job in an app context."""
 
@@ -54,10 +59,20 @@ class JobFunction:
         self.timeout = timeout
 
     def __call__(self, *args, **kwargs):
-        if has_app_context():
+        # Inline in the caller's app context (tests, SimpleWorker) -- but not in a work horse
+        # forked from `linli worker`: it inherits the CLI's app context, whose session and
+        # pooled connections belong to the parent process (a shared PostgreSQL socket).
+        forked = _worker_app["app"] is not None and _worker_app["pid"] != os.getpid()
+        if has_app_context() and not forked:
             return self.fn(*args, **kwargs)
         with _app_for_job().app_context():
             return self.fn(*args, **kwargs)
+
+    def __reduce__(self):
+        # Pickle by reference to the module attribute (this object). RQ pickles the callable
+        # when it is given one rather than a path (rq cron does): pickling ``fn`` itself
+        # fails because the module attribute of that name is this wrapper, not ``fn``.
+        return (_load_job, (self.fn.__module__, self.fn.__name__))
 
     @property
     def path(self) -> str:

@@ -15,9 +15,21 @@ from app.cli.preflight import check_database, check_redis, check_schema
 
 
 def _child(args: list[str]) -> subprocess.Popen:
+    from app.embedded_redis import die_with_parent
+
     # Own process group, so a Ctrl-C in the terminal reaches only the supervisor,
-    # which then stops the children in order.
-    return subprocess.Popen(args, start_new_session=True)
+    # which then stops the children in order; and the kernel stops the child if
+    # the supervisor itself is killed.
+    return subprocess.Popen(args, start_new_session=True, preexec_fn=die_with_parent(os.getpid()))
+
+
+def _gunicorn_options() -> list[str]:
+    import gunicorn.config
+
+    known = {setting.name for setting in gunicorn.config.KNOWN_SETTINGS}
+    # gunicorn >= 24 opens a control socket at a fixed path in $HOME by default; two
+    # instances on one machine would fight over it, and we do not use it.
+    return ["--no-control-socket"] if "control_socket_disable" in known else []
 
 
 def _stop_children(children: list[tuple[str, subprocess.Popen]], timeout: float = 20.0) -> None:
@@ -31,7 +43,11 @@ def _stop_children(children: list[tuple[str, subprocess.Popen]], timeout: float 
             proc.wait(remaining)
         except subprocess.TimeoutExpired:
             click.echo(f"linli: {name} did not stop in time; killing it", err=True)
-            proc.kill()
+            # The whole group: gunicorn's workers and the RQ scheduler process too.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             proc.wait()
 
 
@@ -72,7 +88,7 @@ def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
         children.append(("cron", _child([python, "-m", "app.cli", "cron"])))
         children.append(("web", _child([
             python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-",
+            "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-", *_gunicorn_options(),
             "app:create_app()"])))
         click.echo(f"linli: serving on http://{host}:{port} (Ctrl-C to stop)")
         while stop_requested["signal"] is None:
