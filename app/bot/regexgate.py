@@ -1,0 +1,90 @@
+"""Cheap pre-checks for regexes: the characters a match must contain.
+
+The bot runs dozens of regex patterns on every message. Most patterns cannot
+match unless one of a few characters is in the text ("(来电|市民).{0,6}(反映|称)"
+needs 来 or 市 ...); checking that with a set is far cheaper than running the
+pattern. ``required_chars`` derives such a set from the parsed pattern, or
+returns None when it cannot tell (the pattern then always runs).
+"""
+from __future__ import annotations
+
+try:  # Python 3.11+
+    from re import _constants as C, _parser as P
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_constants as C  # type: ignore[no-redef]
+    import sre_parse as P  # type: ignore[no-redef]
+
+
+def _first(items) -> tuple[set[str] | None, bool]:
+    """(characters a match of this sequence can start with, whether it can match empty)."""
+    chars: set[str] = set()
+    for op, av in items:
+        first, nullable = _first_item(op, av)
+        if first is None:
+            return None, False
+        chars |= first
+        if not nullable:
+            return chars, False
+    return chars, True
+
+
+def _first_item(op, av) -> tuple[set[str] | None, bool]:
+    if op is C.LITERAL:
+        return {chr(av)}, False
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return set(), True            # zero-width
+    if op is C.IN:
+        chars = set()
+        for inner_op, inner_av in av:
+            if inner_op is not C.LITERAL:
+                return None, False    # ranges, categories, negation: cannot tell cheaply
+            chars.add(chr(inner_av))
+        return chars, False
+    if op is C.SUBPATTERN:
+        return _first(av[-1])
+    if op is C.BRANCH:
+        chars = set()
+        nullable = False
+        for branch in av[1]:
+            first, empty = _first(branch)
+            if first is None:
+                return None, False
+            chars |= first
+            nullable = nullable or empty
+        return chars, nullable
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        low, _high, sub = av
+        first, empty = _first(sub)
+        if first is None:
+            return None, False
+        return first, (low == 0 or empty)
+    return None, False
+
+
+def _required(items) -> set[str] | None:
+    """The smallest set of characters of which every match contains at least one."""
+    best: set[str] | None = None
+    for op, av in items:
+        candidate: set[str] | None
+        if op is C.BRANCH:
+            sets = [_required(branch) for branch in av[1]]
+            candidate = set().union(*sets) if sets and all(s for s in sets) else None
+        elif op is C.SUBPATTERN:
+            candidate = _required(av[-1])
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            candidate = _required(av[2]) if av[0] >= 1 else None
+        else:
+            first, nullable = _first_item(op, av)
+            candidate = first if first and not nullable else None
+        if candidate and (best is None or len(candidate) < len(best)):
+            best = candidate
+    return best
+
+
+def required_chars(pattern: str) -> frozenset[str] | None:
+    try:
+        parsed = P.parse(pattern)
+    except Exception:  # noqa: BLE001 - any doubt: no gate, the pattern always runs
+        return None
+    found = _required(list(parsed))
+    return frozenset(found) if found else None

@@ -1,0 +1,79 @@
+"""The bot's public value types (the contract in INTERFACES.md §1)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+INTENTS = ("report_issue", "book_proxy", "event_signup", "query_progress", "cancel", "ask_info", "rate",
+           "human", "chitchat", "none")
+CATEGORIES = ("repair", "utilities", "environment", "parking", "ebike", "noise", "property", "safety",
+              "neighbor", "other")
+RATINGS = ("satisfied", "basically", "unsatisfied")
+CHAT_GROUP = "group"
+CHAT_PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class ServiceTerm:
+    """A proxy-handling item (代办事项) as residents may name it: its stable key and its names/aliases."""
+
+    key: str
+    names: tuple[str, ...]
+
+    def __init__(self, key: str, names):
+        object.__setattr__(self, "key", str(key))
+        object.__setattr__(self, "names", tuple(n for n in (names or ()) if n))
+
+
+@dataclass(frozen=True)
+class EventTerm:
+    """An event or volunteer activity residents may sign up for."""
+
+    key: str
+    names: tuple[str, ...]
+    kind: str | None = None
+    starts_at: datetime | None = None
+
+    def __init__(self, key: str, names, kind: str | None = None, starts_at: datetime | None = None):
+        object.__setattr__(self, "key", str(key))
+        object.__setattr__(self, "names", tuple(n for n in (names or ()) if n))
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "starts_at", starts_at)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the caller knows about its community: services and events (from the database)."""
+
+    services: tuple[ServiceTerm, ...] = ()
+    events: tuple[EventTerm, ...] = ()
+
+    def __init__(self, services=(), events=()):
+        object.__setattr__(self, "services", tuple(services or ()))
+        object.__setattr__(self, "events", tuple(events or ()))
+
+
+@dataclass
+class Understanding:
+    """What the bot made of one message."""
+
+    text: str
+    intent: str = "none"
+    confidence: float = 1.0
+    category: str | None = None
+    needs_reply: bool = False
+    should_reply: bool = False
+    slots: dict[str, Any] = field(default_factory=dict)
+    # Beyond the contract, for the router and for debugging:
+    answer: str | None = None          # FAQ answer when the bot can answer an ask_info itself
+    faq_key: str | None = None
+    mentioned: bool = False            # addressed by @-mention (detected in the text or told by the channel)
+    flow_continues: bool = False       # the message answers the active multi-turn flow
+    chitchat_kind: str | None = None   # thanks | greet | ack, for a fitting short answer
+    scores: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 3),
+                "category": self.category, "needs_reply": self.needs_reply, "slots": dict(self.slots)}
