@@ -33,3 +33,23 @@ class DutyShift(IdMixin, TimestampMixin, Base):
     note: Mapped[Optional[str]] = mapped_column(String(200))
 
     staff: Mapped[Staff] = relationship(lazy="joined")
+
+
+class ShiftSwap(IdMixin, TimestampMixin, Base):
+    """A recorded swap (换班) or cover (代班); the shifts themselves carry the new staff.
+
+    Swapping two shifts exchanges their staff; giving a shift to another staff
+    member (``shift_b_id`` NULL) replaces its staff. Rows are never changed, so
+    the roster's history stays readable ("who was really on duty that night").
+    """
+
+    __tablename__ = "shift_swap"
+
+    community_id: Mapped[int] = mapped_column(BigId, ForeignKey("community.id"), index=True)
+    shift_a_id: Mapped[int] = mapped_column(BigId, ForeignKey("duty_shift.id", ondelete="CASCADE"), index=True)
+    shift_b_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("duty_shift.id", ondelete="CASCADE"))
+    # Staff of shift A before the swap, and the staff member who took it over.
+    staff_a_id: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"))
+    staff_b_id: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"))
+    by_staff_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("staff.id"))
+    reason: Mapped[Optional[str]] = mapped_column(String(200))

@@ -1,0 +1,328 @@
+"""Staff API of the reply SLA and the roster: inbox, public reply, roster, alerts, statistics.
+
+Every query is scoped to the staff member's own community: another
+community's clock, shift or staff member answers 404, a missing role 403.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import request
+from sqlalchemy import select
+
+from app.api.support import (
+    current_staff, field, int_arg, iso, json_body, paginate, parse_datetime, require_role, route,
+)
+from app.clock import now
+from app.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.extensions import db
+from app.handlers import roster as roster_handlers
+from app.handlers import sla as sla_handlers
+from app.handlers.alerts import alert_view
+from app.models import Community, DutyShift, Message, ResidentGroup, Role, Staff
+from app.models.sla import Alert, AlertKind, ReplyClock
+
+ADMIN = Role.COMMUNITY_ADMIN.value
+# Who answers residents: the duty rotation, the admins, grid leaders and workers.
+REPLY_ROLES = (Role.DUTY.value, Role.COMMUNITY_ADMIN.value, Role.GRID_LEADER.value, Role.GRID_WORKER.value)
+MAX_RANGE = timedelta(days=62)
+
+
+def community_staff(*roles: str) -> Staff:
+    staff = current_staff()
+    if staff.community_id is None:
+        raise Forbidden("仅限社区工作人员 (community staff only)")
+    if roles:
+        require_role(staff, *roles)
+    return staff
+
+
+def _query_time(name: str, default: datetime | None) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return parse_datetime(raw, name)
+
+
+def _range(default_start: datetime, default_days: int) -> tuple[datetime, datetime]:
+    start = _query_time("from", default_start)
+    end = _query_time("to", start + timedelta(days=default_days))
+    if end <= start:
+        raise ValidationError("参数 to 必须晚于 from (to must be after from)", field="to")
+    if end - start > MAX_RANGE:
+        raise ValidationError("查询范围最长 62 天 (range at most 62 days)", field="to")
+    return start, end
+
+
+def _today_start() -> datetime:
+    zone = roster_handlers.local_zone()
+    return datetime.combine(now().astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+def _list_page(items: list[Any]) -> dict[str, Any]:
+    page = int_arg("page", 1, maximum=100000)
+    per_page = int_arg("per_page", 20, maximum=100)
+    chunk = items[(page - 1) * per_page: page * per_page]
+    return {"items": chunk, "page": page, "per_page": per_page, "total": len(items)}
+
+
+# ---- inbox --------------------------------------------------------------------------------------
+
+@route("/inbox", summary="Open reply clocks of my community, most urgent first, with seconds left",
+       tags=["sla"], query={"page": {"type": "integer"}, "per_page": {"type": "integer"}})
+def sla_inbox():
+    staff = community_staff(*REPLY_ROLES)
+    at = now()
+    statement = (select(ReplyClock).where(ReplyClock.community_id == staff.community_id,
+                                          ReplyClock.stopped_at.is_(None))
+                 .order_by(ReplyClock.due_at, ReplyClock.id))
+    return paginate(statement, lambda clock: sla_handlers.clock_view(clock, at))
+
+
+def _clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:
+    clock = db.session.get(ReplyClock, clock_id)
+    if clock is None or clock.community_id != staff.community_id:
+        raise NotFound("没有这条待回复诉求 (no such clock)")
+    return clock
+
+
+def _reply_text(clock: ReplyClock, staff: Staff, text: str) -> str:
+    d = sla_handlers.describe_clock(clock)
+    quote = f"回复{d['who']}“{d['text']}”：\n" if d["text"] else ""
+    return f"【值班回复·{staff.name}】{quote}{text}"
+
+
+def post_public_reply(clock: ReplyClock, staff: Staff, text: str) -> Message:
+    """Post the reply where the resident asked: the group, else back to the resident's chat."""
+    from app.channels.outbox import TO_GROUP, TO_USER, queue_message
+
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    key = f"inbox-reply:{clock.id}:{staff.id}:{digest}"
+    group = db.session.get(ResidentGroup, clock.group_id) if clock.group_id else None
+    message = db.session.get(Message, clock.message_id) if clock.message_id else None
+    body = _reply_text(clock, staff, text)
+    if group is not None:
+        return queue_message(channel=group.channel, recipient_kind=TO_GROUP, recipient_id=group.chat_id, text=body,
+                             idempotency_key=key, community_id=clock.community_id, chat_id=group.chat_id,
+                             group_id=group.id, staff_id=staff.id, resident_id=clock.resident_id,
+                             in_reply_to_id=clock.message_id, meta={"clock_id": clock.id})
+    if message is not None and message.sender_id:
+        return queue_message(channel=message.channel, recipient_kind=TO_USER, recipient_id=message.sender_id,
+                             text=body, idempotency_key=key, community_id=clock.community_id, staff_id=staff.id,
+                             resident_id=clock.resident_id, in_reply_to_id=message.id, meta={"clock_id": clock.id})
+    raise Conflict("找不到回复的群或居民，请在诉求详情中回复 (no group or chat to reply to)")
+
+
+def _requests_reply(clock: ReplyClock):
+    """The requests module's public reply (it also records the request's timeline), if installed."""
+    if clock.request_id is None:
+        return None
+    try:
+        module = importlib.import_module("app.handlers.requests")
+        model = importlib.import_module("app.models.requests").ServiceRequest
+    except (ImportError, AttributeError):
+        return None
+    fn = getattr(module, "reply_publicly", None)
+    row = db.session.get(model, clock.request_id)
+    if fn is None or row is None:
+        return None
+    return lambda staff, text: fn(row, staff, text)
+
+
+@route("/inbox/<int:clock_id>/reply", ["POST"], tags=["sla"],
+       summary="Reply publicly (posted to the resident's group) and stop the clock",
+       body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 1000}}},
+       responses={"200": {"description": "the stopped clock and the queued message"},
+                  "404": {"description": "no such clock in my community"},
+                  "409": {"description": "already answered"}})
+def sla_inbox_reply(clock_id: int):
+    staff = community_staff(*REPLY_ROLES)
+    clock = _clock_in_community(clock_id, staff)
+    text = field(json_body(), "text", str, max_length=1000)
+    if clock.stopped_at is not None:
+        by = db.session.get(Staff, clock.stopped_by_staff_id) if clock.stopped_by_staff_id else None
+        raise Conflict(f"这条诉求已由{by.name if by else '工作人员'}回复 (already answered)")
+    at = now()
+    via_requests = _requests_reply(clock)
+    if via_requests is not None:
+        message = via_requests(staff, text)
+    else:
+        message = post_public_reply(clock, staff, text)
+    db.session.refresh(clock)
+    if clock.stopped_at is None:
+        sla_handlers.stop_clock(clock, staff_id=staff.id, at=at,
+                                stop_message_id=message.id if isinstance(message, Message) else None)
+    message_view = ({"id": message.id, "status": message.status, "text": message.text}
+                    if isinstance(message, Message) else None)
+    return {"clock": sla_handlers.clock_view(clock), "message": message_view}
+
+
+# ---- roster -------------------------------------------------------------------------------------
+
+@route("/roster", summary="Shifts of my community overlapping [from, to) (default: today + 7 days)", tags=["roster"],
+       query={"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"},
+              "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+def roster_list():
+    staff = community_staff()
+    start, end = _range(_today_start(), 7)
+    return paginate(roster_handlers.shifts_between_query(staff.community_id, start, end),
+                    roster_handlers.shift_view, default_per_page=50)
+
+
+@route("/roster/on-duty", summary="Who is on duty now (or at ?at=), the duty lead, and whether it is a gap",
+       tags=["roster"], query={"at": {"type": "string", "format": "date-time"}})
+def roster_on_duty():
+    staff = community_staff()
+    at = _query_time("at", now())
+    shifts = roster_handlers.on_duty(staff.community_id, at)
+    lead = roster_handlers.duty_lead(staff.community_id, at)
+    return {"at": iso(at), "shifts": [roster_handlers.shift_view(s) for s in shifts],
+            "lead": lead.public_view() if lead else None, "nobody_on_duty": not shifts}
+
+
+@route("/roster/mine", summary="My shifts from now on", tags=["roster"],
+       query={"page": {"type": "integer"}, "per_page": {"type": "integer"}})
+def roster_mine():
+    staff = community_staff()
+    statement = (select(DutyShift).where(DutyShift.staff_id == staff.id, DutyShift.ends_at > now())
+                 .order_by(DutyShift.starts_at, DutyShift.id))
+    return paginate(statement, roster_handlers.shift_view)
+
+
+def _staff_in_community(staff_id: int, admin: Staff, name: str) -> Staff:
+    other = db.session.get(Staff, staff_id)
+    if other is None or other.community_id != admin.community_id:
+        raise NotFound("本社区没有这位工作人员 (no such staff member in this community)", field=name)
+    return other
+
+
+def _shift_in_community(shift_id: int, staff: Staff, name: str = "shift_id") -> DutyShift:
+    shift = db.session.get(DutyShift, shift_id)
+    if shift is None or shift.community_id != staff.community_id:
+        raise NotFound("本社区没有这个班次 (no such shift in this community)", field=name)
+    return shift
+
+
+def _roster_error(exc: roster_handlers.RosterError):
+    if exc.conflict:
+        return Conflict(exc.message, field=exc.field)
+    return ValidationError(exc.message, field=exc.field)
+
+
+@route("/roster/shifts", ["POST"], tags=["roster"], summary="Add a shift (community admin)",
+       body={"type": "object", "required": ["staff_id", "starts_at", "ends_at"],
+             "properties": {"staff_id": {"type": "integer"}, "starts_at": {"type": "string", "format": "date-time"},
+                            "ends_at": {"type": "string", "format": "date-time"}, "is_lead": {"type": "boolean"},
+                            "note": {"type": "string", "maxLength": 200}}},
+       responses={"201": {"description": "the shift"}, "409": {"description": "overlaps a shift of that person"}})
+def roster_add_shift():
+    admin = community_staff(ADMIN)
+    data = json_body()
+    staff_id = field(data, "staff_id", int, minimum=1)
+    starts_at = field(data, "starts_at", datetime)
+    ends_at = field(data, "ends_at", datetime)
+    is_lead = field(data, "is_lead", bool, required=False, default=False)
+    note = field(data, "note", str, required=False, max_length=200)
+    person = _staff_in_community(staff_id, admin, "staff_id")
+    try:
+        shift = roster_handlers.add_shift(community_id=admin.community_id, staff=person, starts_at=starts_at,
+                                          ends_at=ends_at, is_lead=is_lead, note=note, actor=admin)
+    except roster_handlers.RosterError as exc:
+        raise _roster_error(exc) from None
+    return roster_handlers.shift_view(shift), 201
+
+
+@route("/roster/shifts/<int:shift_id>", ["DELETE"], tags=["roster"], summary="Delete a shift (community admin)")
+def roster_delete_shift(shift_id: int):
+    admin = community_staff(ADMIN)
+    shift = _shift_in_community(shift_id, admin)
+    roster_handlers.delete_shift(shift, actor=admin)
+    return {"deleted": shift_id}
+
+
+@route("/roster/swap", ["POST"], tags=["roster"],
+       summary="Swap two shifts' staff (with_shift_id) or hand a shift to someone else (staff_id); community admin",
+       body={"type": "object", "required": ["shift_id"],
+             "properties": {"shift_id": {"type": "integer"}, "with_shift_id": {"type": "integer"},
+                            "staff_id": {"type": "integer"}, "reason": {"type": "string", "maxLength": 200}}},
+       responses={"200": {"description": "the swap and the changed shifts"},
+                  "409": {"description": "someone would be on two overlapping shifts"}})
+def roster_swap():
+    admin = community_staff(ADMIN)
+    data = json_body()
+    shift_id = field(data, "shift_id", int, minimum=1)
+    with_shift_id = field(data, "with_shift_id", int, required=False, minimum=1)
+    staff_id = field(data, "staff_id", int, required=False, minimum=1)
+    reason = field(data, "reason", str, required=False, max_length=200)
+    if (with_shift_id is None) == (staff_id is None):
+        raise ValidationError("请给出 with_shift_id（换班）或 staff_id（代班）之一 (exactly one of them)",
+                              field="with_shift_id")
+    shift = _shift_in_community(shift_id, admin)
+    other: DutyShift | Staff
+    if with_shift_id is not None:
+        other = _shift_in_community(with_shift_id, admin, "with_shift_id")
+    else:
+        other = _staff_in_community(staff_id, admin, "staff_id")
+    try:
+        swap = roster_handlers.swap(shift, other, by=admin, reason=reason)
+    except roster_handlers.RosterError as exc:
+        raise _roster_error(exc) from None
+    shifts = [shift] + ([other] if isinstance(other, DutyShift) else [])
+    return {"swap": {"id": swap.id, "shift_a_id": swap.shift_a_id, "shift_b_id": swap.shift_b_id,
+                     "from_staff_id": swap.staff_a_id, "to_staff_id": swap.staff_b_id, "reason": swap.reason,
+                     "created_at": iso(swap.created_at)},
+            "shifts": [roster_handlers.shift_view(s) for s in shifts]}
+
+
+@route("/roster/gaps", summary="Times nobody is on duty in [from, to) (default: now + 14 days)", tags=["roster"],
+       query={"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}})
+def roster_gaps():
+    staff = community_staff()
+    start, end = _range(now(), 14)
+    holes = roster_handlers.gaps(staff.community_id, start, end)
+    page = _list_page([{"from": iso(a), "to": iso(b), "seconds": int((b - a).total_seconds())} for a, b in holes])
+    page.update({"range_from": iso(start), "range_to": iso(end),
+                 "uncovered_seconds": int(sum((b - a).total_seconds() for a, b in holes))})
+    return page
+
+
+# ---- alerts and statistics ----------------------------------------------------------------------
+
+@route("/sla/alerts", summary="Alerts of my community with recipients and delivery state (community admin)",
+       tags=["sla"], query={"since": {"type": "string", "format": "date-time"},
+                            "kind": {"type": "string", "enum": [k.value for k in AlertKind]},
+                            "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+def sla_alerts():
+    admin = community_staff(ADMIN)
+    statement = select(Alert).where(Alert.community_id == admin.community_id)
+    raw_since = request.args.get("since")
+    if raw_since:
+        statement = statement.where(Alert.created_at >= parse_datetime(raw_since, "since"))
+    kind = request.args.get("kind")
+    if kind:
+        if kind not in {k.value for k in AlertKind}:
+            raise ValidationError(f"参数 kind 取值无效 (one of: {', '.join(k.value for k in AlertKind)})", field="kind")
+        statement = statement.where(Alert.kind == kind)
+    return paginate(statement.order_by(Alert.created_at.desc(), Alert.id.desc()), alert_view)
+
+
+@route("/stats/sla", summary="Reply-within-the-hour rate, median and p90 first-reply time (community admin)",
+       tags=["sla"], query={"since": {"type": "string", "format": "date-time"},
+                            "until": {"type": "string", "format": "date-time"}})
+def sla_stats():
+    admin = community_staff(ADMIN)
+    at = now()
+    until = _query_time("until", None)
+    since = _query_time("since", (until or at) - timedelta(days=30))
+    if since >= (until or at):
+        raise ValidationError("参数 since 必须早于 until (since must be before until)", field="since")
+    # No "until": everything started so far, including this very second.
+    stats = sla_handlers.sla_stats(community_ids=[admin.community_id], since=since, until=until, at=at)
+    return {"since": iso(since), "until": iso(until or at), "sla_seconds": stats["sla_seconds"],
+            "community": stats["communities"][0] if stats["communities"] else {
+                "community_id": admin.community_id, "name": db.session.get(Community, admin.community_id).name,
+                **sla_handlers.summarise([], now())},
+            "staff": stats["staff"]}

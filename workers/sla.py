@@ -1,0 +1,35 @@
+"""RQ jobs of the one-hour reply clock: the exact alert at each warning/deadline, and the sweep.
+
+``fire_reply_alert`` is scheduled at the clock's warning time and deadline with
+deterministic ids (``sla-warn-<id>``, ``sla-breach-<id>``). ``sweep_reply_clocks``
+runs every ``SWEEP_INTERVAL`` seconds from ``rq cron workers.cron`` / ``linli cron``
+as the backstop for jobs that were lost (Redis restarted without persistence,
+a worker killed mid-job): it fires whatever is owed and finishes alerts whose
+delivery was interrupted. Both paths go through the same exactly-once claim
+(app.handlers.sla.fire_clock_alert), so running both, or either twice, never
+alerts twice.
+"""
+from __future__ import annotations
+
+from rq import Retry
+
+from workers.jobs import QUEUE_SLA, job
+
+SWEEP_INTERVAL = 30  # seconds; a backstop only — the scheduled jobs are the precise path
+
+
+@job(QUEUE_SLA, retry=Retry(max=3, interval=[2, 10, 30]), timeout=60)
+def fire_reply_alert(clock_id: int, kind: str) -> str:
+    """Warn (kind "warn") or alert the breach (kind "breach") of one clock, unless it was answered."""
+    from app.handlers.sla import fire_clock_alert
+
+    alert = fire_clock_alert(clock_id, kind)
+    return f"raised {alert.key}" if alert is not None else "nothing owed"
+
+
+@job(QUEUE_SLA, timeout=120)
+def sweep_reply_clocks() -> dict:
+    """Fire every alert owed by now and finish interrupted deliveries."""
+    from app.handlers.sla import sweep
+
+    return sweep()
