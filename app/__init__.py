@@ -13,11 +13,15 @@ from config import ConfigError, default_instance_path, load_settings
 # Blueprints outside the API ("module:attribute"); each feature adds its own line.
 BLUEPRINTS = [
     "app.web.health:bp",
+    "app.channels.wechat_mp:bp",   # /wechat/mp
+    "app.channels.wework:bp",      # /wechat/work, /wechat/work/aibot
+    "app.channels.ingest:bp",      # /ingest/group-messages, /ingest/outbox
 ]
 
 # Functions called with the app at the end of create_app ("module:function"), e.g. to
 # install the bot's conversation handler. They must not connect to anything.
 STARTUP_HOOKS: list[str] = [
+    "app.handlers.conversation:init_app",
 ]
 
 

@@ -68,6 +68,54 @@ def _parse_str(raw: str) -> str:
     return raw.strip()
 
 
+# Requests (诉求): deadline classes after Beijing 12345 and the categories the bot knows.
+REQUEST_DEADLINE_CLASSES = ("emergency", "utilities", "general", "complex")
+REQUEST_CATEGORIES = ("repair", "utilities", "environment", "parking", "ebike", "noise", "property", "safety",
+                      "neighbor", "other")
+
+
+def _parse_pairs(raw: str, keys: tuple[str, ...], value_ok: Callable[[str], bool], what: str) -> str:
+    """Check "key=value,key=value" against known keys; returns it normalised (no spaces)."""
+    pairs = []
+    for part in raw.replace("，", ",").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        key, value = key.strip().lower(), value.strip().lower()
+        if not sep or key not in keys:
+            raise ValueError(f"{part.strip()!r}: expected key=value with key one of {', '.join(keys)}")
+        if not value_ok(value):
+            raise ValueError(f"{part.strip()!r}: {what}")
+        pairs.append(f"{key}={value}")
+    return ",".join(pairs)
+
+
+def _parse_resolution_deadlines(raw: str) -> str:
+    return _parse_pairs(raw, REQUEST_DEADLINE_CLASSES,
+                        lambda v: bool(v[:-1].isdigit() and int(v[:-1]) > 0 and v[-1:] in ("m", "h", "d")),
+                        "the limit is a positive number with m (minutes), h (hours) or d (working days)")
+
+
+def _parse_category_classes(raw: str) -> str:
+    return _parse_pairs(raw, REQUEST_CATEGORIES, lambda v: v in REQUEST_DEADLINE_CLASSES,
+                        f"the class is one of {', '.join(REQUEST_DEADLINE_CLASSES)}")
+
+
+def _parse_aes_key(raw: str) -> str:
+    """WeChat/WeCom EncodingAESKey: 43 letters and digits (base64 of a 32-byte AES key without '=')."""
+    value = raw.strip()
+    if len(value) != 43 or not (value.isascii() and value.isalnum()):
+        raise ValueError("must be the 43-character EncodingAESKey from the WeChat/WeCom console")
+    return value
+
+
+def _parse_wechat_account(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("mp", "miniprogram"):
+        raise ValueError("expected mp or miniprogram")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -104,10 +152,116 @@ SETTINGS: list[Setting] = [
     Setting("MAX_CONTENT_LENGTH", 1_048_576, "Largest accepted request body in bytes (larger → 413).",
             _parse_positive_int),
     # --- channels (WeChat, WeCom, group ingest) ---
+    Setting("WECHAT_TOKEN", "", "Token of the official account / mini-program message push (/wechat/mp).",
+            secret=True, group="channels"),
+    Setting("WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for safe mode on /wechat/mp.",
+            _parse_aes_key, secret=True, group="channels"),
+    Setting("WECHAT_APPID", "", "AppID of the account whose messages arrive on /wechat/mp.", group="channels"),
+    Setting("WECHAT_SECRET", "", "AppSecret of LINLI_WECHAT_APPID (access token for 客服消息).", secret=True,
+            group="channels"),
+    Setting("WECHAT_ACCOUNT", "mp", "What LINLI_WECHAT_APPID is: mp (公众号) or miniprogram (小程序).",
+            _parse_wechat_account, group="channels"),
+    Setting("WECHAT_MINI_APPID", "", "AppID of a mini-program next to the official account (login, 小程序客服); "
+            "default: LINLI_WECHAT_APPID when LINLI_WECHAT_ACCOUNT=miniprogram.", group="channels"),
+    Setting("WECHAT_MINI_SECRET", "", "AppSecret of LINLI_WECHAT_MINI_APPID.", secret=True, group="channels"),
+    Setting("WEWORK_CORP_ID", "", "WeCom (企业微信) corp id.", group="channels"),
+    Setting("WEWORK_TOKEN", "", "Token of the WeCom app callback (/wechat/work).", secret=True, group="channels"),
+    Setting("WEWORK_AES_KEY", "", "EncodingAESKey of the WeCom app callback.",
+            _parse_aes_key, secret=True, group="channels"),
+    Setting("WEWORK_AGENT_ID", "", "AgentId of the WeCom app (app messages to staff).", group="channels"),
+    Setting("WEWORK_SECRET", "", "Secret of the WeCom app (access token).", secret=True, group="channels"),
+    Setting("WEWORK_AIBOT_TOKEN", "", "Token of the WeCom intelligent robot (智能机器人) API callback "
+            "(/wechat/work/aibot).", secret=True, group="channels"),
+    Setting("WEWORK_AIBOT_AES_KEY", "", "EncodingAESKey of the WeCom intelligent robot callback.",
+            _parse_aes_key, secret=True, group="channels"),
+    Setting("INGEST_SECRET", "", "HMAC-SHA256 key shared with the group bridge (/ingest/*). Empty: ingest is off.",
+            secret=True, group="channels"),
+    Setting("WECHAT_API_BASE", "https://api.weixin.qq.com", "Base URL of the WeChat API.", group="channels"),
+    Setting("WEWORK_API_BASE", "https://qyapi.weixin.qq.com", "Base URL of the WeCom API (also the only host "
+            "group robot webhooks may point to).", group="channels"),
+    Setting("CALLBACK_REPLAY_WINDOW_SECONDS", 300, "Callbacks whose timestamp is further than this from now are "
+            "rejected as replays.", _parse_positive_int, group="channels"),
+    Setting("CALLBACK_MAX_BODY_BYTES", 131072, "Largest WeChat/WeCom callback body in bytes (larger → 413).",
+            _parse_positive_int, group="channels"),
+    Setting("MESSAGE_MAX_TEXT_LENGTH", 4000, "Inbound text longer than this many characters is stored truncated.",
+            _parse_positive_int, group="channels"),
+    Setting("INGEST_MAX_BATCH", 200, "Most messages accepted in one /ingest/group-messages request.",
+            _parse_positive_int, group="channels"),
+    Setting("GROUP_WEBHOOK_RATE_PER_MINUTE", 20, "Messages per minute one WeCom group robot webhook accepts "
+            "(WeCom allows 20); more are queued, never dropped.", _parse_positive_int, group="channels"),
+    Setting("OUTBOX_LEASE_SECONDS", 120, "A group message pulled by the bridge is offered again if not acked "
+            "within this time.", _parse_positive_int, group="channels"),
+    Setting("WECHAT_HTTP_TIMEOUT_SECONDS", 10, "Timeout of one call to the WeChat/WeCom API.", _parse_positive_int,
+            group="channels"),
     # --- bot ---
+    Setting("BOT_STATE_TTL_SECONDS", 1800,
+            "A multi-turn dialogue (booking, signup, rating) is forgotten after this many seconds of silence.",
+            _parse_positive_int, group="bot"),
+    Setting("BOT_DATA_DIR", None,
+            "Folder with the bot's data files (intents, words, FAQ answers). Default: the files shipped in "
+            "app/bot/data. Copy that folder and point here to edit them; changes apply within seconds.", group="bot"),
+    Setting("BOT_CACHE_DIR", None,
+            "Folder for jieba's dictionary cache (keeps start-up under a second). Default: instance/cache.",
+            group="bot"),
     # --- requests and the reply SLA ---
+    Setting("REQUEST_FOLLOWUP_SECONDS", 600,
+            "Messages from the same resident in the same chat within this many seconds of their last one join "
+            "their open request (补充说明) instead of opening a new one. 0 turns this off.",
+            _parse_non_negative_int, group="requests"),
+    Setting("RESOLUTION_DEADLINES", "emergency=2h,utilities=24h,general=7d,complex=15d",
+            "Resolution limit (限时办理) per deadline class: m minutes / h hours around the clock, d WORKING days "
+            "(Chinese calendar with 调休; due at the end of that working day). Classes not listed keep the default.",
+            _parse_resolution_deadlines, group="requests"),
+    Setting("REQUEST_CATEGORY_CLASSES", "safety=emergency,utilities=utilities,property=complex,neighbor=complex",
+            "Deadline class of each request category (category=class); unlisted categories are general.",
+            _parse_category_classes, group="requests"),
+    Setting("REQUEST_RATING_WAIT_DAYS", 7,
+            "A resolved request the resident has not rated (回访 unanswered) is closed after this many days. "
+            "0 keeps it waiting.", _parse_non_negative_int, group="requests"),
+    Setting("LOGIN_TOKEN_DAYS", 7, "Mini-program login: days a bearer token from POST /api/v1/auth/login stays valid.",
+            _parse_positive_int, group="sla"),
+    Setting("LOGIN_RATE_PER_IP", 30,
+            "Mini-program login: attempts allowed per client address per minute (more → 429).",
+            _parse_positive_int, group="sla"),
+    Setting("LOGIN_RATE_PER_CODE", 3,
+            "Mini-program login: attempts allowed with the same wx.login code (or invite code) per 10 minutes.",
+            _parse_positive_int, group="sla"),
     # --- proxy-handling bookings ---
+    Setting("PROXY_BOOKING_DAYS_AHEAD", 14, "Residents can book proxy-handling slots this many days ahead.",
+            _parse_positive_int, group="proxy"),
+    Setting("PROXY_BOOKING_LEAD_MINUTES", 15,
+            "A slot can be booked until this many minutes before it starts (0: until it starts).",
+            _parse_non_negative_int, group="proxy"),
+    Setting("PROXY_MAX_ACTIVE_BOOKINGS", 3, "Upcoming proxy-handling bookings one resident may hold at once.",
+            _parse_positive_int, group="proxy"),
+    Setting("PROXY_OFFER_SLOTS", 3, "Free slots the bot offers when a resident asks to book (numbered 1, 2, 3...).",
+            _parse_positive_int, group="proxy"),
+    Setting("PROXY_REMINDER_EVENING_HOUR", 18,
+            "Local hour (0-23) of the day before a booking at which residents are reminded of it.",
+            # range(24).index: the hour itself, or ValueError "25 is not in range".
+            lambda raw: range(24).index(int(raw.strip())), group="proxy"),
+    Setting("PROXY_REMINDER_MINUTES_BEFORE", 60,
+            "Remind residents this many minutes before their booking (0: no second reminder).",
+            _parse_non_negative_int, group="proxy"),
+    Setting("PROXY_CATALOGUE_FILE", None,
+            "YAML file with the default proxy-handling catalogue loaded into communities. "
+            "Default: app/data/catalogue.yaml shipped with linli.", group="proxy"),
     # --- events and volunteers ---
+    Setting("EVENT_REMINDER_MINUTES", 1440,
+            "Remind residents signed up for an event this many minutes before it starts (0: no reminders).",
+            _parse_non_negative_int, group="events"),
+    Setting("EVENT_SERIES_HORIZON_DAYS", 28,
+            "Weekly events (e.g. the Tuesday health check) get their occurrences created this many days ahead.",
+            _parse_positive_int, group="events"),
+    Setting("EVENT_CHECKIN_CODE_SECONDS", 300,
+            "How long a check-in code shown in the mini-program stays valid for the staff scanner.",
+            _parse_positive_int, group="events"),
+    Setting("EVENT_HOURS_ROUNDING_MINUTES", 30,
+            "Volunteer time from check-in to check-out is rounded down to this many minutes.",
+            _parse_positive_int, group="events"),
+    Setting("VOLUNTEER_TARGET_HOURS", 24,
+            "Yearly volunteer hours each reporting party member should reach (双报到: at least 24 hours).",
+            _parse_positive_int, group="events"),
 ]
 
 _BY_KEY = {s.key: s for s in SETTINGS}

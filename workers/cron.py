@@ -9,6 +9,10 @@ from rq import cron
 
 # ("module:job", interval seconds); each feature adds its own sweeps.
 PERIODIC: list[tuple[str, int]] = [
+    ("workers.sla:sweep_reply_clocks", 30),  # reply-clock backstop (workers.sla.SWEEP_INTERVAL)
+    ("workers.requests:sweep_overdue_requests", 60),  # 督办 backstop for lost overdue jobs; closes unrated
+    ("workers.events:events_sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
+    ("workers.proxy:proxy_sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders
 ]
 
 

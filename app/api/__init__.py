@@ -14,6 +14,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Modules that define routes on ``bp``; each feature adds itself here.
 ROUTE_MODULES = [
     "app.api.meta",
+    "app.api.auth",
+    "app.api.sla",
+    "app.api.requests",
+    "app.api.events",
+    "app.api.proxy",
 ]
 
 

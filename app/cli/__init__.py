@@ -25,6 +25,11 @@ CLI_MODULES = [
     "app.cli.run",
     "app.cli.settings",
     "app.cli.staff",
+    "app.cli.sla",
+    "app.cli.calendar",
+    "app.cli.events",
+    "app.cli.proxy",
+    "app.cli.bot",
 ]
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 09:14:20.576214
+Create Date: 2026-11-21 09:29:24.865771
 """
 from alembic import op
 import sqlalchemy as sa
@@ -106,6 +106,63 @@ def upgrade() -> None:
     with op.batch_alter_table('grid', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_grid_community_id'), ['community_id'], unique=False)
 
+    op.create_table('service_item',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('key', sa.String(length=50), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('aliases', sa.JSON(), nullable=False),
+    sa.Column('materials', sa.JSON(), nullable=False),
+    sa.Column('department', sa.String(length=100), nullable=True),
+    sa.Column('time_limit_workdays', sa.Integer(), nullable=False),
+    sa.Column('eligibility', sa.Text(), nullable=True),
+    sa.Column('visit_required', sa.Boolean(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_service_item_community_id_community')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_item')),
+    sa.UniqueConstraint('community_id', 'key', name=op.f('uq_service_item_community_id_key'))
+    )
+    with op.batch_alter_table('service_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_item_community_id'), ['community_id'], unique=False)
+
+    op.create_table('station',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=True),
+    sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('slot_minutes', sa.Integer(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('capacity >= 1', name=op.f('ck_station_positive_capacity')),
+    sa.CheckConstraint('slot_minutes >= 5 AND slot_minutes <= 240', name=op.f('ck_station_slot_length')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_station_community_id_community')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_station')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_station_community_id_name'))
+    )
+    with op.batch_alter_table('station', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_station_community_id'), ['community_id'], unique=False)
+
+    op.create_table('volunteer_project',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_volunteer_project_community_id_community')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_project')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_volunteer_project_community_id_name'))
+    )
+    with op.batch_alter_table('volunteer_project', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_project_community_id'), ['community_id'], unique=False)
+
     op.create_table('building',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('grid_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -145,6 +202,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resident_group_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_group_grid_id'), ['grid_id'], unique=False)
 
+    op.create_table('slot_load',
+    sa.Column('station_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('slot_start', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('booked', sa.Integer(), nullable=False),
+    sa.CheckConstraint('booked >= 0', name=op.f('ck_slot_load_non_negative')),
+    sa.ForeignKeyConstraint(['station_id'], ['station.id'], name=op.f('fk_slot_load_station_id_station'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('station_id', 'slot_start', name=op.f('pk_slot_load'))
+    )
     op.create_table('staff',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('street_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -174,6 +239,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_grid_id'), ['grid_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_staff_street_id'), ['street_id'], unique=False)
 
+    op.create_table('station_hours',
+    sa.Column('station_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('weekday', sa.SmallInteger(), nullable=False),
+    sa.Column('opens', sa.Time(), nullable=False),
+    sa.Column('closes', sa.Time(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.CheckConstraint('closes > opens', name=op.f('ck_station_hours_positive_length')),
+    sa.CheckConstraint('weekday >= 0 AND weekday <= 7', name=op.f('ck_station_hours_weekday_range')),
+    sa.ForeignKeyConstraint(['station_id'], ['station.id'], name=op.f('fk_station_hours_station_id_station'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_station_hours')),
+    sa.UniqueConstraint('station_id', 'weekday', 'opens', name=op.f('uq_station_hours_station_id_weekday_opens'))
+    )
+    with op.batch_alter_table('station_hours', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_station_hours_station_id'), ['station_id'], unique=False)
+
     op.create_table('duty_shift',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -192,6 +273,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_duty_shift_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_duty_shift_staff_id'), ['staff_id'], unique=False)
         batch_op.create_index('ix_duty_shift_window', ['community_id', 'starts_at', 'ends_at'], unique=False)
+
+    op.create_table('event',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('series_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('project_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('place', sa.String(length=200), nullable=True),
+    sa.Column('starts_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recurrence', sa.String(length=20), nullable=False),
+    sa.Column('recurrence_until', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('capacity', sa.Integer(), nullable=True),
+    sa.Column('signup_deadline', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('audience', sa.String(length=30), nullable=False),
+    sa.Column('volunteer_minutes', sa.Integer(), nullable=False),
+    sa.Column('aliases', sa.JSON(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('published_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('announced_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.String(length=200), nullable=True),
+    sa.Column('closed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('capacity IS NULL OR capacity >= 0', name=op.f('ck_event_capacity_not_negative')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_event_ends_after_start')),
+    sa.CheckConstraint('volunteer_minutes >= 0', name=op.f('ck_event_volunteer_minutes_not_negative')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_event_community_id_community')),
+    sa.ForeignKeyConstraint(['created_by_staff_id'], ['staff.id'], name=op.f('fk_event_created_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['project_id'], ['volunteer_project.id'], name=op.f('fk_event_project_id_volunteer_project')),
+    sa.ForeignKeyConstraint(['series_id'], ['event.id'], name=op.f('fk_event_series_id_event')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event')),
+    sa.UniqueConstraint('series_id', 'starts_at', name=op.f('uq_event_series_id_starts_at'))
+    )
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_event_community_starts', ['community_id', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_series_id'), ['series_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_status'), ['status'], unique=False)
 
     op.create_table('resident',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -230,6 +355,81 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=30), nullable=False),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_staff_role_staff_id_staff'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('staff_id', 'role', name=op.f('pk_staff_role'))
+    )
+    op.create_table('station_closure',
+    sa.Column('station_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('created_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_staff_id'], ['staff.id'], name=op.f('fk_station_closure_created_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['station_id'], ['station.id'], name=op.f('fk_station_closure_station_id_station'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_station_closure')),
+    sa.UniqueConstraint('station_id', 'day', name=op.f('uq_station_closure_station_id_day'))
+    )
+    with op.batch_alter_table('station_closure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_station_closure_station_id'), ['station_id'], unique=False)
+
+    op.create_table('booking',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('station_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('service_item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('slot_start', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('slot_end', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('code', sa.String(length=12), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=191), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=True),
+    sa.Column('recipient_id', sa.String(length=128), nullable=True),
+    sa.Column('chat_id', sa.String(length=128), nullable=True),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('cancelled_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_by', sa.String(length=20), nullable=True),
+    sa.Column('cancel_reason', sa.String(length=200), nullable=True),
+    sa.Column('checked_in_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('no_show_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_to_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('handed_over_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_day_before_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_hour_before_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reschedule_count', sa.Integer(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('slot_end > slot_start', name=op.f('ck_booking_positive_length')),
+    sa.ForeignKeyConstraint(['checked_in_by_staff_id'], ['staff.id'], name=op.f('fk_booking_checked_in_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_booking_community_id_community')),
+    sa.ForeignKeyConstraint(['group_id'], ['resident_group.id'], name=op.f('fk_booking_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['handed_over_to_staff_id'], ['staff.id'], name=op.f('fk_booking_handed_over_to_staff_id_staff')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_booking_resident_id_resident')),
+    sa.ForeignKeyConstraint(['service_item_id'], ['service_item.id'], name=op.f('fk_booking_service_item_id_service_item')),
+    sa.ForeignKeyConstraint(['station_id'], ['station.id'], name=op.f('fk_booking_station_id_station')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_booking')),
+    sa.UniqueConstraint('code', name=op.f('uq_booking_code')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_booking_idempotency_key'))
+    )
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_booking_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_booking_resident_status', ['resident_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_booking_service_item_id'), ['service_item_id'], unique=False)
+        batch_op.create_index('ix_booking_station_slot', ['station_id', 'slot_start'], unique=False)
+
+    op.create_table('event_capacity',
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=True),
+    sa.Column('confirmed', sa.Integer(), nullable=False),
+    sa.Column('waiting_seq', sa.Integer(), nullable=False),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.CheckConstraint('capacity IS NULL OR confirmed <= capacity', name=op.f('ck_event_capacity_not_oversold')),
+    sa.CheckConstraint('confirmed >= 0', name=op.f('ck_event_capacity_confirmed_not_negative')),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_event_capacity_event_id_event'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_event_capacity'))
     )
     op.create_table('message',
     sa.Column('direction', sa.String(length=3), nullable=False),
@@ -273,6 +473,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_message_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_staff_id'), ['staff_id'], unique=False)
 
+    op.create_table('party_member',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('work_unit', sa.String(length=200), nullable=True),
+    sa.Column('party_org', sa.String(length=200), nullable=True),
+    sa.Column('registered_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('registered_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_party_member_community_id_community')),
+    sa.ForeignKeyConstraint(['registered_by_staff_id'], ['staff.id'], name=op.f('fk_party_member_registered_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_party_member_resident_id_resident')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_party_member')),
+    sa.UniqueConstraint('community_id', 'phone', name=op.f('uq_party_member_community_id_phone')),
+    sa.UniqueConstraint('community_id', 'resident_id', name=op.f('uq_party_member_community_id_resident_id'))
+    )
+    with op.batch_alter_table('party_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_party_member_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_party_member_resident_id'), ['resident_id'], unique=False)
+
     op.create_table('resident_identity',
     sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
@@ -287,6 +510,359 @@ def upgrade() -> None:
     with op.batch_alter_table('resident_identity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resident_identity_resident_id'), ['resident_id'], unique=False)
 
+    op.create_table('shift_swap',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shift_a_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shift_b_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('staff_a_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('staff_b_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['by_staff_id'], ['staff.id'], name=op.f('fk_shift_swap_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_shift_swap_community_id_community')),
+    sa.ForeignKeyConstraint(['shift_a_id'], ['duty_shift.id'], name=op.f('fk_shift_swap_shift_a_id_duty_shift'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shift_b_id'], ['duty_shift.id'], name=op.f('fk_shift_swap_shift_b_id_duty_shift'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['staff_a_id'], ['staff.id'], name=op.f('fk_shift_swap_staff_a_id_staff')),
+    sa.ForeignKeyConstraint(['staff_b_id'], ['staff.id'], name=op.f('fk_shift_swap_staff_b_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shift_swap'))
+    )
+    with op.batch_alter_table('shift_swap', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shift_swap_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shift_swap_shift_a_id'), ['shift_a_id'], unique=False)
+
+    op.create_table('member_project',
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('project_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('joined_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_member_project_member_id_party_member'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['project_id'], ['volunteer_project.id'], name=op.f('fk_member_project_project_id_volunteer_project')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_project')),
+    sa.UniqueConstraint('member_id', 'project_id', 'year', name=op.f('uq_member_project_member_id_project_id_year'))
+    )
+    with op.batch_alter_table('member_project', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_project_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_member_project_project_id'), ['project_id'], unique=False)
+
+    op.create_table('micro_wish',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('claimed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fulfilled_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fulfil_note', sa.String(length=500), nullable=True),
+    sa.Column('cancelled_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_micro_wish_community_id_community')),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_micro_wish_member_id_party_member')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_micro_wish_resident_id_resident')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_micro_wish'))
+    )
+    with op.batch_alter_table('micro_wish', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_micro_wish_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_micro_wish_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_micro_wish_resident_id'), ['resident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_micro_wish_status'), ['status'], unique=False)
+
+    op.create_table('proxy_case',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('booking_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('service_item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('responsible_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('department', sa.String(length=100), nullable=True),
+    sa.Column('due_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('forwarded_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('overdue_alerted_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_proxy_case_booking_id_booking')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_proxy_case_community_id_community')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_proxy_case_resident_id_resident')),
+    sa.ForeignKeyConstraint(['responsible_staff_id'], ['staff.id'], name=op.f('fk_proxy_case_responsible_staff_id_staff')),
+    sa.ForeignKeyConstraint(['service_item_id'], ['service_item.id'], name=op.f('fk_proxy_case_service_item_id_service_item')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proxy_case')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_proxy_case_booking_id')),
+    sa.UniqueConstraint('code', name=op.f('uq_proxy_case_code'))
+    )
+    with op.batch_alter_table('proxy_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proxy_case_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proxy_case_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proxy_case_resident_id'), ['resident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proxy_case_responsible_staff_id'), ['responsible_staff_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proxy_case_service_item_id'), ['service_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proxy_case_status'), ['status'], unique=False)
+
+    op.create_table('reply_clock',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('request_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('warn_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_alert_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stopped_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stopped_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('stop_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('warned_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('breached_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_reply_clock_community_id_community')),
+    sa.ForeignKeyConstraint(['group_id'], ['resident_group.id'], name=op.f('fk_reply_clock_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_reply_clock_message_id_message')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_reply_clock_resident_id_resident')),
+    sa.ForeignKeyConstraint(['stop_message_id'], ['message.id'], name=op.f('fk_reply_clock_stop_message_id_message')),
+    sa.ForeignKeyConstraint(['stopped_by_staff_id'], ['staff.id'], name=op.f('fk_reply_clock_stopped_by_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reply_clock')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_reply_clock_message_id')),
+    sa.UniqueConstraint('request_id', name=op.f('uq_reply_clock_request_id'))
+    )
+    with op.batch_alter_table('reply_clock', schema=None) as batch_op:
+        batch_op.create_index('ix_reply_clock_community_due', ['community_id', 'stopped_at', 'due_at'], unique=False)
+        batch_op.create_index('ix_reply_clock_community_started', ['community_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_reply_clock_group_open', ['group_id', 'stopped_at'], unique=False)
+        batch_op.create_index('ix_reply_clock_next_alert', ['next_alert_at'], unique=False, postgresql_where=sa.text('next_alert_at IS NOT NULL'), sqlite_where=sa.text('next_alert_at IS NOT NULL'))
+        batch_op.create_index(batch_op.f('ix_reply_clock_resident_id'), ['resident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reply_clock_stopped_by_staff_id'), ['stopped_by_staff_id'], unique=False)
+
+    op.create_table('service_request',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('grid_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('building_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('unit', sa.String(length=20), nullable=True),
+    sa.Column('room', sa.String(length=20), nullable=True),
+    sa.Column('location', sa.String(length=100), nullable=True),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('urgency', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('photos', sa.JSON(), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('chat_id', sa.String(length=128), nullable=True),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('reporter_channel_id', sa.String(length=128), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('assignee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('escalation_level', sa.String(length=20), nullable=False),
+    sa.Column('department_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('due_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_reply_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_note', sa.Text(), nullable=True),
+    sa.Column('resolved_level', sa.String(length=20), nullable=True),
+    sa.Column('rating', sa.String(length=20), nullable=True),
+    sa.Column('rating_comment', sa.String(length=500), nullable=True),
+    sa.Column('rated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('supervised_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('merged_into_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('last_resident_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['assignee_id'], ['staff.id'], name=op.f('fk_service_request_assignee_id_staff')),
+    sa.ForeignKeyConstraint(['building_id'], ['building.id'], name=op.f('fk_service_request_building_id_building')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_service_request_community_id_community')),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_service_request_department_id_department')),
+    sa.ForeignKeyConstraint(['grid_id'], ['grid.id'], name=op.f('fk_service_request_grid_id_grid')),
+    sa.ForeignKeyConstraint(['group_id'], ['resident_group.id'], name=op.f('fk_service_request_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['service_request.id'], name=op.f('fk_service_request_merged_into_id_service_request')),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_service_request_message_id_message')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_service_request_resident_id_resident')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_request')),
+    sa.UniqueConstraint('code', name=op.f('uq_service_request_code')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_service_request_message_id'))
+    )
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_request_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_building_id'), ['building_id'], unique=False)
+        batch_op.create_index('ix_service_request_community_status', ['community_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_service_request_department', ['department_id', 'escalation_level'], unique=False)
+        batch_op.create_index('ix_service_request_due', ['status', 'due_at', 'supervised_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_grid_id'), ['grid_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_request_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index('ix_service_request_resident', ['resident_id', 'status', 'last_resident_at'], unique=False)
+
+    op.create_table('signup',
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('notify_channel', sa.String(length=20), nullable=True),
+    sa.Column('notify_kind', sa.String(length=10), nullable=True),
+    sa.Column('notify_recipient', sa.String(length=128), nullable=True),
+    sa.Column('notify_group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('confirmed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('promoted_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('promotions', sa.Integer(), nullable=False),
+    sa.Column('cancelled_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_out_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('resident_id IS NOT NULL OR member_id IS NOT NULL', name=op.f('ck_signup_has_person')),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_signup_event_id_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_signup_member_id_party_member')),
+    sa.ForeignKeyConstraint(['notify_group_id'], ['resident_group.id'], name=op.f('fk_signup_notify_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_signup_resident_id_resident')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signup')),
+    sa.UniqueConstraint('event_id', 'member_id', name=op.f('uq_signup_event_id_member_id')),
+    sa.UniqueConstraint('event_id', 'resident_id', name=op.f('uq_signup_event_id_resident_id'))
+    )
+    with op.batch_alter_table('signup', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signup_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('ix_signup_event_status_position', ['event_id', 'status', 'position'], unique=False)
+        batch_op.create_index(batch_op.f('ix_signup_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_signup_resident_id'), ['resident_id'], unique=False)
+
+    op.create_table('alert',
+    sa.Column('key', sa.String(length=191), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('clock_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('related', sa.JSON(), nullable=True),
+    sa.Column('dispatched_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['clock_id'], ['reply_clock.id'], name=op.f('fk_alert_clock_id_reply_clock')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_alert_community_id_community')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert')),
+    sa.UniqueConstraint('key', name=op.f('uq_alert_key'))
+    )
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_clock_id'), ['clock_id'], unique=False)
+        batch_op.create_index('ix_alert_community_created', ['community_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_alert_undispatched', ['created_at'], unique=False, postgresql_where=sa.text('dispatched_at IS NULL'), sqlite_where=sa.text('dispatched_at IS NULL'))
+
+    op.create_table('event_checkin',
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('signup_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=3), nullable=False),
+    sa.Column('method', sa.String(length=10), nullable=False),
+    sa.Column('nonce', sa.String(length=64), nullable=False),
+    sa.Column('at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_event_checkin_event_id_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['signup_id'], ['signup.id'], name=op.f('fk_event_checkin_signup_id_signup'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_event_checkin_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_checkin')),
+    sa.UniqueConstraint('nonce', name=op.f('uq_event_checkin_nonce')),
+    sa.UniqueConstraint('signup_id', 'kind', name=op.f('uq_event_checkin_signup_id_kind'))
+    )
+    with op.batch_alter_table('event_checkin', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_checkin_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_checkin_signup_id'), ['signup_id'], unique=False)
+
+    op.create_table('hours_entry',
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('signup_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('project_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('served_on', sa.Date(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('recorded_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_hours_entry_community_id_community')),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_hours_entry_event_id_event')),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_hours_entry_member_id_party_member')),
+    sa.ForeignKeyConstraint(['project_id'], ['volunteer_project.id'], name=op.f('fk_hours_entry_project_id_volunteer_project')),
+    sa.ForeignKeyConstraint(['recorded_by_staff_id'], ['staff.id'], name=op.f('fk_hours_entry_recorded_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['signup_id'], ['signup.id'], name=op.f('fk_hours_entry_signup_id_signup')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hours_entry')),
+    sa.UniqueConstraint('signup_id', name=op.f('uq_hours_entry_signup_id'))
+    )
+    with op.batch_alter_table('hours_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_hours_entry_community_year', ['community_id', 'year'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hours_entry_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('ix_hours_entry_member_year', ['member_id', 'year'], unique=False)
+
+    op.create_table('proxy_case_event',
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=True),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['proxy_case.id'], name=op.f('fk_proxy_case_event_case_id_proxy_case')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_proxy_case_event_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proxy_case_event'))
+    )
+    with op.batch_alter_table('proxy_case_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proxy_case_event_case_id'), ['case_id'], unique=False)
+
+    op.create_table('request_event',
+    sa.Column('request_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_type', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['service_request.id'], name=op.f('fk_request_event_request_id_service_request')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_request_event'))
+    )
+    with op.batch_alter_table('request_event', schema=None) as batch_op:
+        batch_op.create_index('ix_request_event_request', ['request_id', 'id'], unique=False)
+
+    op.create_table('alert_recipient',
+    sa.Column('alert_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=True),
+    sa.Column('target', sa.String(length=10), nullable=False),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alert.id'], name=op.f('fk_alert_recipient_alert_id_alert'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group_id'], ['resident_group.id'], name=op.f('fk_alert_recipient_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_alert_recipient_message_id_message')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_alert_recipient_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_recipient')),
+    sa.UniqueConstraint('alert_id', 'staff_id', name=op.f('uq_alert_recipient_alert_id_staff_id'))
+    )
+    with op.batch_alter_table('alert_recipient', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_recipient_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alert_recipient_staff_id'), ['staff_id'], unique=False)
+
     # ### end Alembic commands ###
     # Append-only tables (audit log, timelines) refuse UPDATE/DELETE in the database too.
     app.models.audit.create_append_only_triggers(op)
@@ -294,10 +870,99 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('alert_recipient', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_recipient_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_alert_recipient_alert_id'))
+
+    op.drop_table('alert_recipient')
+    with op.batch_alter_table('request_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_request_event_request')
+
+    op.drop_table('request_event')
+    with op.batch_alter_table('proxy_case_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proxy_case_event_case_id'))
+
+    op.drop_table('proxy_case_event')
+    with op.batch_alter_table('hours_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_hours_entry_member_year')
+        batch_op.drop_index(batch_op.f('ix_hours_entry_event_id'))
+        batch_op.drop_index('ix_hours_entry_community_year')
+
+    op.drop_table('hours_entry')
+    with op.batch_alter_table('event_checkin', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_checkin_signup_id'))
+        batch_op.drop_index(batch_op.f('ix_event_checkin_event_id'))
+
+    op.drop_table('event_checkin')
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_undispatched', postgresql_where=sa.text('dispatched_at IS NULL'), sqlite_where=sa.text('dispatched_at IS NULL'))
+        batch_op.drop_index('ix_alert_community_created')
+        batch_op.drop_index(batch_op.f('ix_alert_clock_id'))
+
+    op.drop_table('alert')
+    with op.batch_alter_table('signup', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signup_resident_id'))
+        batch_op.drop_index(batch_op.f('ix_signup_member_id'))
+        batch_op.drop_index('ix_signup_event_status_position')
+        batch_op.drop_index(batch_op.f('ix_signup_event_id'))
+
+    op.drop_table('signup')
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_request_resident')
+        batch_op.drop_index(batch_op.f('ix_service_request_merged_into_id'))
+        batch_op.drop_index(batch_op.f('ix_service_request_group_id'))
+        batch_op.drop_index(batch_op.f('ix_service_request_grid_id'))
+        batch_op.drop_index('ix_service_request_due')
+        batch_op.drop_index('ix_service_request_department')
+        batch_op.drop_index('ix_service_request_community_status')
+        batch_op.drop_index(batch_op.f('ix_service_request_building_id'))
+        batch_op.drop_index(batch_op.f('ix_service_request_assignee_id'))
+
+    op.drop_table('service_request')
+    with op.batch_alter_table('reply_clock', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reply_clock_stopped_by_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_reply_clock_resident_id'))
+        batch_op.drop_index('ix_reply_clock_next_alert', postgresql_where=sa.text('next_alert_at IS NOT NULL'), sqlite_where=sa.text('next_alert_at IS NOT NULL'))
+        batch_op.drop_index('ix_reply_clock_group_open')
+        batch_op.drop_index('ix_reply_clock_community_started')
+        batch_op.drop_index('ix_reply_clock_community_due')
+
+    op.drop_table('reply_clock')
+    with op.batch_alter_table('proxy_case', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proxy_case_status'))
+        batch_op.drop_index(batch_op.f('ix_proxy_case_service_item_id'))
+        batch_op.drop_index(batch_op.f('ix_proxy_case_responsible_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_proxy_case_resident_id'))
+        batch_op.drop_index(batch_op.f('ix_proxy_case_due_at'))
+        batch_op.drop_index(batch_op.f('ix_proxy_case_community_id'))
+
+    op.drop_table('proxy_case')
+    with op.batch_alter_table('micro_wish', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_micro_wish_status'))
+        batch_op.drop_index(batch_op.f('ix_micro_wish_resident_id'))
+        batch_op.drop_index(batch_op.f('ix_micro_wish_member_id'))
+        batch_op.drop_index(batch_op.f('ix_micro_wish_community_id'))
+
+    op.drop_table('micro_wish')
+    with op.batch_alter_table('member_project', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_member_project_project_id'))
+        batch_op.drop_index(batch_op.f('ix_member_project_member_id'))
+
+    op.drop_table('member_project')
+    with op.batch_alter_table('shift_swap', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shift_swap_shift_a_id'))
+        batch_op.drop_index(batch_op.f('ix_shift_swap_community_id'))
+
+    op.drop_table('shift_swap')
     with op.batch_alter_table('resident_identity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resident_identity_resident_id'))
 
     op.drop_table('resident_identity')
+    with op.batch_alter_table('party_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_party_member_resident_id'))
+        batch_op.drop_index(batch_op.f('ix_party_member_community_id'))
+
+    op.drop_table('party_member')
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_staff_id'))
         batch_op.drop_index(batch_op.f('ix_message_resident_id'))
@@ -306,6 +971,18 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_chat_time')
 
     op.drop_table('message')
+    op.drop_table('event_capacity')
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.drop_index('ix_booking_station_slot')
+        batch_op.drop_index(batch_op.f('ix_booking_service_item_id'))
+        batch_op.drop_index('ix_booking_resident_status')
+        batch_op.drop_index(batch_op.f('ix_booking_community_id'))
+
+    op.drop_table('booking')
+    with op.batch_alter_table('station_closure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_station_closure_station_id'))
+
+    op.drop_table('station_closure')
     op.drop_table('staff_role')
     with op.batch_alter_table('staff_invite', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_invite_staff_id'))
@@ -316,12 +993,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_resident_building_id'))
 
     op.drop_table('resident')
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_status'))
+        batch_op.drop_index(batch_op.f('ix_event_series_id'))
+        batch_op.drop_index(batch_op.f('ix_event_project_id'))
+        batch_op.drop_index('ix_event_community_starts')
+        batch_op.drop_index(batch_op.f('ix_event_community_id'))
+
+    op.drop_table('event')
     with op.batch_alter_table('duty_shift', schema=None) as batch_op:
         batch_op.drop_index('ix_duty_shift_window')
         batch_op.drop_index(batch_op.f('ix_duty_shift_staff_id'))
         batch_op.drop_index(batch_op.f('ix_duty_shift_community_id'))
 
     op.drop_table('duty_shift')
+    with op.batch_alter_table('station_hours', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_station_hours_station_id'))
+
+    op.drop_table('station_hours')
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_street_id'))
         batch_op.drop_index(batch_op.f('ix_staff_grid_id'))
@@ -329,6 +1018,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_staff_community_id'))
 
     op.drop_table('staff')
+    op.drop_table('slot_load')
     with op.batch_alter_table('resident_group', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resident_group_grid_id'))
         batch_op.drop_index(batch_op.f('ix_resident_group_community_id'))
@@ -339,6 +1029,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_building_community_id'))
 
     op.drop_table('building')
+    with op.batch_alter_table('volunteer_project', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteer_project_community_id'))
+
+    op.drop_table('volunteer_project')
+    with op.batch_alter_table('station', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_station_community_id'))
+
+    op.drop_table('station')
+    with op.batch_alter_table('service_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_item_community_id'))
+
+    op.drop_table('service_item')
     with op.batch_alter_table('grid', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grid_community_id'))
 
