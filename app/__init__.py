@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Mapping
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, Mapping
 
 from config import ConfigError, default_instance_path, load_settings
 
@@ -23,6 +21,10 @@ BLUEPRINTS = [
 STARTUP_HOOKS: list[str] = [
     "app.handlers.conversation:init_app",
 ]
+
+
+if TYPE_CHECKING:  # Flask is imported inside create_app so that `import app.bot` stays Flask-free
+    from flask import Flask
 
 
 def database_uri(settings: Mapping[str, Any], instance_path: Path) -> str:
@@ -46,6 +48,8 @@ def engine_options(uri: str) -> dict[str, Any]:
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build an app. ``config_name`` picks the settings class (default: LINLI_ENV)."""
+    from flask import Flask
+
     settings = load_settings(config_name, overrides)
     instance_path = Path(settings.get("INSTANCE_PATH") or default_instance_path()).resolve()
     try:

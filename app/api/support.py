@@ -43,8 +43,8 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
                 op["security"] = [{"bearer": []}]
                 op["responses"].setdefault("401", {"description": "missing or invalid token"})
                 op["responses"].setdefault("403", {"description": "not allowed"})
-            params = [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-                      for name in _path_params(rule)]
+            params = [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+                      for name, kind in _path_params(rule)]
             params += [{"name": name, "in": "query", "schema": schema} for name, schema in (query or {}).items()]
             if params:
                 op["parameters"] = params
@@ -57,9 +57,14 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
     return decorate
 
 
-def _path_params(rule: str) -> list[str]:
+def _path_params(rule: str) -> list[tuple[str, str]]:
+    """(name, JSON-schema type) of each path parameter: <int:id> is an integer, <code> a string."""
     import re
-    return [m.split(":")[-1] for m in re.findall(r"<([^>]+)>", rule)]
+    params = []
+    for spec in re.findall(r"<([^>]+)>", rule):
+        converter, _, name = spec.rpartition(":")
+        params.append((name, "integer" if converter == "int" else "string"))
+    return params
 
 
 def _openapi_path(rule: str) -> str:
