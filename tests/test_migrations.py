@@ -68,3 +68,19 @@ def test_init_db_command(fresh_database, tmp_path):
     assert "已是最新" in second.output
     with application.app_context():
         db.engine.dispose()
+
+
+def test_init_db_refuses_a_database_with_foreign_tables_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE street (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    application = _app_for(url, {}, tmp_path)
+    from app.cli.db import init_db
+    result = application.test_cli_runner().invoke(init_db)
+    assert result.exit_code != 0
+    assert "no linli schema version" in result.output
+    assert "Traceback" not in result.output
+    with application.app_context():
+        db.engine.dispose()

@@ -17,6 +17,10 @@ def init_db() -> None:
     app = current_app._get_current_object()
     check_database(app)
     before = current_revision(app)
+    if before is None and _has_tables(app):
+        raise click.ClickException(
+            "the database already has tables but no linli schema version (it was not created by "
+            "`linli init-db`); point LINLI_DATABASE_URL at an empty database or one made by linli")
     upgrade(app)
     after = current_revision(app)
     if before == after:
@@ -24,6 +28,13 @@ def init_db() -> None:
     else:
         click.echo(f"数据库已升级 / database upgraded: {before or 'empty'} → {after}")
     assert after == head_revision(app)
+
+
+def _has_tables(app) -> bool:
+    from sqlalchemy import inspect
+
+    from app.extensions import db
+    return bool(inspect(db.engine_for(app)).get_table_names())
 
 
 COMMANDS = [init_db]

@@ -89,7 +89,7 @@ def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
         children.append(("web", _child([
             python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
             "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-", *_gunicorn_options(),
-            "app:create_app()"])))
+            "--config", "python:app.gunicorn_conf", "app:create_app()"])))
         click.echo(f"linli: serving on http://{host}:{port} (Ctrl-C to stop)")
         while stop_requested["signal"] is None:
             for name, proc in children:
