@@ -28,4 +28,7 @@ def periodic_jobs() -> list[tuple[object, int]]:
 
 
 for _job, _interval in periodic_jobs():
-    cron.register(_job, queue_name=_job.queue_name, interval=_interval, name=_job.path)
+    # Register the plain function, not the JobFunction wrapper: RQ records a callable instance
+    # as "__call__" (jobs logged as "__call__()"), a function by its dotted path. The worker
+    # imports that path, which is the wrapper, so the job still runs in an app context.
+    cron.register(_job.fn, queue_name=_job.queue_name, interval=_interval, name=_job.path)

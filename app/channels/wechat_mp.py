@@ -78,11 +78,13 @@ def callback() -> Response:
         fields = outer
 
     msg_type, event = msg_type_of(fields), event_of(fields)
-    if channel is None:
-        if is_json or msg_type in MINIPROGRAM_ONLY or event in MINIPROGRAM_EVENTS:
-            channel = "miniprogram"
-        else:
-            channel = config.get("WECHAT_ACCOUNT", "mp")
+    if is_json or msg_type in MINIPROGRAM_ONLY or event in MINIPROGRAM_EVENTS:
+        # Only mini-programs push JSON or these types, whichever AppID decrypted it: such a
+        # push must never get a passive XML reply (the mini-program ignores it; the answer
+        # would be lost) but "success" and a 客服消息.
+        channel = "miniprogram"
+    elif channel is None:
+        channel = config.get("WECHAT_ACCOUNT", "mp")
 
     inbound, conversational = _inbound(fields, channel)
     taken = take(inbound, handle_it=conversational,

@@ -318,6 +318,20 @@ def test_mini_program_safe_mode_is_recognised_by_its_appid(sim, echo_core):
     assert outbound_rows()[0].channel == "miniprogram"
 
 
+def test_encrypted_json_push_under_the_main_appid_is_answered_like_a_mini_program(sim, echo_core):
+    # Only mini-programs push JSON: even when the main AppID decrypts it (a mini-program set
+    # up as LINLI_WECHAT_APPID), the answer is "success" + 客服消息, never a passive XML reply
+    # that the mini-program would drop.
+    payload = json.dumps({"ToUserName": "gh_mini", "FromUserName": "o-mini-4", "CreateTime": 1794886200,
+                          "MsgType": "text", "Content": "想预约代办尊老金", "MsgId": 24501}, ensure_ascii=False)
+    result = sim.post(payload, aes=True, as_json=True, appid=APPID)
+    assert result.status == 200 and result.text == "success"
+    [row] = inbound_rows()
+    assert (row.channel, row.text) == ("miniprogram", "想预约代办尊老金")
+    [out] = outbound_rows()
+    assert (out.channel, out.recipient_id, out.text) == ("miniprogram", "o-mini-4", "收到：想预约代办尊老金")
+
+
 def test_mini_program_enter_session_event_gets_a_welcome_by_customer_service(sim, help_core):
     result = sim.post(sim.event_xml("o-mini-3", "user_enter_tempsession"))
     assert result.text == "success"
