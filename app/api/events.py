@@ -17,7 +17,7 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from app.api.support import (
-    current_resident, current_staff, field, int_arg, iso, json_body, paginate, require_role, route,
+    current_resident, current_staff, field, id_arg, int_arg, iso, json_body, paginate, require_role, route,
 )
 from app.clock import now
 from app.errors import Forbidden, NotFound, ValidationError
@@ -67,6 +67,8 @@ HOURS_BODY = {"type": "object", "required": ["member_id", "hours"], "properties"
     "served_on": {"type": "string", "format": "date"}, "note": {"type": "string"},
     "event_id": {"type": "integer"}, "project_id": {"type": "integer"}}}
 
+# ?year= as _year() reads it.
+YEAR_QUERY = {"type": "integer", "minimum": 2000, "maximum": 2100}
 
 # ---- helpers --------------------------------------------------------------------------------
 
@@ -160,7 +162,7 @@ def _event_list_view(events: list[Event], *, for_staff: bool, resident: Resident
 
 @route("/events", summary="Events: staff see their community's (all statuses); residents the upcoming published "
        "ones with places left and their own sign-up", auth="any", tags=TAGS,
-       query={"status": {"type": "string"}, "community_id": {"type": "integer"},
+       query={"status": {"type": "string"}, "community_id": {"type": "integer", "minimum": 1},
               "upcoming": {"type": "boolean"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}})
 def events_list():
     from flask import g
@@ -180,7 +182,7 @@ def events_list():
         page["items"] = _event_list_view(page["items"], for_staff=True)
         return jsonify(page)
     resident = current_resident()
-    community_id = request.args.get("community_id", type=int) or resident.community_id
+    community_id = id_arg("community_id") or resident.community_id
     if community_id is None:
         raise ValidationError("请先选择社区 (pass community_id)", field="community_id")
     if resident.community_id is not None and community_id != resident.community_id:
@@ -436,7 +438,7 @@ def volunteers_register_me():
 
 
 @route("/my/party-member", summary="My registration and my year (projects, hours against the target)",
-       auth="resident", tags=VOL_TAGS, query={"year": {"type": "integer"}})
+       auth="resident", tags=VOL_TAGS, query={"year": YEAR_QUERY})
 def volunteers_me():
     resident = current_resident()
     members = db.session.scalars(select(PartyMember).where(PartyMember.resident_id == resident.id)
@@ -462,14 +464,14 @@ def volunteers_my_projects():
 
 
 @route("/volunteer-projects", summary="Volunteer projects of the community", auth="any", tags=VOL_TAGS,
-       query={"community_id": {"type": "integer"}})
+       query={"community_id": {"type": "integer", "minimum": 1}})
 def volunteers_projects():
     from flask import g
     if isinstance(g.subject, Staff):
         community_id = _staff(*DOOR_STAFF).community_id
     else:
         resident = current_resident()
-        community_id = resident.community_id or request.args.get("community_id", type=int)
+        community_id = resident.community_id or id_arg("community_id")
         if community_id is None:
             raise ValidationError("请先选择社区 (pass community_id)", field="community_id")
     rows = db.session.scalars(select(VolunteerProject).where(
@@ -489,7 +491,7 @@ def volunteers_project_create():
 
 
 @route("/party-members", summary="The member registry (?kind=party|volunteer, ?active=)", tags=VOL_TAGS,
-       query={"kind": {"type": "string"}, "active": {"type": "boolean"}, "year": {"type": "integer"}})
+       query={"kind": {"type": "string"}, "active": {"type": "boolean"}, "year": YEAR_QUERY})
 def volunteers_members():
     staff = _staff(*ORGANISERS)
     statement = select(PartyMember).where(PartyMember.community_id == staff.community_id)
@@ -541,7 +543,7 @@ def volunteers_member_update(member_id: int):
 
 
 @route("/party-members/<int:member_id>/year", summary="A member's year: projects, hours by kind, target",
-       tags=VOL_TAGS, query={"year": {"type": "integer"}})
+       tags=VOL_TAGS, query={"year": YEAR_QUERY})
 def volunteers_member_year(member_id: int):
     staff = _staff(*ORGANISERS)
     return jsonify(vol.member_year(_member_of(staff, member_id), _year()))
@@ -559,12 +561,12 @@ def volunteers_member_projects(member_id: int):
 
 
 @route("/volunteer-hours", summary="Hours entries (?member_id=, ?year=, ?kind=checkin|admin)", tags=VOL_TAGS,
-       query={"member_id": {"type": "integer"}, "year": {"type": "integer"}, "kind": {"type": "string"}})
+       query={"member_id": {"type": "integer", "minimum": 1}, "year": YEAR_QUERY, "kind": {"type": "string"}})
 def volunteers_hours():
     staff = _staff(*ORGANISERS)
     statement = select(HoursEntry).where(HoursEntry.community_id == staff.community_id,
                                          HoursEntry.year == _year())
-    member_id = request.args.get("member_id", type=int)
+    member_id = id_arg("member_id")
     if member_id is not None:
         statement = statement.where(HoursEntry.member_id == _member_of(staff, member_id).id)
     kind = request.args.get("kind")
@@ -586,14 +588,14 @@ def volunteers_hours_create():
 
 
 @route("/volunteers/report", summary="The community's 双报到 report for a year (JSON)", tags=VOL_TAGS,
-       query={"year": {"type": "integer"}})
+       query={"year": YEAR_QUERY})
 def volunteers_report():
     staff = _staff(*ORGANISERS)
     return jsonify(vol.community_report(db.session.get(Community, staff.community_id), _year()))
 
 
 @route("/volunteers/export", summary="The report as an .xlsx workbook", tags=VOL_TAGS,
-       query={"year": {"type": "integer"}},
+       query={"year": YEAR_QUERY},
        responses={"200": {"description": "xlsx", "content": {
            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def volunteers_export():

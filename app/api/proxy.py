@@ -16,7 +16,7 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 
 from app.api.support import (
-    current_resident, current_staff, field, iso, json_body, paginate, require_role, route,
+    current_resident, current_staff, field, id_arg, iso, json_body, paginate, parse_date, require_role, route,
 )
 from app.clock import now
 from app.errors import ApiError, NotFound, ValidationError
@@ -53,13 +53,9 @@ def translated():
 
 
 def _community_arg() -> Community:
-    raw = request.args.get("community_id")
-    if raw is None or raw == "":
+    community_id = id_arg("community_id")
+    if community_id is None:
         raise ValidationError("缺少参数 community_id (missing)", field="community_id")
-    try:
-        community_id = int(raw)
-    except ValueError:
-        raise ValidationError("参数 community_id 必须是整数", field="community_id") from None
     community = db.session.get(Community, community_id)
     if community is None:
         raise NotFound("没有这个社区 (no such community)")
@@ -70,10 +66,7 @@ def _date_arg(name: str = "date") -> date:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return slots.local_date(now())
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(f"参数 {name} 必须是 YYYY-MM-DD 格式的日期", field=name) from None
+    return parse_date(raw, name)
 
 
 def _staff(community_id: int, *roles: str) -> Staff:
@@ -158,7 +151,7 @@ STATION_SCHEMA = {"type": "object", "properties": {
 # ---- catalogue --------------------------------------------------------------------------------------
 
 @route("/catalogue", summary="A community's proxy-handling catalogue (active items)", auth="none",
-       query={"community_id": {"type": "integer"}}, tags=TAGS)
+       query={"community_id": {"type": "integer", "minimum": 1, "required": True}}, tags=TAGS)
 def proxy_catalogue():
     community = _community_arg()
     return jsonify({"community_id": community.id,
@@ -219,7 +212,7 @@ def proxy_catalogue_load_default():
 # ---- stations and slots -----------------------------------------------------------------------------
 
 @route("/stations", summary="A community's proxy-handling stations with hours and closures", auth="none",
-       query={"community_id": {"type": "integer"}}, tags=TAGS)
+       query={"community_id": {"type": "integer", "minimum": 1, "required": True}}, tags=TAGS)
 def proxy_stations():
     community = _community_arg()
     return jsonify({"community_id": community.id,
@@ -277,11 +270,7 @@ def proxy_station_close(station_id: int):
     station = _station(station_id)
     staff = _staff(station.community_id, *ADMIN)
     data = json_body()
-    raw = field(data, "date", str, max_length=10)
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError("date 必须是 YYYY-MM-DD 格式的日期", field="date") from None
+    day = parse_date(field(data, "date", str, max_length=10), "date")
     reason = field(data, "reason", str, required=False, max_length=200)
     cancel = field(data, "cancel_bookings", bool, required=False, default=False)
     with translated():
@@ -298,10 +287,7 @@ def proxy_station_close(station_id: int):
 def proxy_station_reopen(station_id: int, day: str):
     station = _station(station_id)
     staff = _staff(station.community_id, *ADMIN)
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise ValidationError("日期必须是 YYYY-MM-DD 格式", field="date") from None
+    when = parse_date(day, "day")
     if not slots.remove_closure(station, when):
         raise NotFound("该日期没有设置暂停服务")
     record("staff", staff.id, "station.reopened", station, community_id=station.community_id,
@@ -535,7 +521,7 @@ def proxy_booking_complete(booking_id: int):
 
 @route("/cases", summary="My community's proxy-handling cases (staff)",
        query={"status": {"type": "string"}, "overdue": {"type": "boolean"},
-              "responsible_staff_id": {"type": "integer"}}, tags=TAGS)
+              "responsible_staff_id": {"type": "integer", "minimum": 1}}, tags=TAGS)
 def proxy_cases():
     staff = _own_community_staff(*HANDLING_ROLES)
     statement = select(Case).where(Case.community_id == staff.community_id)
@@ -550,11 +536,9 @@ def proxy_cases():
             raise ValidationError("overdue 必须是 true 或 false", field="overdue")
         if overdue in ("true", "1"):
             statement = statement.where(Case.status != CaseStatus.DONE.value, Case.due_at < now())
-    responsible = request.args.get("responsible_staff_id")
-    if responsible:
-        if not responsible.isdigit():
-            raise ValidationError("responsible_staff_id 必须是整数", field="responsible_staff_id")
-        statement = statement.where(Case.responsible_staff_id == int(responsible))
+    responsible = id_arg("responsible_staff_id")
+    if responsible is not None:
+        statement = statement.where(Case.responsible_staff_id == responsible)
     statement = statement.order_by(Case.due_at, Case.id)
     body = paginate(statement, case_flow.case_view)
     body["counts"] = case_flow.counts(staff.community_id)
@@ -620,7 +604,8 @@ def proxy_case_assign(case_id: int):
 # ---- public progress board --------------------------------------------------------------------------
 
 @route("/public/cases", summary="Public progress board feed: cases with names masked (督办墙)", auth="none",
-       query={"community_id": {"type": "integer"}, "status": {"type": "string"}}, tags=TAGS)
+       query={"community_id": {"type": "integer", "minimum": 1, "required": True},
+              "status": {"type": "string", "enum": list(CASE_STATUS_LABELS)}}, tags=TAGS)
 def proxy_public_cases():
     community = _community_arg()
     status = request.args.get("status")

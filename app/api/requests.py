@@ -17,7 +17,7 @@ from flask import current_app, jsonify, request
 from sqlalchemy import or_, select
 
 from app.api.support import (
-    current_resident, current_staff, field, int_arg, iso, json_body, paginate, route,
+    current_resident, current_staff, field, int_arg, iso, json_body, paginate, parse_date, route,
 )
 from app.clock import now
 from app.errors import NotFound, ValidationError
@@ -347,10 +347,7 @@ def _date_arg(name: str, default: date) -> date:
     raw = request.args.get(name)
     if not raw:
         return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(f"参数 {name} 必须是日期 YYYY-MM-DD", field=name) from None
+    return parse_date(raw, name)
 
 
 @route("/stats/requests", summary="响应率/解决率/满意率, solved at grid level, per category", tags=TAGS, query={

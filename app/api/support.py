@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+import math
+import re
+from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
 from flask import g, request
@@ -13,6 +15,18 @@ from app.extensions import db
 from app.models import Resident, Staff
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
+
+# Ids (and every other integer column) are at most 64-bit signed in the database: a larger number
+# in a path, query or body is refused up front, before it overflows the database driver (a 500).
+MAX_INT = 2**63 - 1
+# C0 control characters other than tab, line feed and carriage return, and lone UTF-16 surrogates
+# (JSON "\ud800"): no text a person types contains them, PostgreSQL refuses NUL, the database
+# drivers cannot encode a surrogate and the .xlsx exports cannot hold control characters.
+BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+MAX_JSON_DEPTH = 32
+# Times and dates in requests: far enough either way for any real use, and no arithmetic on them
+# (a deadline, a range, a time-zone shift) can leave the datetime range (an OverflowError, a 500).
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 class Unauthorized(ApiError):
@@ -26,7 +40,8 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
     """Register a route on the API blueprint and describe it in the OpenAPI document.
 
     ``auth``: "staff", "resident", "any" (staff or resident) or "none".
-    ``body``/``query``: JSON-schema fragments (properties) for the document.
+    ``body``/``query``: JSON-schema fragments (properties) for the document; a query fragment
+    with ``"required": True`` documents a parameter the route refuses to go without.
     """
     from app.api import bp
 
@@ -34,7 +49,9 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
 
     def decorate(fn: Callable):
         guarded = _guard(fn, auth)
-        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=guarded, methods=methods)
+        # <int:id> with an upper bound: a larger id is "no such thing" (404), not a driver overflow.
+        bounded = re.sub(r"<int:", f"<int(max={MAX_INT}):", rule)
+        bp.add_url_rule(bounded, endpoint=fn.__name__, view_func=guarded, methods=methods)
         path = "/api/v1" + _openapi_path(rule)
         for method in methods:
             op: dict[str, Any] = {"summary": summary, "operationId": fn.__name__, "tags": list(tags),
@@ -43,9 +60,9 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
                 op["security"] = [{"bearer": []}]
                 op["responses"].setdefault("401", {"description": "missing or invalid token"})
                 op["responses"].setdefault("403", {"description": "not allowed"})
-            params = [{"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+            params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(kind)}
                       for name, kind in _path_params(rule)]
-            params += [{"name": name, "in": "query", "schema": schema} for name, schema in (query or {}).items()]
+            params += [_query_param(name, schema) for name, schema in (query or {}).items()]
             if params:
                 op["parameters"] = params
             if body is not None:
@@ -57,9 +74,21 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
     return decorate
 
 
+def _query_param(name: str, schema: dict) -> dict[str, Any]:
+    """A query parameter; ``"required": True`` in its fragment marks it required (400 when missing)."""
+    schema = dict(schema)
+    required = schema.pop("required", False) is True
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+def _path_schema(kind: str) -> dict[str, Any]:
+    if kind == "integer":
+        return {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+    return {"type": "string"}
+
+
 def _path_params(rule: str) -> list[tuple[str, str]]:
     """(name, JSON-schema type) of each path parameter: <int:id> is an integer, <code> a string."""
-    import re
     params = []
     for spec in re.findall(r"<([^>]+)>", rule):
         converter, _, name = spec.rpartition(":")
@@ -68,7 +97,6 @@ def _path_params(rule: str) -> list[tuple[str, str]]:
 
 
 def _openapi_path(rule: str) -> str:
-    import re
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
 
 
@@ -92,6 +120,7 @@ def _guard(fn: Callable, auth: str) -> Callable:
             if auth == "resident" and not isinstance(subject, Resident):
                 raise Forbidden("仅限居民 (residents only)")
             g.subject = subject
+        screen_request(kwargs)  # after authentication: an anonymous caller learns nothing from a 400
         return fn(*args, **kwargs)
 
     return wrapper
@@ -117,6 +146,55 @@ def require_role(staff: Staff, *roles: str) -> None:
 
 
 # ---- request bodies -------------------------------------------------------------------------
+
+def screen_request(path_args: dict[str, Any]) -> None:
+    """Refuse input no handler can store or compute with (400 naming the field), for every route.
+
+    Path strings and query values must be clean text; a JSON body must parse (a body nested
+    thousands deep overflows the parser's recursion, a 500), and every value in it must be clean
+    text, an integer within ``MAX_INT`` or a finite number (the parser reads NaN, Infinity and
+    1e999). Handlers that read the body directly rely on this as much as ``field`` does.
+    """
+    for name, value in path_args.items():
+        if isinstance(value, str) and BAD_TEXT.search(value):
+            raise ValidationError(f"参数 {name} 含有不可用的字符 (control character)", field=name)
+    for name, value in request.args.items(multi=True):
+        if BAD_TEXT.search(name) or BAD_TEXT.search(value):
+            raise ValidationError(f"参数 {name} 含有不可用的字符 (control character)", field=BAD_TEXT.sub("", name))
+    if not request.is_json or not request.get_data(cache=True):
+        return
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationError("请求体嵌套过深 (body nested too deeply)", field="body") from None
+    if data is not None:
+        _screen_value(data, "", 0)
+
+
+def _screen_value(value: Any, path: str, depth: int) -> None:
+    name = path or "body"
+    if depth > MAX_JSON_DEPTH:
+        raise ValidationError("请求体嵌套过深 (body nested too deeply)", field=name)
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValidationError(f"字段 {name} 数值超出范围 (integer out of range)", field=name)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"字段 {name} 不是有效的数字 (not a finite number)", field=name)
+    elif isinstance(value, str):
+        if BAD_TEXT.search(value):
+            raise ValidationError(f"字段 {name} 含有不可用的字符 (control character)", field=name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _screen_value(item, f"{path}[{index}]" if path else f"body[{index}]", depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if BAD_TEXT.search(key):
+                raise ValidationError("字段名含有不可用的字符 (control character in a key)", field=name)
+            _screen_value(item, f"{path}.{key}" if path else key, depth + 1)
+
 
 def json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
@@ -174,6 +252,21 @@ def parse_datetime(value: Any, name: str) -> datetime:
         raise ValidationError(f"字段 {name} 不是有效的时间 (ISO 8601)", field=name) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValidationError(f"字段 {name} 的年份必须在 {MIN_YEAR}–{MAX_YEAR} 之间 (year out of range)", field=name)
+    return parsed
+
+
+def parse_date(value: Any, name: str) -> date:
+    """A calendar date YYYY-MM-DD (query or body), within the years any arithmetic on it can reach."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} 必须是 YYYY-MM-DD 格式的日期", field=name)
+    try:
+        parsed = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(f"{name} 必须是 YYYY-MM-DD 格式的日期", field=name) from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValidationError(f"{name} 的年份必须在 {MIN_YEAR}–{MAX_YEAR} 之间 (year out of range)", field=name)
     return parsed
 
 
@@ -188,6 +281,17 @@ def int_arg(name: str, default: int, *, minimum: int = 1, maximum: int = 1000) -
     if value < minimum or value > maximum:
         raise ValidationError(f"参数 {name} 必须在 {minimum}–{maximum} 之间", field=name)
     return value
+
+
+def id_arg(name: str) -> int | None:
+    """An optional id in the query string: None when absent, else a positive integer (400 naming it)."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    # str.isdigit() also accepts "²" and other digits int() refuses; ids are ASCII digits only.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_INT:
+        raise ValidationError(f"参数 {name} 必须是正整数编号 (positive integer id)", field=name)
+    return int(raw)
 
 
 def paginate(statement, serialize: Callable[[Any], dict], *, default_per_page: int = 20) -> dict[str, Any]:

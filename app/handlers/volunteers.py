@@ -53,7 +53,8 @@ def _member_values(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     kind = data.get("kind", None if partial else MemberKind.PARTY.value)
     if kind is not None:
-        if kind not in {k.value for k in MemberKind}:
+        # A list or object is not a kind either (and is unhashable: a set lookup would raise).
+        if not isinstance(kind, str) or kind not in {k.value for k in MemberKind}:
             raise refusal("成员类型无效，可选：party（在职党员）, volunteer（志愿者）", "invalid", 400, field="kind")
         values["kind"] = kind
     party = (kind or MemberKind.PARTY.value) == MemberKind.PARTY.value
@@ -235,7 +236,8 @@ def record_admin_hours(member: PartyMember, staff: Staff, data: dict[str, Any]) 
     hours = data.get("hours")
     if isinstance(hours, bool) or not isinstance(hours, (int, float)):
         raise refusal("请填写时长（小时，可以是小数）", "invalid", 400, field="hours")
-    minutes = round(hours * 60)
+    # Bound the hours before converting: 1e308 hours in minutes is infinite and round() raises.
+    minutes = round(hours * 60) if abs(hours) * 60 <= MAX_ENTRY_MINUTES else MAX_ENTRY_MINUTES + 1
     if minutes == 0 or abs(minutes) > MAX_ENTRY_MINUTES:
         raise refusal("时长必须在 -24 到 24 小时之间且不为0", "invalid", 400, field="hours")
     note = _text(data.get("note"), "note", "备注", required=minutes < 0, max_length=500)
@@ -438,6 +440,14 @@ def community_report(community: Community, year: int) -> dict[str, Any]:
 
 KIND_LABELS = {"party": "在职党员", "volunteer": "志愿者"}
 HOURS_KIND_LABELS = {"checkin": "签到签退", "admin": "管理员录入"}
+# What a worksheet cell cannot hold (openpyxl raises IllegalCharacterError, saving fails on a surrogate).
+# Names and notes also arrive from chats and imports, so the export drops them instead of failing.
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _append(sheet, row: list) -> None:
+    sheet.append([_XLSX_ILLEGAL.sub("", v) if isinstance(v, str) else v for v in row])
+
 
 
 def export_xlsx(community: Community, year: int, out: BinaryIO | str | None = None) -> bytes | None:
@@ -459,36 +469,37 @@ def export_xlsx(community: Community, year: int, out: BinaryIO | str | None = No
                          ("活动场次", report["events"]), ("已举办", report["events_held"]),
                          ("签到人次", report["attendances"]),
                          ("导出时间", to_local(clock_now()).strftime("%Y-%m-%d %H:%M"))):
-        summary.append([label, value])
+        _append(summary, [label, value])
     for cell in summary["A"]:
         cell.font = bold
     summary.column_dimensions["A"].width = 24
     summary.column_dimensions["B"].width = 24
 
     members = wb.create_sheet("党员时长")
-    members.append(["编号", "姓名", "类型", "手机号", "工作单位", "所在党组织", "签到签退时长", "管理员录入时长",
+    _append(members, ["编号", "姓名", "类型", "手机号", "工作单位", "所在党组织", "签到签退时长", "管理员录入时长",
                     "合计时长", "服务项目", "是否达标"])
     for row in report["members"]:
         met = "" if row["met_target"] is None else ("是" if row["met_target"] else "否")
-        members.append([row["member_id"], row["name"], KIND_LABELS.get(row["kind"], row["kind"]), row["phone"] or "",
+        _append(members, [row["member_id"], row["name"], KIND_LABELS.get(row["kind"], row["kind"]), row["phone"] or "",
                         row["work_unit"] or "", row["party_org"] or "", row["hours_checkin"], row["hours_admin"],
                         row["hours"], "、".join(row["projects"]), met])
 
     entries = wb.create_sheet("时长明细")
-    entries.append(["编号", "成员", "日期", "类型", "时长（小时）", "活动", "记录人", "备注"])
+    _append(entries, ["编号", "成员", "日期", "类型", "时长（小时）", "活动", "记录人", "备注"])
     member_names = {m["member_id"]: m["name"] for m in report["members"]}
     for entry in db.session.scalars(select(HoursEntry).where(
             HoursEntry.community_id == community.id, HoursEntry.year == year)
             .order_by(HoursEntry.served_on, HoursEntry.id)):
         view = hours_view(entry)
         name = member_names.get(entry.member_id) or db.session.get(PartyMember, entry.member_id).name
-        entries.append([entry.id, name, view["served_on"], HOURS_KIND_LABELS.get(entry.kind, entry.kind), view["hours"],
-                        view["event_title"] or "", (view["recorded_by"] or {}).get("name", ""), entry.note or ""])
+        _append(entries, [entry.id, name, view["served_on"], HOURS_KIND_LABELS.get(entry.kind, entry.kind),
+                          view["hours"], view["event_title"] or "", (view["recorded_by"] or {}).get("name", ""),
+                          entry.note or ""])
 
     events = wb.create_sheet("活动")
-    events.append(["编号", "活动", "日期", "时间", "名额", "报名", "签到", "候补", "取消", "志愿时长"])
+    _append(events, ["编号", "活动", "日期", "时间", "名额", "报名", "签到", "候补", "取消", "志愿时长"])
     for row in report["event_rows"]:
-        events.append([row["event_id"], row["title"], row["date"], row["when"],
+        _append(events, [row["event_id"], row["title"], row["date"], row["when"],
                        row["capacity"] if row["capacity"] is not None else "不限", row["signed_up"], row["attended"],
                        row["waiting"], row["cancelled"], row["volunteer_hours"]])
     for sheet in (members, entries, events):
