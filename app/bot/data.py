@@ -41,7 +41,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 FILES = ("normalize.yaml", "t2s.yaml", "userdict.yaml", "intents.yaml", "categories.yaml", "slots.yaml",
-         "faq.yaml", "replies.yaml", "vocabulary.yaml")
+         "faq.yaml", "replies.yaml", "vocabulary.yaml", "pinyin.yaml")
 
 
 class BotDataError(ValueError):
@@ -59,6 +59,7 @@ class RawData:
     faq: list[dict]
     replies: dict
     vocabulary: dict
+    pinyin: dict[str, str]   # character -> toneless reading (for sound-alike typos)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -152,9 +153,27 @@ def load(data_dir: Path | str | None = None) -> RawData:
         match = entry.get("match")
         if not isinstance(match, list) or not match or not all(isinstance(g, list) and g for g in match):
             raise BotDataError(f"{where}: match must be a list of word lists (all lists must match)")
+    homophones = normalize.get("homophones") or {}
+    if not isinstance(homophones, dict) or not isinstance(homophones.get("words") or [], list) \
+            or not isinstance(homophones.get("exclude") or [], list):
+        raise BotDataError("normalize.yaml homophones: expected words: [..] and exclude: [..] lists")
+    limit = homophones.get("max_char_frequency", 20000)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise BotDataError(f"normalize.yaml homophones.max_char_frequency: expected a whole number >= 0, "
+                           f"got {limit!r}")
+
+    pinyin: dict[str, str] = {}
+    readings = _load_yaml(folder / "pinyin.yaml").get("readings") or {}
+    if not isinstance(readings, dict):
+        raise BotDataError("pinyin.yaml: 'readings' must map a reading to its characters")
+    for reading, chars in readings.items():
+        if not isinstance(reading, str) or not isinstance(chars, str):
+            raise BotDataError(f"pinyin.yaml: {reading!r}: expected a reading and a string of characters")
+        for ch in chars:
+            pinyin.setdefault(ch, reading)
     return RawData(normalize=normalize, t2s=t2s, userdict=userdict, intents=intents, categories=categories,
                    slots=_load_yaml(folder / "slots.yaml"), faq=faq, replies=_load_yaml(folder / "replies.yaml"),
-                   vocabulary=_load_yaml(folder / "vocabulary.yaml"))
+                   vocabulary=_load_yaml(folder / "vocabulary.yaml"), pinyin=pinyin)
 
 
 def mtimes(data_dir: Path | str | None = None) -> tuple:

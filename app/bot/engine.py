@@ -8,7 +8,8 @@ How a message is understood (all weights and words live in app/bot/data/*.yaml):
    single-character cue word that jieba cuts as a word of its own (so "修"
    counts in "来修一下" but not inside "装修"; segmentation uses a private
    jieba tokenizer with the community words, app/bot/segment.py), and the
-   regex patterns;
+   regex patterns; sound-alike slips of listed words (电题 for 电梯) are extra
+   entries of the phrase table (``sound_alike_variants``);
 3. combine the cues into one score per intent (``_intent_scores``; the
    combination rules are the structure: a problem word *and* a facility make a
    report, a question word *and* a service topic make an information request...);
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 # The cue families the scoring rules know. intents.yaml gives each its phrases.
 CUES = ("report", "problem", "urgency", "place", "book", "service", "want", "when", "signup", "event", "progress",
         "own_ref", "cancel", "question", "info", "plan", "org", "rate_pos", "rate_mid", "rate_neg", "rate_word",
-        "human", "greet", "thanks", "ack", "resolved", "chatter", "ad", "forward", "neighbour", "neutral")
+        "human", "greet", "thanks", "ack", "resolved", "chatter", "ad", "forward", "neighbour", "frame", "neutral")
 CUE_INDEX = {name: i for i, name in enumerate(CUES)}
 N_CUES = len(CUES)
 N_CATS = len(CATEGORIES)
@@ -116,6 +117,13 @@ class Model:
                 raise data_mod.BotDataError(f"categories.yaml: unknown category {cat!r}")
             for phrase, weight in phrases.items():
                 self._add(table, phrase, CAT_INDEX[cat], weight)
+        homophones = norm.get("homophones") or {}
+        self.sound_alikes = sound_alike_variants(
+            table, [self.normalize_phrase(str(w)) for w in homophones.get("words") or []],
+            {str(w) for w in homophones.get("exclude") or []}, raw.pinyin, tokenizer.FREQ,
+            int(homophones.get("max_char_frequency", 20000)))
+        for variant, (_phrase, feats) in self.sound_alikes.items():
+            table[variant] = dict(feats)
         self.multi: dict[str, tuple[tuple[int, float], ...]] = {}
         self.single: dict[str, tuple[tuple[int, float], ...]] = {}
         for phrase, feats in table.items():
@@ -124,6 +132,10 @@ class Model:
             item = tuple(feats.items())
             (self.single if len(phrase) == 1 else self.multi)[phrase] = item
         self.neutral = frozenset(neutral)
+        self.alike = frozenset(self.sound_alikes)
+        self.word_freq = tokenizer.FREQ
+        # Two-character phrases of the data files are words too when checking a variant's edges.
+        self.known_pairs = frozenset(p for p in table if len(p) == 2 and p not in self.alike)
         self.single_chars = frozenset(self.single)
         # jieba's segmentation of one run of Chinese characters (single-character cues are
         # all Chinese, so punctuation and Latin text never need segmenting).
@@ -175,6 +187,49 @@ class Model:
 
     def normalize_phrase(self, text: str) -> str:
         return self.normalizer.normalize(text)[0]
+
+
+REAL_WORD_FREQUENCY = 10   # a string jieba's dictionary counts this often is a word, not a slip
+
+
+def sound_alike_variants(table: dict[str, dict[int, float]], words: list[str], exclude: set[str],
+                         pinyin: dict[str, str], freq: dict[str, int],
+                         max_char_frequency: int) -> dict[str, tuple[str, dict[int, float]]]:
+    """Cue phrases with one character of a listed word replaced by a character that sounds the
+    same (the slips of pinyin and voice input: 电题 for 电梯, 路登 for 路灯).
+
+    A variant is left out when it would read as something else: when the new character is one
+    of the most frequent characters (等, 为, 无 ...: "马路等" is no typo of 路灯), when the
+    replacement makes a word of jieba's dictionary (无业, 午夜 are not slips of 物业), when it is
+    already a phrase, or when it is listed under ``exclude``. Returns variant -> (phrase, features).
+    """
+    by_reading: dict[str, list[str]] = {}
+    for ch, reading in pinyin.items():
+        by_reading.setdefault(reading, []).append(ch)
+    out: dict[str, tuple[str, dict[int, float]]] = {}
+    words = [w for w in dict.fromkeys(words) if len(w) >= 2]
+    for phrase, feats in list(table.items()):
+        if not feats or len(phrase) < 2:
+            continue   # neutral phrases only hide; single characters are matched as jieba words
+        for word in words:
+            start = phrase.find(word)
+            if start < 0:
+                continue
+            for i in range(start, start + len(word)):
+                reading = pinyin.get(phrase[i])
+                if reading is None:
+                    continue
+                for ch in by_reading[reading]:
+                    if ch == phrase[i] or freq.get(ch, 0) > max_char_frequency:
+                        continue
+                    variant = phrase[:i] + ch + phrase[i + 1:]
+                    if variant in table or variant in out or variant in exclude:
+                        continue
+                    if any(freq.get(variant[k:k + 2], 0) >= REAL_WORD_FREQUENCY
+                           for k in (i - 1, i) if 0 <= k and k + 2 <= len(variant)):
+                        continue
+                    out[variant] = (phrase, feats)
+    return out
 
 
 class _Faq:
@@ -327,6 +382,8 @@ class Bot:
 
         chars = set(text)
         feats = self._features(model, text, chars)
+        if feats[_FRAME] >= FRAME_ADDRESSED:
+            addressed = True   # a third-person work order ("来电人反映…") is written to the service
         vocab = vocab if vocab is not None else Vocabulary()
         services, events = slot_mod.vocabulary_matchers(vocab, model.normalize_phrase)
         service_key = services.find(text, fuzzy=False)
@@ -336,6 +393,10 @@ class Bot:
 
         best, s1, s2 = _top_two(scores)
         confidence = _confidence(s1, s2)
+        if best == "ask_info" and confidence < FAQ_SURE and model.faq.answer(text):
+            # "小区的垃圾几点收走啊": a doubtful question the FAQ can answer is a question for the service.
+            s1 = scores["ask_info"] = s1 + FAQ_BONUS
+            confidence = _confidence(s1, s2)
 
         if not text:
             intent, confidence, u.reason = ("chitchat", 0.9, "emoji only") if facts["emoji_only"] else (
@@ -359,6 +420,14 @@ class Bot:
             slots.update(slot_mod.location(text))
         if timeparse.TIME_HINT.search(text):
             slots.update(timeparse.parse(text, now, tz))
+            moved = RESCHEDULE_TO.search(text) if intent == "book_proxy" else None
+            if moved:
+                # "下周一改到周三": the time after "改到" is the new one, not the old one before it.
+                target = timeparse.parse(text[moved.end():], now, tz)
+                if target:
+                    for key in ("date", "time", "period", "datetime", "invalid_time"):
+                        slots.pop(key, None)
+                    slots.update(target)
         if has_digit:
             number = slot_mod.phone(text)
             if number:
@@ -438,6 +507,7 @@ class Bot:
         multi = model.multi
         lengths = model.lengths
         neutral = model.neutral
+        alike = model.alike
         n = len(text)
         covered = [0] * N_FEATURES   # per feature: end of the longest phrase counted so far
         hide_to = 0                  # end of the last neutral phrase
@@ -460,6 +530,8 @@ class Bot:
                 if phrase in neutral:   # e.g. "人工智能", "修电脑": what is inside does not count
                     hide_to = end
                     hidden.append((i, end))
+                elif phrase in alike and not _alike_fits(model, text, i, end):
+                    continue            # "6号楼水压" is no slip of 漏水: 楼 belongs to 号楼
                 for f, w in hit:
                     if end > covered[f]:
                         covered[f] = end
@@ -518,7 +590,25 @@ class Bot:
         return self.model.default_vocabulary
 
 
+def _alike_fits(model: Model, text: str, start: int, end: int) -> bool:
+    """A sound-alike variant found at text[start:end] is a slip only if its edge characters do
+    not form a word with their neighbours outside it ("注意保暖" is not 医保, "有车违停" is not
+    车位): a word of jieba's dictionary or a two-character phrase of the data files."""
+    freq, known = model.word_freq, model.known_pairs
+    if start > 0:
+        pair = text[start - 1:start + 1]
+        if pair in known or freq.get(pair, 0) >= REAL_WORD_FREQUENCY:
+            return False
+    if end < len(text):
+        pair = text[end - 1:end + 1]
+        if pair in known or freq.get(pair, 0) >= REAL_WORD_FREQUENCY:
+            return False
+    return True
+
+
 HAN_RUN = re.compile("[\u4e00-\u9fff]+")
+# Moving a booking: what follows is the new time ("D7K3Q9 改到明天上午9点", "下周一调到周三").
+RESCHEDULE_TO = re.compile("(改|换|调|挪|推迟|延后|提前|推)(到|在|成|为)")
 DIGITS = frozenset("0123456789")
 LOCATION_CHARS = frozenset("楼栋幢座室单")
 
@@ -567,6 +657,10 @@ _CANCEL = CUE_INDEX["cancel"]
 _CHATTER = CUE_INDEX["chatter"]
 _EVENT = CUE_INDEX["event"]
 _FORWARD = CUE_INDEX["forward"]
+_FRAME = CUE_INDEX["frame"]
+FRAME_ADDRESSED = 1.5
+FAQ_SURE = 0.6     # below this confidence an ask_info guess is checked against the FAQ ...
+FAQ_BONUS = 1.5    # ... and an answer found there raises it
 _GREET = CUE_INDEX["greet"]
 _HUMAN = CUE_INDEX["human"]
 _INFO = CUE_INDEX["info"]
@@ -594,23 +688,83 @@ _WHEN = CUE_INDEX["when"]
 
 def _intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bool, length: int) -> dict[str, float]:
     """The structure of the understanding: how cues combine into intents."""
-    report, problem, urgency = min(f[_REPORT], 6.0), min(f[_PROBLEM], 6.0), min(f[_URGENCY], 2.0)
-    place = min(f[_PLACE], 2.0)
-    book, want, when = min(f[_BOOK], 6.0), min(f[_WANT], 2.0), min(f[_WHEN], 2.0)
-    service = min(f[_SERVICE] + (2.0 if has_service else 0.0), 4.0)
-    signup = min(f[_SIGNUP], 6.0)
-    event = min(f[_EVENT] + (2.0 if has_event else 0.0), 4.0)
-    progress, own_ref = min(f[_PROGRESS], 6.0), min(f[_OWN_REF], 4.0)
-    cancel = min(f[_CANCEL], 6.0)
-    question, info, org = min(f[_QUESTION], 3.0), min(f[_INFO], 4.0), min(f[_ORG], 2.0)
-    plan = min(f[_PLAN], 4.0)
-    rate = max(f[_RATE_POS], f[_RATE_MID], f[_RATE_NEG]) + min(f[_RATE_WORD], 2.0)
-    human = min(f[_HUMAN], 6.0)
+    # Caps (inline rather than min(): this runs for every message).
+    report = f[_REPORT]
+    if report > 6.0:
+        report = 6.0
+    problem = f[_PROBLEM]
+    if problem > 6.0:
+        problem = 6.0
+    urgency = f[_URGENCY]
+    if urgency > 2.0:
+        urgency = 2.0
+    place = f[_PLACE]
+    if place > 2.0:
+        place = 2.0
+    book = f[_BOOK]
+    if book > 6.0:
+        book = 6.0
+    want = f[_WANT]
+    if want > 2.0:
+        want = 2.0
+    when = f[_WHEN]
+    if when > 2.0:
+        when = 2.0
+    service = f[_SERVICE] + (2.0 if has_service else 0.0)
+    if service > 4.0:
+        service = 4.0
+    signup = f[_SIGNUP]
+    if signup > 6.0:
+        signup = 6.0
+    event = f[_EVENT] + (2.0 if has_event else 0.0)
+    if event > 4.0:
+        event = 4.0
+    progress = f[_PROGRESS]
+    if progress > 6.0:
+        progress = 6.0
+    own_ref = f[_OWN_REF]
+    if own_ref > 4.0:
+        own_ref = 4.0
+    cancel = f[_CANCEL]
+    if cancel > 6.0:
+        cancel = 6.0
+    question = f[_QUESTION]
+    if question > 3.0:
+        question = 3.0
+    info = f[_INFO]
+    if info > 4.0:
+        info = 4.0
+    org = f[_ORG]
+    if org > 2.0:
+        org = 2.0
+    plan = f[_PLAN]
+    if plan > 4.0:
+        plan = 4.0
+    rate = f[_RATE_POS]
+    if f[_RATE_MID] > rate:
+        rate = f[_RATE_MID]
+    if f[_RATE_NEG] > rate:
+        rate = f[_RATE_NEG]
+    rate += f[_RATE_WORD] if f[_RATE_WORD] < 2.0 else 2.0
+    human = f[_HUMAN]
+    if human > 6.0:
+        human = 6.0
     ack = f[_ACK] if length <= 8 else 0.5 * f[_ACK]   # "好的" alone is an answer; "好热闹" is not
-    chit = min(f[_GREET] + f[_THANKS] + ack, 6.0)
-    resolved = min(f[_RESOLVED], 4.0)
-    noise_words = min(f[_CHATTER] + f[_NEIGHBOUR], 6.0)
-    ad = min(f[_AD] + f[_FORWARD], 8.0)
+    chit = f[_GREET] + f[_THANKS] + ack
+    if chit > 6.0:
+        chit = 6.0
+    resolved = f[_RESOLVED]
+    if resolved > 4.0:
+        resolved = 4.0
+    frame = f[_FRAME]
+    if frame > 3.0:
+        frame = 3.0
+    noise_words = f[_CHATTER] + f[_NEIGHBOUR]
+    if noise_words > 6.0:
+        noise_words = 6.0
+    ad = f[_AD] + f[_FORWARD]
+    if ad > 8.0:
+        ad = 8.0
     cats = _category_scores(f)
     best_cat = max(cats)
     topic = _cap(best_cat + 0.3 * (sum(cats) - best_cat), 4.0)
@@ -622,6 +776,10 @@ def _intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bo
         r = report + problem + 0.6 * topic + (0.5 * urgency if (problem or topic >= 1.5) else 0.0)
     else:
         r = 0.45 * topic + (0.5 * urgency if topic >= 2 else 0.0)
+    if frame and (problem or topic >= 1.5):
+        # "来电人称小区热水供应中断已三天": the hotline frame states a problem, so it is a report;
+        # the frame alone ("来电人咨询…", "来电人要求回电") says nothing about what is wanted.
+        r += 0.5 * frame
     if topic:
         r += 0.3 * place
     if question and not (report or problem):
@@ -634,6 +792,8 @@ def _intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bo
         r *= 0.6          # "不太满意，灯还是一闪一闪的": the rating explains itself
     if not topic and not report:
         r *= 0.6          # "我家电脑开不了机": a problem, but nothing the community looks after
+    elif not topic and not problem and (service or book >= 2 or signup >= 2):
+        r *= 0.6          # "希望社区派人上门帮其母亲办理高龄津贴认证": asking for a service, not a complaint
     s["report_issue"] = r
 
     b = book

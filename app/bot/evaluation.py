@@ -2,7 +2,10 @@
 
 File format: UTF-8, tab-separated, one message per line: text, intent, category
 (empty unless report_issue), and optionally needs_reply (1/0, true/false). Blank
-lines and lines starting with "#" are skipped.
+lines and lines starting with "#" are skipped, except the directive
+``#! chat-type: private`` (or ``group``), which sets how the lines after it are
+understood: 12345 hotline records are written to the service, like a 1:1 chat.
+Lines before any directive use the chat type the caller passes.
 """
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ class Example:
     intent: str
     category: str | None
     needs_reply: bool | None
+    chat_type: str | None = None   # from a "#! chat-type:" directive; None: the caller's default
+
+
+CHAT_TYPES = ("group", "private")
 
 
 @dataclass
@@ -100,8 +107,16 @@ def _bool(raw: str, where: str) -> bool | None:
 
 def read_examples(lines: Iterable[str], source: str = "input") -> list[Example]:
     examples = []
+    chat_type: str | None = None
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\r\n")
+        if line.startswith("#!"):
+            key, _, value = line[2:].partition(":")
+            if key.strip().lower() != "chat-type" or value.strip().lower() not in CHAT_TYPES:
+                raise LabelError(f"{source}:{number}: unknown directive {line!r} "
+                                 f"(known: '#! chat-type: group' or '#! chat-type: private')")
+            chat_type = value.strip().lower()
+            continue
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = line.split("\t")
@@ -117,7 +132,7 @@ def read_examples(lines: Iterable[str], source: str = "input") -> list[Example]:
         if intent == "report_issue" and category is None:
             category = "other"
         needs_reply = _bool(parts[3], where) if len(parts) > 3 else None
-        examples.append(Example(number, text, intent, category, needs_reply))
+        examples.append(Example(number, text, intent, category, needs_reply, chat_type))
     return examples
 
 
@@ -135,7 +150,7 @@ def evaluate(bot, examples: list[Example], now: datetime, chat_type: str = "grou
     result = Result()
     vocab = vocab if vocab is not None else bot.default_vocabulary
     for ex in examples:
-        u = bot.understand(ex.text, now=now, chat_type=chat_type, mentioned=mentioned, vocab=vocab)
+        u = bot.understand(ex.text, now=now, chat_type=ex.chat_type or chat_type, mentioned=mentioned, vocab=vocab)
         result.total += 1
         key = (ex.intent, u.intent)
         result.confusion[key] = result.confusion.get(key, 0) + 1

@@ -19,6 +19,9 @@ class HanSegmenter:
     def __init__(self, tokenizer: jieba.Tokenizer):
         tokenizer.check_initialized()
         self.tokenizer = tokenizer
+        self._freq: dict | None = None
+        self._logp: dict[str, float] = {}
+        self._logtotal = 0.0
 
     def __call__(self, run: str) -> list[str]:
         nxt = self._route(run)
@@ -45,34 +48,43 @@ class HanSegmenter:
         return out
 
     def _route(self, run: str) -> list[int]:
-        """For each position, the last index of the word the best route takes there."""
-        _log = log
+        """For each position, the last index of the word the best route takes there.
+
+        One backward pass: at each position the dictionary words starting there are found
+        by extending the fragment while it is still a prefix in jieba's dictionary (which
+        lists every prefix, with frequency 0 when it is not a word itself), and scored with
+        the best route after them. Log-probabilities are remembered per word.
+        """
         freq = self.tokenizer.FREQ          # read each time: add_word/del_word change it
-        get = freq.get
-        logtotal = _log(self.tokenizer.total)
+        if freq is not self._freq:
+            self._freq, self._logp = freq, {}
+            self._logtotal = log(self.tokenizer.total)
+        logp = self._logp
+        logtotal = self._logtotal
         n = len(run)
-        # Words of the dictionary that start at each position (their last index).
-        dag = []
-        for k in range(n):
-            ends = []
-            i = k
-            frag = run[k]
-            while i < n and frag in freq:
-                if freq[frag]:
-                    ends.append(i)
-                i += 1
-                frag = run[k:i + 1]
-            dag.append(ends or [k])
-        # Best route from the end backwards.
         best = [0.0] * (n + 1)
         nxt = [0] * n
         for idx in range(n - 1, -1, -1):
             top = None
             top_x = idx
-            for x in dag[idx]:
-                value = _log(get(run[idx:x + 1]) or 1) - logtotal + best[x + 1]
-                if top is None or value > top or (value == top and x > top_x):
-                    top, top_x = value, x
+            i = idx
+            frag = run[idx]
+            f = freq.get(frag)
+            while f is not None:
+                if f:
+                    value = logp.get(frag)
+                    if value is None:
+                        value = logp[frag] = log(f) - logtotal
+                    value += best[i + 1]
+                    if top is None or value >= top:   # ties go to the longer word, as in jieba
+                        top, top_x = value, i
+                i += 1
+                if i >= n:
+                    break
+                frag = run[idx:i + 1]
+                f = freq.get(frag)
+            if top is None:   # no word starts here: the character alone, at jieba's floor frequency
+                top = -logtotal + best[idx + 1]
             best[idx] = top
             nxt[idx] = top_x
         return nxt

@@ -279,7 +279,7 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
         # The bot never answers chatter in a group, whatever a handler said.
         reply = Reply(text=None, handled_by=reply.handled_by, detail=reply.detail)
     if needs_reply:
-        _start_clock(ctx)
+        _start_clock(ctx, _clock_request_id(understanding, reply))
     reply.detail = {**reply.detail, **_record(understanding, needs_reply)}
     return reply
 
@@ -482,7 +482,20 @@ def _staff_message(message: Message, inbound: InboundMessage, staff: Staff | Non
     return Reply.silent("staff", staff_id=staff.id if staff else None, clocks_stopped=len(stopped))
 
 
-def _start_clock(ctx: ConversationContext) -> None:
+def _clock_request_id(understanding: Understanding, reply: Reply) -> int | None:
+    """The request whose reply clock this message belongs to, if a handler attached it to one.
+
+    A report that joined an open request of the same resident ("补充：还是不亮") is answered
+    within that request's clock, not a second one. A rating is not: "不满意" reopens a request
+    whose clock has long stopped, and the dissatisfied resident's message gets its own.
+    """
+    if understanding.intent == "rate":
+        return None
+    request_id = (reply.detail or {}).get("request_id")
+    return request_id if isinstance(request_id, int) and not isinstance(request_id, bool) else None
+
+
+def _start_clock(ctx: ConversationContext, request_id: int | None = None) -> None:
     if ctx.community_id is None:
         log.info("conversation: message %s needs a reply but has no community; no clock", ctx.message.id)
         return
@@ -490,6 +503,6 @@ def _start_clock(ctx: ConversationContext) -> None:
     if start is None:
         return
     db.session.flush()
-    start(community_id=ctx.community_id, message_id=ctx.message.id,
+    start(community_id=ctx.community_id, message_id=ctx.message.id, request_id=request_id,
           group_id=ctx.group.id if ctx.group is not None else None,
           resident_id=ctx.resident.id if ctx.resident is not None else None)

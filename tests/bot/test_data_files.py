@@ -68,6 +68,9 @@ def test_a_broken_edit_keeps_the_last_good_data(data_dir, tmp_path, caplog):
     ("faq.yaml", "faq:\n  - key: x\n    answer: y\n", "match must be a list"),
     ("categories.yaml", "categories:\n  weather:\n    雨: 1\n", "unknown category 'weather'"),
     ("normalize.yaml", "typos: [\n", "not valid YAML"),
+    ("normalize.yaml", "homophones:\n  words: 电梯\n", "homophones: expected words"),
+    ("normalize.yaml", "homophones:\n  max_char_frequency: many\n", "max_char_frequency: expected a whole number"),
+    ("pinyin.yaml", "readings: [a, b]\n", "'readings' must map"),
     ("intents.yaml", "cues:\n  report:\n    投诉: 3\n    举报: 3\n    投诉: 2\n", "'投诉' is listed twice"),
 ])
 def test_mistakes_name_the_file_and_the_entry(data_dir, tmp_path, name, content, message):

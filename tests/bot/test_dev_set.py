@@ -1,7 +1,11 @@
-"""The labelled sets: the bot must not fall below the scores recorded in docs/bot.md.
+"""The labelled sets: the bot must not fall below the scores recorded in docs/bot.md ("Evaluation").
 
-dev.tsv is what the vocabulary was built on; holdout.tsv was written after the
-vocabulary was frozen and is never used to tune it, so its floor is lower.
+dev.tsv is what the vocabulary was built on. holdout.tsv (v2) was written after the second
+vocabulary freeze; hotline.tsv and holdout2.tsv were written and scored once before the
+generalisation round and studied during it; holdout3.tsv was written after that round's freeze
+and scored once. None of the held-out sets is used to tune the vocabulary, so their floors are
+lower. Lines after a "#! chat-type: private" directive (12345 hotline records) are understood as
+1:1 messages, the rest as group messages that do not mention the bot.
 """
 from __future__ import annotations
 
@@ -17,8 +21,13 @@ DATA = Path(__file__).parent / "data"
 # Recorded floors (a little below the scores in docs/bot.md, so the test catches regressions).
 FLOORS = {
     "dev.tsv": {"accuracy": 0.98, "macro_f1": 0.97, "category": 0.97, "nr_precision": 0.97, "nr_recall": 0.97},
-    "holdout.tsv": {"accuracy": 0.88, "macro_f1": 0.87, "category": 0.70, "nr_precision": 0.95, "nr_recall": 0.85},
+    "holdout.tsv": {"accuracy": 0.90, "macro_f1": 0.89, "category": 0.80, "nr_precision": 0.97, "nr_recall": 0.88},
+    "hotline.tsv": {"accuracy": 0.98, "macro_f1": 0.97, "category": 0.97, "nr_precision": 0.97, "nr_recall": 0.97},
+    "holdout2.tsv": {"accuracy": 0.97, "macro_f1": 0.97, "category": 0.95, "nr_precision": 0.97, "nr_recall": 0.95},
+    "holdout3.tsv": {"accuracy": 0.86, "macro_f1": 0.84, "category": 0.77, "nr_precision": 0.96, "nr_recall": 0.85},
 }
+# (minimum size, intents the set must cover): a hotline has no neighbours' chatter.
+SIZES = {"dev.tsv": 400, "holdout.tsv": 150, "hotline.tsv": 150, "holdout2.tsv": 150, "holdout3.tsv": 120}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
@@ -34,14 +43,21 @@ def test_scores_stay_above_the_recorded_floor(bot, name):
     assert result.needs_reply_recall >= floor["nr_recall"], summary
 
 
-def test_the_sets_are_big_enough_and_cover_every_label():
+@pytest.mark.parametrize("name", sorted(SIZES))
+def test_the_sets_are_big_enough_and_cover_every_label(name):
     from app.bot import CATEGORIES, INTENTS
 
-    dev, holdout = read_file(DATA / "dev.tsv"), read_file(DATA / "holdout.tsv")
-    assert len(dev) >= 400 and len(holdout) >= 150
-    for examples in (dev, holdout):
-        assert {e.intent for e in examples} == set(INTENTS)
-        assert {e.category for e in examples if e.intent == "report_issue"} == set(CATEGORIES)
-        assert all(e.needs_reply is not None for e in examples)
-    # The held-out set is not a copy of the development set.
-    assert not {e.text for e in dev} & {e.text for e in holdout}
+    examples = read_file(DATA / name)
+    assert len(examples) >= SIZES[name]
+    intents = set(INTENTS) - ({"none"} if name == "hotline.tsv" else set())
+    assert {e.intent for e in examples} >= intents
+    assert {e.category for e in examples if e.intent == "report_issue"} == set(CATEGORIES)
+    assert all(e.needs_reply is not None for e in examples)
+
+
+def test_no_message_is_in_two_sets():
+    seen: dict[str, str] = {}
+    for name in sorted(SIZES):
+        for e in read_file(DATA / name):
+            assert e.text not in seen, f"{e.text!r} is in {seen.get(e.text)} and {name}"
+            seen[e.text] = name

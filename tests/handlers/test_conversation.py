@@ -47,6 +47,7 @@ def fakes(monkeypatch):
     monkeypatch.setattr(conversation, "STAFF_GROUP_HOOKS", [f"{ME}:fake_staff_seen"])
     PROGRESS["a"], PROGRESS["b"] = [], []
     CANCELLED.clear()
+    RATED_REQUEST["id"] = None
 
 
 @pytest.fixture
@@ -209,6 +210,22 @@ def test_multi_turn_booking_keeps_state_in_redis_and_leaves_on_never_mind(app, c
     assert redis_client.get(key) is None
 
 
+@pytest.mark.parametrize("text,date,time", [
+    ("改到周五", "2026-11-20", None),
+    ("D7K3Q9 改到明天上午9点", "2026-11-18", "09:00"),
+    ("能换个时间吗", None, None),
+])
+def test_rescheduling_goes_to_the_booking_handler(place, clock, text, date, time):
+    """The booking handler moves a booking inside handle_book: "改到…" must reach it, with the new time."""
+    inbound = group_message(text)
+    reply, _ = receive(inbound)
+    assert reply.handled_by == "fake.book"
+    ctx = dict(CALLS)["book"]
+    assert ctx.understanding.slots.get("date") == date and ctx.understanding.slots.get("time") == time
+    message = stored(inbound)
+    assert message.handling["intent"] == "book_proxy" and clock_for(message) is None
+
+
 def test_a_report_in_the_middle_of_a_flow_ends_the_flow(app, clock, redis_client):
     first = private_message("想预约代办")
     receive(first)
@@ -346,6 +363,46 @@ def test_a_report_through_the_real_registry(place, clock, monkeypatch):
     assert started is not None and started.request_id is not None and started.community_id == community.id
 
 
+def test_a_follow_up_that_joins_a_request_runs_on_that_requests_clock(place, clock, monkeypatch):
+    """The second report of the same problem joins the open request (H4's follow-up); the router
+    passes the request's id, so the follow-up does not start a second one-hour clock."""
+    monkeypatch.undo()
+    first = group_message("3栋2单元电梯坏了，按钮没反应")
+    receive(first)
+    started = clock_for(stored(first))
+    assert started is not None and started.request_id is not None
+    clock.advance(minutes=3)
+    second = group_message("电梯里还关着人，快来人")
+    reply, _ = receive(second)
+    message = stored(second)
+    assert reply.detail.get("follow_up") is True and reply.detail["request_id"] == started.request_id
+    assert message.handling["intent"] == "report_issue" and message.handling["needs_reply"] is True
+    assert db.session.scalars(select(ReplyClock)).all() == [started]   # one clock: the request's
+    assert clock_for(message) is None
+
+
+def test_an_unsatisfied_rating_gets_its_own_clock_even_when_it_names_a_request(place, clock, monkeypatch):
+    """"不满意" reopens a request whose clock stopped long ago: the rating message needs its own."""
+    community, _group = place
+    monkeypatch.setitem(conversation.INTENT_HANDLERS, "report_issue", "app.handlers.requests:handle_report")
+    report = group_message("5号楼楼道灯坏了好几天了")
+    receive(report)
+    old = clock_for(stored(report))
+    staff = factories.staff(community=community, wework_userid="duty-li")
+    db.session.commit()
+    clock.advance(minutes=5)
+    receive(group_message("收到，下午来修", sender="duty-li"))
+    db.session.refresh(old)
+    assert old.stopped_at is not None and old.stopped_by_staff_id == staff.id
+    RATED_REQUEST["id"] = old.request_id
+    clock.advance(days=2)
+    rating = group_message("不满意，灯还是不亮")
+    reply, _ = receive(rating)
+    assert reply.handled_by == "fake.rate" and reply.detail["request_id"] == old.request_id
+    fresh = clock_for(stored(rating))
+    assert fresh is not None and fresh.id != old.id and fresh.stopped_at is None
+
+
 def test_the_router_is_installed_by_the_app(app):
     from app.handlers import inbound
     assert inbound._handler["fn"] is conversation.handle_message
@@ -362,9 +419,14 @@ def fake_report(ctx):
     return ctx.reply("已收到您的反映", "fake.report")
 
 
+RATED_REQUEST: dict[str, int | None] = {"id": None}
+
+
 def fake_rate(ctx):
     CALLS.append(("rate", ctx))
     ctx.end_flow()
+    if RATED_REQUEST["id"] is not None:
+        return ctx.reply("谢谢评价", "fake.rate", request_id=RATED_REQUEST["id"])
     return ctx.reply("谢谢评价", "fake.rate")
 
 
