@@ -32,7 +32,7 @@ from app.bot import Understanding, Vocabulary, configure as configure_bot, get_b
 from app.clock import now as clock_now
 from app.extensions import db, redis_ext
 from app.handlers.inbound import CHAT_GROUP, InboundMessage, Reply, set_conversation_handler
-from app.models import (Channel, IdentityKind, Message, Resident, ResidentGroup, ResidentIdentity, Staff)
+from app.models import (Channel, Community, IdentityKind, Message, Resident, ResidentGroup, ResidentIdentity, Staff)
 
 log = logging.getLogger(__name__)
 
@@ -207,16 +207,17 @@ def resolve_resident(inbound: InboundMessage, group: ResidentGroup | None) -> Re
     if identity is not None:
         resident = identity.resident
         changed = False
-        if resident.community_id is None and group is not None:
-            resident.community_id = group.community_id   # first seen in a group: that is their community
-            changed = True
+        if resident.community_id is None:
+            # First seen in a group: that is their community; else the deployment's only one.
+            resident.community_id = group.community_id if group is not None else _sole_community_id()
+            changed = resident.community_id is not None
         if not resident.nickname and inbound.sender_name:
             resident.nickname = inbound.sender_name[:100]
             changed = True
         if changed:
             db.session.commit()
         return resident
-    resident = Resident(community_id=group.community_id if group is not None else None,
+    resident = Resident(community_id=group.community_id if group is not None else _sole_community_id(),
                         nickname=(inbound.sender_name or None) and inbound.sender_name[:100])
     resident.identities.append(ResidentIdentity(channel=inbound.channel, kind=kind, value=value))
     db.session.add(resident)
@@ -228,6 +229,12 @@ def resolve_resident(inbound: InboundMessage, group: ResidentGroup | None) -> Re
         identity = db.session.scalars(query).first()
         return identity.resident if identity is not None else None
     return resident
+
+
+def _sole_community_id() -> int | None:
+    """The community of a deployment that serves exactly one: a 1:1 chat needs no question then."""
+    ids = db.session.scalars(select(Community.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
 
 
 def _group(message: Message, inbound: InboundMessage) -> ResidentGroup | None:
@@ -258,7 +265,9 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
 
     state = load_state(inbound)
     vocabulary = None
-    if inbound.msg_type != "text":
+    # A voice message WeChat transcribed (Recognition) is read like text.
+    readable = inbound.msg_type == "text" or (inbound.msg_type == "voice" and bool((inbound.text or "").strip()))
+    if not readable:
         understanding = Understanding(text=inbound.text or "", intent="none", confidence=1.0,
                                       mentioned=inbound.mentioned)
     else:
@@ -268,7 +277,7 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
                               staff=None, group=group, community_id=community_id, now=now, state=dict(state),
                               vocabulary=vocabulary)
 
-    if inbound.msg_type != "text":
+    if not readable:
         reply, needs_reply = _non_text(ctx), False
     else:
         reply, needs_reply = _dispatch(ctx)

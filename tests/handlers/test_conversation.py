@@ -106,6 +106,28 @@ def test_identity_kinds_follow_the_channel(app, clock):
     assert kinds == {"o-mp": "openid", "o-mini": "openid", "wmEXTERNAL": "external_userid"}
 
 
+def test_a_private_chat_in_a_one_community_deployment_belongs_to_that_community(place, clock):
+    community, _ = place
+    receive(private_message("你好", sender="o-only"))
+    resident = db.session.scalars(select(ResidentIdentity).where(ResidentIdentity.value == "o-only")).one().resident
+    assert resident.community_id == community.id
+
+
+def test_a_private_chat_with_several_communities_does_not_guess(place, clock):
+    factories.community()
+    db.session.commit()
+    receive(private_message("你好", sender="o-many"))
+    resident = db.session.scalars(select(ResidentIdentity).where(ResidentIdentity.value == "o-many")).one().resident
+    assert resident.community_id is None
+
+
+def test_a_transcribed_voice_message_is_understood_like_text(place, clock):
+    reply, _ = receive(private_message("转人工", msg_type="voice", media={"media_id": "v1"}))
+    assert reply.handled_by == "human"
+    untranscribed, _ = receive(private_message("", msg_type="voice", media={"media_id": "v2"}))
+    assert untranscribed.handled_by != "human"
+
+
 # --- what the router answers itself -----------------------------------------------------------
 
 def test_chitchat_in_a_private_chat_gets_a_friendly_answer(app, clock):
