@@ -37,6 +37,7 @@ RE_PERIOD = re.compile("|".join(sorted(PERIODS, key=len, reverse=True)))
 RE_CLOCK = re.compile(r"(?<!\d)([0-2]?\d)[:：]([0-5]\d)(?!\d)")
 RE_CLOCK_BAD = re.compile(r"(?<!\d)(\d{1,3})[:：](\d{2,3})(?!\d)")
 RE_HOUR = re.compile(rf"({N})(?:点钟|点|时)(半|一刻|三刻|过?({N})分?)?")
+COMPARATIVES = set("早晚快慢多少大小好有差")
 # A Chinese-numeral hour needs context: "一点" alone is usually "a bit" (快一点).
 HOUR_CONTEXT_AFTER = re.compile(r"(?:钟|半|一刻|三刻|\d|[零一二三四五六七八九十]+分|左右|前|后|以前|以后|之前|之后|到|至|开始|结束|"
                                 r"上班|下班|关门|开门|来|去|过来|集合|出发|可以|行|能|有空)")
@@ -138,6 +139,9 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             if raw in ("几", "多少"):
                 continue
             if not raw.isascii():
+                # 早一点 / 晚一点 / 快一点: "a bit earlier/later/faster", never 1 o'clock.
+                if raw in ("一", "两") and not hm.group(2) and text[hm.start() - 1:hm.start()] in COMPARATIVES:
+                    continue
                 before = text[max(0, hm.start() - 4):hm.start()]
                 after = text[hm.end():hm.end() + 3]
                 has_context = (pm is not None or day is not None or hm.group(2)

@@ -93,3 +93,13 @@ def test_slots_in_understanding(understand):
 def test_ratings(understand, text, rating):
     u = understand(text)
     assert u.intent == "rate" and u.slots["rating"] == rating
+
+
+def test_a_bit_earlier_is_not_one_oclock():
+    from datetime import datetime, timezone
+
+    from app.bot.timeparse import parse
+    now = datetime(2026, 11, 17, 1, 30, tzinfo=timezone.utc)
+    for text in ("能早一点吗", "晚一点再说", "快一点好吗"):
+        assert "time" not in parse(text, now), text
+    assert parse("明天下午一点", now)["time"] == "13:00"
