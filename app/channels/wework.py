@@ -73,15 +73,7 @@ def app_callback() -> Response:
     crypto = crypto_for("wework", token, aes_key, corp_id)
 
     if request.method == "GET":
-        echostr = args.get("echostr", "")
-        if not echostr or len(echostr) > 1024:
-            raise BadPayload("echostr is missing")
-        require_signature(sha1_signature(token, timestamp, nonce, echostr), args.get("msg_signature"))
-        check_timestamp(timestamp)
-        try:
-            return text_response(crypto.check_signature(args["msg_signature"], timestamp, nonce, echostr))
-        except Exception:
-            raise BadPayload("echostr cannot be decrypted") from None
+        return _verify_url(crypto, token, timestamp, nonce)
 
     body = read_body()
     outer = parse_xml(body)
@@ -154,15 +146,7 @@ def aibot_callback() -> Response:
     crypto = crypto_for("wework", token, aes_key, "")
 
     if request.method == "GET":
-        echostr = args.get("echostr", "")
-        if not echostr or len(echostr) > 1024:
-            raise BadPayload("echostr is missing")
-        require_signature(sha1_signature(token, timestamp, nonce, echostr), args.get("msg_signature"))
-        check_timestamp(timestamp)
-        try:
-            return text_response(crypto.check_signature(args["msg_signature"], timestamp, nonce, echostr))
-        except Exception:
-            raise BadPayload("echostr cannot be decrypted") from None
+        return _verify_url(crypto, token, timestamp, nonce)
 
     body = read_body()
     outer = parse_json(body)
@@ -255,3 +239,17 @@ def _aibot_content(data: dict, msg_type: str) -> tuple[str | None, dict, dict]:
         media["quote"] = True
     text, info = clean_text(text_source) if text_source is not None else (None, {})
     return text or None, {k: v for k, v in media.items() if v not in (None, [], {})}, info
+
+
+def _verify_url(crypto, token: str, timestamp: str, nonce: str) -> Response:
+    """The console's URL check (GET with echostr): answer the decrypted echostr."""
+    args = request.args
+    echostr = args.get("echostr", "")
+    if not echostr or len(echostr) > 1024:
+        raise BadPayload("echostr is missing")
+    require_signature(sha1_signature(token, timestamp, nonce, echostr), args.get("msg_signature"))
+    check_timestamp(timestamp)
+    try:
+        return text_response(crypto.check_signature(args["msg_signature"], timestamp, nonce, echostr))
+    except Exception:
+        raise BadPayload("echostr cannot be decrypted") from None
