@@ -8,7 +8,7 @@ clock's "now" in a SimpleWorker, so reminder tests need no sleeping.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from app.handlers.inbound import InboundMessage, Reply, store_once
 from app.handlers.slots import create_station, parse_hours_spec
 from app.models import Direction, Message
 from app.models.proxy import Booking, SlotLoad
+from tests.support import chat
 from tests import factories as f
 from workers.jobs import QUEUE_DEFAULT
 from workers.runner import build_worker
@@ -98,34 +99,11 @@ def count_bookings(**filters) -> int:
 # ---- chat ------------------------------------------------------------------------------------------
 
 @dataclass
-class Understood:
-    text: str
+class Understood(chat.Understood):
     intent: str = "book_proxy"
-    slots: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class ChatCtx:
-    """Same attributes and methods as the router's ConversationContext (INTERFACES.md §2)."""
-
-    message: Message
-    inbound: InboundMessage
-    understanding: Understood
-    resident: Any
-    staff: Any
-    group: Any
-    community_id: int | None
-    now: datetime
-    state: dict
-
-    def start_flow(self, name: str, **data) -> None:
-        self.state = {"flow": name, **data}
-
-    def end_flow(self) -> None:
-        self.state = {}
-
-    def reply(self, text: str, handled_by: str, **detail) -> Reply:
-        return Reply(text=text, handled_by=handled_by, detail=detail)
+ChatCtx = chat.ChatCtx
 
 
 class Chat:

@@ -7,9 +7,8 @@ router; ``Chat`` keeps the dialogue state between turns as the router does in Re
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -20,6 +19,7 @@ from app.handlers import events as ev
 from app.handlers.inbound import InboundMessage, Reply, store_once
 from app.models import Direction, Message
 from app.models.events import Signup
+from tests.support import chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _seq = itertools.count(1)
@@ -52,32 +52,11 @@ def signup_count(event_id: int, status: str | None = None) -> int:
 
 
 @dataclass
-class Understood:
-    text: str
+class Understood(chat.Understood):
     intent: str = "event_signup"
-    slots: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class ChatCtx:
-    message: Message
-    inbound: InboundMessage
-    understanding: Understood
-    resident: Any
-    staff: Any
-    group: Any
-    community_id: int | None
-    now: datetime
-    state: dict
-
-    def start_flow(self, name: str, **data) -> None:
-        self.state = {"flow": name, **data}
-
-    def end_flow(self) -> None:
-        self.state = {}
-
-    def reply(self, text: str, handled_by: str, **detail) -> Reply:
-        return Reply(text=text, handled_by=handled_by, detail=detail)
+ChatCtx = chat.ChatCtx
 
 
 class Chat:
