@@ -29,6 +29,21 @@ def _emoji_codepoints() -> Iterable[int]:
     yield from (0x200D, 0x20E3, 0x3030, 0x303D, 0x3297, 0x3299, 0x00A9, 0x00AE, 0x2122, 0x2139)
 
 
+# A six-character code a resident copies from a confirmation (booking code D7K3Q9,
+# check-in code): its letters must not be read as words ("VX" is WeChat slang in ads,
+# "WWW" a link), so it is blanked before classification. Callers read codes from the raw text.
+CODE_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{6}(?![A-Za-z0-9])")
+
+
+def _mask_code(match: re.Match) -> str:
+    token = match.group()
+    if token.isdigit():
+        return token  # times, amounts, room numbers stay
+    if token.isupper() or any(c.isdigit() for c in token):
+        return " "
+    return token
+
+
 def build_variant_regex(variants: Iterable[str]) -> re.Pattern | None:
     """One alternation, longest first, so "飞线冲电" wins over "冲电"."""
     items = sorted({v for v in variants if v}, key=len, reverse=True)
@@ -81,6 +96,8 @@ class Normalizer:
             text, count = WECHAT_EMOTICON.subn(" ", text)
             facts["emoticons"] = count
         had_visible = bool(text.strip())
+        if len(text) >= 6:
+            text = CODE_LIKE.sub(_mask_code, text)
         text = self._basic(text)
         if "@" in text:
             text = self._strip_mentions(text, facts)

@@ -154,3 +154,13 @@ def test_caller_vocabulary_names_services_and_events(understand):
     assert understand("尊老经怎么预约代办", vocab=vocab).slots["service"] == "svc-1"   # one wrong character
     assert understand("11月28号义诊报个名", vocab=vocab).slots["event"] == "event-8"  # the one on that day
     assert understand("周六义诊报个名", vocab=vocab).slots["event"] == "event-7"
+
+
+def test_a_booking_code_is_not_read_as_words():
+    """Codes such as TVXZ47 or WWWE6T once looked like ads ("vx", "www") and went to a person."""
+    from datetime import datetime, timezone
+
+    from app.bot import get_bot
+    now = datetime(2026, 11, 17, 1, 30, tzinfo=timezone.utc)
+    for code in ("TVXZ47", "WWWE6T", "TWVXCV", "d7k3q9"):
+        assert get_bot().understand(f"取消预约 {code}", now=now, chat_type="private").intent == "cancel", code
