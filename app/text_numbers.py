@@ -1,8 +1,8 @@
 """Numbers as Chinese offices and residents write them: 三号楼, 12幢, 两百, ３栋.
 
-Shared by the import (building numbers in spreadsheets) and the bot (building
-numbers in chat messages), so "三号楼" in a group and "3栋" in the building
-sheet name the same building ("3").
+Used by the import (building numbers in spreadsheets), so "三号楼" and "3栋"
+name the same building ("3"). The bot has its own lenient reader for chat
+(app/bot/numerals.py); merging the two is listed as follow-up work.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 11月25号, 今晚7点半, 3天后. All in the community's time zone (Asia/Shanghai).
 
 Malformed expressions ("明天下午八十点", "13月5号") never raise: they set the
-``invalid_time`` flag so the caller can answer with a clear error.
+``invalid_time`` slot (the phrase as written, e.g. "八十点") so the caller can answer with a clear error.
 """
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ RE_MD = re.compile(rf"(?:(下个?月|这个?月|本月)|({N})月)({N})[日号](?
 RE_MD_BARE = re.compile(rf"(?<![\d月])(\d{{1,2}}|[{NUMERAL_CHARS}]{{1,3}})月(\d{{1,2}}|[{NUMERAL_CHARS}]{{1,3}})(?![\d日号月{NUMERAL_CHARS}])")
 RE_DAY_ONLY = re.compile(rf"(?<![\d月{NUMERAL_CHARS}])(\d{{1,2}}|[{NUMERAL_CHARS}]{{1,3}})[号日](?!楼|院|线|床|门|机|单元|栋)")
 RE_AFTER = re.compile(rf"({N})(?:天|日)(?:以后|之后|后)")
-RE_PERIOD = re.compile("|".join(sorted(PERIODS, key=len, reverse=True)))
+# 早/晚 alone are periods ("明早", "今晚"), but not in 早一点 / 晚点儿 / 早点 (earlier, later).
+RE_PERIOD = re.compile("|".join(p if len(p) > 1 else f"{p}(?![一点些])" for p in sorted(PERIODS, key=len, reverse=True)))
 RE_CLOCK = re.compile(r"(?<!\d)([0-2]?\d)[:：]([0-5]\d)(?!\d)")
 RE_CLOCK_BAD = re.compile(r"(?<!\d)(\d{1,3})[:：](\d{2,3})(?!\d)")
 RE_HOUR = re.compile(rf"({N})(?:点钟|点|时)(半|一刻|三刻|过?({N})分?)?")
@@ -62,7 +63,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
     local_now = now.astimezone(zone) if now.tzinfo else now.replace(tzinfo=zone)
     today = local_now.date()
     day: date | None = None
-    invalid = False
+    invalid: str | None = None   # the phrase that is not a real date or time
 
     m = RE_YMD.search(text)
     if m:
@@ -70,7 +71,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
         if _valid_date(y, mo, d):
             day = date(y, mo, d)
         else:
-            invalid = True
+            invalid = m.group(0)
     if day is None and not invalid:
         m = RE_MD.search(text) or RE_MD_BARE.search(text)
         if m:
@@ -83,7 +84,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             else:
                 mo, d, y = to_int(m.group(1)), to_int(m.group(2)), today.year
             if mo is None or d is None or not _valid_date(y, mo, d):
-                invalid = True
+                invalid = m.group(0)
             else:
                 day = date(y, mo, d)
                 if m.re is not RE_MD or not m.group(1):
@@ -110,7 +111,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
         if m:
             d = to_int(m.group(1))
             if d is None or not 1 <= d <= 31:
-                invalid = True
+                invalid = m.group(0)
             else:
                 y, mo = today.year, today.month
                 if d < today.day:       # "25号" after the 25th: next month
@@ -120,7 +121,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
                 if _valid_date(y, mo, d):
                     day = date(y, mo, d)
                 else:
-                    invalid = True
+                    invalid = m.group(0)
 
     period = slots.get("period")
     pm = RE_PERIOD.search(text)
@@ -128,11 +129,13 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
         period = PERIODS[pm.group()]
         slots["period"] = period
     hour = minute = None
+    said = ""   # the time as written, quoted back when it is impossible
     cm = RE_CLOCK.search(text)
+    bad_clock = None if cm else RE_CLOCK_BAD.search(text)
     if cm:
-        hour, minute = int(cm.group(1)), int(cm.group(2))
-    elif RE_CLOCK_BAD.search(text) and (day or period):
-        invalid = True
+        hour, minute, said = int(cm.group(1)), int(cm.group(2)), cm.group(0)
+    elif bad_clock and (day or period):
+        invalid = bad_clock.group(0)
     else:
         for hm in RE_HOUR.finditer(text):
             raw = hm.group(1)
@@ -153,7 +156,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             value = to_int(raw)
             if value is None:
                 continue
-            hour = value
+            hour, said = value, hm.group(0).strip()
             extra = hm.group(2) or ""
             if extra == "半":
                 minute = 30
@@ -168,7 +171,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             break
     if hour is not None:
         if minute is None or minute >= 60 or hour > 24:
-            invalid = True
+            invalid = said
         else:
             raw_period = pm.group() if pm else None
             if period in ("afternoon", "evening") and hour < 12 and raw_period != "凌晨":
@@ -177,14 +180,14 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             elif period == "evening" and hour == 12:
                 hour = 24                      # 晚上12点 is midnight
             elif period == "morning" and hour > 12:
-                invalid = True                 # 上午十五点
+                invalid = said                 # 上午十五点
             elif period is None and 1 <= hour <= 6:
                 hour += 12                     # a bare "三点" for an appointment means 15:00
             if hour == 24 and minute == 0:
                 hour = 0
                 day = (day or today) + timedelta(days=1)
             if hour >= 24:
-                invalid = True
+                invalid = said
             elif not invalid:
                 slots["time"] = f"{hour:02d}:{minute:02d}"
                 if period is None:
@@ -195,7 +198,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             hh, mm = (int(x) for x in slots["time"].split(":"))
             slots["datetime"] = datetime.combine(day, time(hh, mm), tzinfo=zone).isoformat()
     if invalid:
-        slots["invalid_time"] = True
+        slots["invalid_time"] = invalid
         slots.pop("datetime", None)
     return slots
 

@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.bot.numerals import to_int
 from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers.audit import record
@@ -696,115 +697,33 @@ class When:
         return bool(self.day or self.period or self.clock)
 
 
-_CN_NUM = "零〇一二两三四五六七八九十百"
-_WEEKDAY_CHARS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
-                  "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-_RELATIVE_DAYS = {"今天": 0, "今日": 0, "今儿": 0, "今早": 0, "明天": 1, "明日": 1, "明儿": 1, "明早": 1,
-                  "后天": 2, "大后天": 3}
-_PERIOD_WORDS = [("凌晨", "morning"), ("早上", "morning"), ("早晨", "morning"), ("上午", "morning"),
-                 ("今早", "morning"), ("明早", "morning"), ("中午", "noon"), ("下午", "afternoon"),
-                 ("午后", "afternoon"), ("傍晚", "evening"), ("晚上", "evening"), ("晚间", "evening")]
-_RE_RELATIVE = re.compile("大后天|后天|明天|明日|明儿|明早|今天|今日|今儿|今早")
-_RE_WEEKDAY = re.compile(r"(下下|下个?|这个?|本)?(?:周|星期|礼拜)([一二三四五六日天1-7])")
-_RE_MONTH_DAY = re.compile(rf"(?:(\d{{4}})年)?([0-9{_CN_NUM}]{{1,3}})月([0-9{_CN_NUM}]{{1,3}})(?:日|号)?")
-_RE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_RE_SLASH = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")
-_RE_DAY_ONLY = re.compile(rf"(?<![月\d{_CN_NUM}])([0-9{_CN_NUM}]{{1,3}})(?:日|号)(?!楼|栋|单元|室)")
-_RE_COLON = re.compile(r"(?<!\d)(\d{1,3})[:：](\d{1,2})(?!\d)")
-# Not after 早/晚/快/多...: "早一点" is "a bit earlier", not 13:00.
-_RE_HOUR = re.compile(rf"(?<![早晚快慢多少大小好有差])([0-9{_CN_NUM}]{{1,4}})\s*[点點时時](?:钟)?\s*(半|一刻|三刻|([0-9{_CN_NUM}]{{1,3}})\s*分?)?")
-
-
-def _number(text: str) -> int | None:
-    from app.text_numbers import parse_chinese_number
-    return parse_chinese_number(text)
-
-
 def parse_when(text: str, now: datetime) -> When:
-    """Read 明天上午 / 周五下午 / 11月20日 9点半 / 15:00 relative to ``now``.
+    """Read 明天上午 / 周五下午 / 11月20日 9点半 / 15:00 relative to ``now``, with the bot's time parser.
 
     Impossible values ("八十点", "25:00", "2月30日") come back in ``invalid``
     instead of being guessed at.
     """
-    text = unicodedata.normalize("NFKC", text or "")
-    today = local_date(now)
+    from app.bot.timeparse import parse
+
+    slots = parse(unicodedata.normalize("NFKC", text or ""), now, current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return _when_from_slots(slots)
+
+
+def _when_from_slots(slots: dict) -> When:
     when = When()
-    m = _RE_RELATIVE.search(text)
-    if m:
-        when.day = today + timedelta(days=_RELATIVE_DAYS[m.group(0)])
-    m = _RE_WEEKDAY.search(text)
-    if m and when.day is None:
-        prefix, char = m.group(1) or "", m.group(2)
-        target = _WEEKDAY_CHARS[char]
-        monday = today - timedelta(days=today.weekday())
-        if prefix.startswith("下下"):
-            when.day = monday + timedelta(days=14 + target)
-        elif prefix.startswith("下"):
-            when.day = monday + timedelta(days=7 + target)
-        elif prefix:  # 这周五 / 本周五: this calendar week, even if it has passed
-            when.day = monday + timedelta(days=target)
-        else:  # 周五: the next one, today included
-            when.day = today + timedelta(days=(target - today.weekday()) % 7)
-    if when.day is None:
-        for pattern in (_RE_ISO, _RE_MONTH_DAY, _RE_SLASH):
-            m = pattern.search(text)
-            if not m:
-                continue
-            if pattern is _RE_ISO:
-                year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-            elif pattern is _RE_MONTH_DAY:
-                year = int(m.group(1)) if m.group(1) else None
-                month, day = _number(m.group(2)), _number(m.group(3))
-            else:
-                year, month, day = None, int(m.group(1)), int(m.group(2))
-            when.day = _make_date(year, month, day, today, m.group(0), when)
-            break
-        else:
-            m = _RE_DAY_ONLY.search(text)
-            if m:
-                day = _number(m.group(1))
-                when.day = _make_date(None, today.month, day, today, m.group(0), when, roll_month=True)
-    for word, period in _PERIOD_WORDS:
-        if word in text:
-            when.period = period
-            break
-    m = _RE_COLON.search(text)
-    hour = minute = None
-    raw_time = None
-    if m:
-        hour, minute, raw_time = int(m.group(1)), int(m.group(2)), m.group(0)
-    else:
-        m = _RE_HOUR.search(text)
-        if m:
-            raw_time = m.group(0)
-            hour = _number(m.group(1))
-            tail = m.group(2)
-            if tail is None:
-                minute = 0
-            elif tail == "半":
-                minute = 30
-            elif tail == "一刻":
-                minute = 15
-            elif tail == "三刻":
-                minute = 45
-            else:
-                minute = _number(m.group(3) or "")
-    if raw_time is not None:
-        if hour is None or minute is None or hour > 24 or minute > 59 or (hour == 24 and minute):
-            when.invalid = when.invalid or raw_time.strip()
-        else:
-            if when.period in ("afternoon", "evening") and hour < 12:
-                hour += 12
-            elif when.period == "noon" and hour in (1, 2):
-                hour += 12
-            elif when.period is None and 1 <= hour <= 6:
-                hour += 12  # "3点" at a service counter means 15:00
-            if hour >= 24:
-                when.invalid = when.invalid or raw_time.strip()
-            else:
-                when.clock = time(hour, minute)
-    if when.period == "noon":
-        when.period = "afternoon"
+    try:
+        if slots.get("date"):
+            when.day = date.fromisoformat(str(slots["date"]))
+        if slots.get("time"):
+            hh, mm = str(slots["time"]).split(":")[:2]
+            when.clock = time(int(hh), int(mm))
+    except (ValueError, TypeError):
+        when.invalid = str(slots.get("time") or slots.get("date"))
+    period = slots.get("period")
+    when.period = "afternoon" if period == "noon" else period if period in PERIOD_LABELS else None
+    bad = slots.get("invalid_time")
+    if bad:
+        when.invalid = bad if isinstance(bad, str) else (when.invalid or "")
     if when.clock is not None and when.period is None:
         when.period = period_name(when.clock)
     return when
@@ -814,50 +733,15 @@ def period_name(clock: time) -> str:
     return "morning" if clock < time(12) else "afternoon" if clock < time(18) else "evening"
 
 
-def _make_date(year: int | None, month: int | None, day: int | None, today: date, raw: str, when: When,
-               *, roll_month: bool = False) -> date | None:
-    if month is None or day is None:
-        when.invalid = when.invalid or raw
-        return None
-    try:
-        result = date(year or today.year, month, day)
-    except ValueError:
-        when.invalid = when.invalid or raw
-        return None
-    if year is None and (today - result).days > 180:
-        result = date(result.year + 1, month, day)  # "1月5日" said in December
-    if roll_month and result < today:
-        nxt = today.replace(day=1) + timedelta(days=32)
-        try:
-            result = date(nxt.year, nxt.month, day)  # "3号" said on the 20th: next month's 3rd
-        except ValueError:
-            when.invalid = when.invalid or raw
-            return None
-    return result
-
-
 def merge_understanding(ctx, now: datetime) -> When:
-    """The bot's slots (date/time/period/invalid_time) first, our own reading for what it left out."""
-    text = getattr(ctx.inbound, "text", None) or ""
-    own = parse_when(text, now)
+    """The bot's slots when it found a time, our own reading of the raw text otherwise."""
     slots = getattr(ctx.understanding, "slots", None) or {}
-    when = When(day=own.day, period=own.period, clock=own.clock, invalid=own.invalid)
-    try:
-        if slots.get("date"):
-            when.day = date.fromisoformat(str(slots["date"]))
-        if slots.get("time"):
-            hh, mm = str(slots["time"]).split(":")[:2]
-            when.clock = time(int(hh), int(mm))
-        if slots.get("period") in PERIOD_LABELS:
-            when.period = slots["period"]
-    except (ValueError, TypeError):
-        when.invalid = when.invalid or str(slots.get("time") or slots.get("date"))
-    if slots.get("invalid_time"):
-        bad = slots["invalid_time"]
-        when.invalid = bad if isinstance(bad, str) else (when.invalid or text.strip()[:20])
-    if when.clock is not None and when.period is None:
-        when.period = period_name(when.clock)
-    return when
+    if any(slots.get(k) for k in ("date", "time", "period", "invalid_time")):
+        when = _when_from_slots(slots)
+        if when.invalid == "":
+            when.invalid = (getattr(ctx.inbound, "text", None) or "").strip()[:20]
+        return when
+    return parse_when(getattr(ctx.inbound, "text", None) or "", now)
 
 
 _CHOICE = re.compile(r"^(?:第|选|选择|要)?\s*([1-9]|[一二三四五六七八九])\s*(?:个|号|项|吧|个吧)?[。.!！~]*$")
@@ -869,7 +753,7 @@ def parse_choice(text: str | None) -> int | None:
     if not m:
         return None
     raw = m.group(1)
-    return int(raw) if raw.isdigit() else _number(raw)
+    return int(raw) if raw.isdigit() else to_int(raw)
 
 
 # ---- chat: booking flow -----------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_malformed_times_get_a_clear_answer_and_the_flow_goes_on(app, clock):
     s = setup_community()
     chat = Chat(resident(s.community), clock)
     chat.say("想预约代办尊老金", {"service": "zunlaojin"})
-    reply = chat.say("明天下午八十点", {"date": "2026-11-18", "period": "afternoon", "invalid_time": True})
+    reply = chat.say("明天下午八十点", {"date": "2026-11-18", "period": "afternoon", "invalid_time": "八十点"})
     assert "“八十点”不是有效的时间" in reply.text
     assert chat.state["flow"] == "book_proxy" and bookings() == []
     reply = chat.say("明天下午3点")  # no slots from the bot: our own reading
