@@ -66,3 +66,39 @@ class _AppBoundSession(Session):
 
 def make_session_factory() -> sessionmaker:
     return sessionmaker(class_=_AppBoundSession, expire_on_commit=False)
+
+
+# ---- helpers shared by the handlers -------------------------------------------------------------
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_ignore(session: Session, model, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in the session's transaction; True if the row was inserted."""
+    dialect = dialect_name(session)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the service supports these two
+        raise RuntimeError(f"unsupported database {dialect}")
+    # RETURNING tells reliably whether a row went in (rowcount is -1 with implicit RETURNING on PostgreSQL).
+    inserted = session.execute(insert(model).values(**values).on_conflict_do_nothing()
+                               .returning(model.id)).scalar_one_or_none()
+    return inserted is not None
+
+
+def begin_write_transaction(session: Session) -> None:
+    """Start the transaction for real, taking SQLite's write lock up front.
+
+    Python's sqlite3 driver only sends BEGIN before the first INSERT/UPDATE/
+    DELETE: a SAVEPOINT issued first would become the outer transaction (its
+    RELEASE would commit), and a transaction that read before writing can fail
+    on the lock upgrade instead of waiting. BEGIN IMMEDIATE makes concurrent
+    writers queue on busy_timeout. PostgreSQL needs nothing here: its row locks
+    are taken by the statements themselves.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -9,8 +9,10 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """An error with an HTTP status, a machine code, a message and optionally the field at fault."""
+class DomainError(ValueError):
+    """A refusal by the domain rules: a machine code, a message for people, the HTTP status it
+    maps to and optionally the field at fault. Handlers raise it (or a domain subclass); the
+    API answers it as JSON, chat handlers answer its message, the CLI prints it in one line."""
 
     status = 400
     code = "bad_request"
@@ -34,6 +36,10 @@ class ApiError(Exception):
         return {"error": error}
 
 
+class ApiError(DomainError):
+    """An error raised by the API layer itself (bad parameters, authentication)."""
+
+
 class ValidationError(ApiError):
     status = 400
     code = "invalid"
@@ -55,8 +61,8 @@ class Conflict(ApiError):
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
         return jsonify(exc.body()), exc.status
 
     @app.errorhandler(HTTPException)

@@ -1,2 +1,3 @@
-"""RQ jobs. Queue names are constants; every job is declared with ``@job``."""
-from workers.jobs import QUEUE_DEFAULT, QUEUE_SEND, QUEUE_SLA, ALL_QUEUES, job  # noqa: F401
+"""RQ jobs. Queue names are constants of ``app.jobs``; every job is declared with ``@job(name)``."""
+from app.jobs import ALL_QUEUES, QUEUE_DEFAULT, QUEUE_SEND, QUEUE_SLA  # noqa: F401
+from workers.jobs import job  # noqa: F401

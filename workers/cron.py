@@ -4,27 +4,30 @@ Each entry is registered with RQ's cron registry.
 """
 from __future__ import annotations
 
+import importlib
+
 from rq import cron
 
+from app import jobs
+from workers.jobs import JobFunction
 
-# ("module:job", interval seconds); each feature adds its own sweeps.
+
+# (job name in app.jobs.JOBS, interval seconds); each feature adds its own sweeps.
 PERIODIC: list[tuple[str, int]] = [
-    ("workers.sla:sweep_reply_clocks", 30),  # reply-clock backstop (workers.sla.SWEEP_INTERVAL)
-    ("workers.requests:sweep_overdue_requests", 60),  # 督办 backstop for lost overdue jobs; closes unrated
-    ("workers.events:events_sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
-    ("workers.proxy:proxy_sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders
+    ("sla.sweep", 30),  # reply-clock backstop (workers.sla.SWEEP_INTERVAL)
+    ("requests.sweep", 60),  # 督办 backstop for lost overdue jobs; closes unrated
+    ("events.sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
+    ("proxy.sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders
 ]
 
 
-def periodic_jobs() -> list[tuple[object, int]]:
+def periodic_jobs() -> list[tuple[JobFunction, int]]:
     """(job, interval in seconds) for every periodic job of the service."""
-    import importlib
-
-    jobs: list[tuple[object, int]] = []
-    for spec, interval in PERIODIC:
-        module, attr = spec.split(":")
-        jobs.append((getattr(importlib.import_module(module), attr), interval))
-    return jobs
+    found: list[tuple[JobFunction, int]] = []
+    for name, interval in PERIODIC:
+        module, attr = jobs.spec(name).path.rsplit(".", 1)
+        found.append((getattr(importlib.import_module(module), attr), interval))
+    return found
 
 
 for _job, _interval in periodic_jobs():

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from rq import Retry
 
-from workers.jobs import QUEUE_DEFAULT, job
+from workers.jobs import job
 
 log = logging.getLogger(__name__)
 
 
-@job(QUEUE_DEFAULT, retry=Retry(max=3, interval=[30, 120, 600]))
+@job("events.remind")
 def send_event_reminder(event_id: int) -> int:
     """Scheduled at (start − LINLI_EVENT_REMINDER_MINUTES) with the id event-remind-<id>.
 
@@ -24,7 +23,7 @@ def send_event_reminder(event_id: int) -> int:
     return sent
 
 
-@job(QUEUE_DEFAULT)
+@job("events.sweep")
 def events_sweep() -> dict:
     """Every few minutes: create weekly occurrences ahead, send reminders whose job was lost,
     and mark sign-ups of ended events that never checked in as absent."""

@@ -2,23 +2,25 @@
 
 Jobs take ids, not rows: the decorator runs the function inside an app
 context (the worker's app, created once per process), and the job reloads
-what it needs and commits explicitly.
+what it needs and commits explicitly. Queue, retry and timeout come from the
+job's entry in ``app.jobs.JOBS``; handlers schedule jobs by that name and
+never import this package.
 """
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from flask import Flask, current_app, has_app_context
-from rq import Retry
+from flask import Flask, has_app_context
 from rq.job import Job
 
-QUEUE_SLA = "sla"          # reply-clock warnings and breaches: highest priority
-QUEUE_SEND = "send"        # outbound messages to WeChat/WeCom
-QUEUE_DEFAULT = "default"  # everything else (reminders, sweeps, slow handling)
-ALL_QUEUES = (QUEUE_SLA, QUEUE_SEND, QUEUE_DEFAULT)
+from app import jobs
+from app.clock import now
+from app.extensions import db
+from app.jobs import ALL_QUEUES, QUEUE_DEFAULT, QUEUE_SEND, QUEUE_SLA, cancel, job_id  # noqa: F401 - re-exported
 
 _worker_app: dict[str, Any] = {"app": None, "pid": None}
 
@@ -31,12 +33,11 @@ def set_worker_app(app: Flask) -> None:
 def _app_for_job() -> Flask:
     app = _worker_app["app"]
     if app is None:
-        from app import create_app
+        from app import create_app  # the factory sits above the jobs it runs: built once per process
         app = create_app()
         set_worker_app(app)
     elif _worker_app["pid"] != os.getpid():
         # A forked work horse must not share the parent's database connections.
-        from app.extensions import db
         with app.app_context():
             db.engine.dispose(close=False)
         _worker_app["pid"] = os.getpid()
@@ -44,19 +45,29 @@ def _app_for_job() -> Flask:
 
 
 def _load_job(module: str, name: str) -> "JobFunction":
-    import importlib
     return getattr(importlib.import_module(module), name)
 
 
 class JobFunction:
     """A function that runs as an RQ job in an app context."""
 
-    def __init__(self, fn: Callable, queue: str, retry: Retry | None, timeout: int | None):
+    def __init__(self, fn: Callable, name: str, spec: jobs.JobSpec):
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.queue_name = queue
-        self.retry = retry
-        self.timeout = timeout
+        self.name = name
+        self.spec = spec
+
+    @property
+    def queue_name(self) -> str:
+        return self.spec.queue
+
+    @property
+    def retry(self):
+        return self.spec.retry
+
+    @property
+    def timeout(self) -> int | None:
+        return self.spec.timeout
 
     def __call__(self, *args, **kwargs):
         # Inline in the caller's app context (tests, SimpleWorker) -- but not in a work horse
@@ -78,58 +89,30 @@ class JobFunction:
     def path(self) -> str:
         return f"{self.fn.__module__}.{self.fn.__name__}"
 
-    def _queue(self):
-        from app.extensions import queues
-        return queues.queue(self.queue_name, current_app._get_current_object())
-
-    def _options(self, job_id: str | None, **extra) -> dict:
-        options = {"job_id": job_id, "retry": self.retry, "job_timeout": self.timeout}
-        options.update(extra)
-        return {k: v for k, v in options.items() if v is not None}
-
     def enqueue(self, *args, job_id: str | None = None, **kwargs) -> Job:
         """Run as soon as a worker is free."""
-        return self._queue().enqueue(self.path, args=args, kwargs=kwargs, **self._options(job_id))
+        return jobs.enqueue(self.name, *args, job_id=job_id, **kwargs)
 
     def enqueue_at(self, when: datetime, *args, job_id: str | None = None, **kwargs) -> Job:
         """Run at ``when`` (aware). With a deterministic ``job_id`` re-scheduling replaces the job."""
-        queue = self._queue()
-        if job_id:
-            cancel(job_id, queue.connection)
-        return queue.enqueue_at(when, self.path, args=args, kwargs=kwargs, **self._options(job_id))
+        return jobs.enqueue_at(self.name, when, *args, job_id=job_id, **kwargs)
 
     def enqueue_in(self, delay: timedelta, *args, job_id: str | None = None, **kwargs) -> Job:
-        from app.clock import now
         return self.enqueue_at(now() + delay, *args, job_id=job_id, **kwargs)
 
 
-def job_id(*parts: object) -> str:
-    """A deterministic job id from parts, e.g. job_id("sla", "warn", 42) → "sla-warn-42".
+def job(name: str):
+    """Declare the RQ job registered as ``name`` in ``app.jobs.JOBS``: ``@job("sla.fire_alert")``.
 
-    RQ accepts only letters, digits, "_" and "-" in ids.
+    Raises at import time when the registry names another function, so a renamed
+    job cannot leave the jobs waiting in Redis pointing at nothing.
     """
-    import re
-    text = "-".join(str(p) for p in parts)
-    return re.sub(r"[^A-Za-z0-9_-]", "_", text)
-
-
-def job(queue: str = QUEUE_DEFAULT, *, retry: Retry | None = None, timeout: int | None = None):
-    """Declare an RQ job: ``@job(QUEUE_SEND, retry=Retry(max=5, interval=[5, 30, 120]))``."""
-    if queue not in ALL_QUEUES:
-        raise ValueError(f"unknown queue {queue!r}")
+    spec = jobs.spec(name)
 
     def decorate(fn: Callable) -> JobFunction:
-        return JobFunction(fn, queue, retry, timeout)
+        path = f"{fn.__module__}.{fn.__name__}"
+        if spec.path != path:
+            raise RuntimeError(f"job {name!r} is registered as {spec.path}, not {path}")
+        return JobFunction(fn, name, spec)
 
     return decorate
-
-
-def cancel(job_id: str, connection) -> bool:
-    """Cancel and delete a scheduled or queued job; True if there was one."""
-    from rq.exceptions import NoSuchJobError
-    try:
-        existing = Job.fetch(job_id, connection=connection)
-    except NoSuchJobError:
-        return False
-    existing.delete(remove_from_queue=True)
-    return True

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import logging
 
-from rq import Retry
 
-from workers.jobs import QUEUE_DEFAULT, job
+from workers.jobs import job
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 300  # seconds: case deadlines are whole working days; reminders have their own jobs
 
 
-@job(QUEUE_DEFAULT, retry=Retry(max=3, interval=[10, 60, 300]), timeout=60)
+@job("proxy.remind")
 def send_booking_reminder(booking_id: int, kind: str, slot_stamp: int | None = None) -> str:
     """Remind the resident of one booking (kind "day_before" or "hour_before")."""
     from app.handlers.bookings import send_reminder
@@ -32,7 +31,7 @@ def send_booking_reminder(booking_id: int, kind: str, slot_stamp: int | None = N
     return send_reminder(booking_id, kind, slot_stamp)
 
 
-@job(QUEUE_DEFAULT, timeout=300)
+@job("proxy.sweep")
 def proxy_sweep() -> dict:
     """Overdue cases → supervision alerts (once each); reminders whose job was lost."""
     from app.handlers.bookings import due_reminders, send_reminder

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import logging
 
-from rq import Retry
 
-from workers.jobs import QUEUE_DEFAULT, job
+from workers.jobs import job
 
 log = logging.getLogger(__name__)
 
 
-@job(QUEUE_DEFAULT, retry=Retry(max=3, interval=[10, 60, 300]))
+@job("requests.overdue")
 def check_request_overdue(request_id: int) -> bool:
     """Raise the 督办 alert if the request is still open at its deadline. True if this call raised it."""
     from app.handlers.requests import supervise_overdue
     return supervise_overdue(request_id) is not None
 
 
-@job(QUEUE_DEFAULT, timeout=300)
+@job("requests.sweep")
 def sweep_overdue_requests() -> dict:
     """Backstop: supervise overdue requests the exact jobs missed; close resolved ones never rated."""
     from app.handlers.requests import close_unrated, sweep_overdue

@@ -21,25 +21,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from rq import Retry, get_current_job
+from rq import get_current_job
 
 from app.channels.senders import Outcome, choose, split_text, target_for
 from app.clock import now
 from app.extensions import db, redis_ext
 from app.models import Direction, Message, OutboundStatus
-from workers.jobs import QUEUE_SEND, job, job_id
+from workers.jobs import job, job_id
 
 log = logging.getLogger(__name__)
 
-# Backoff between attempts after transient errors: 10 s, 1 min, 5 min, 15 min, 1 h.
-RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
 
 
 class SendRetry(Exception):
     """Raised so RQ schedules the next attempt (the reason is on the row)."""
 
 
-@job(QUEUE_SEND, retry=RETRY, timeout=120)
+@job("send.deliver")
 def deliver_message(message_id: int) -> str:
     current = get_current_job()
     # Outside RQ (a direct call) there is no retry to wait for: this attempt is the last.

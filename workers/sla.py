@@ -11,14 +11,13 @@ alerts twice.
 """
 from __future__ import annotations
 
-from rq import Retry
 
-from workers.jobs import QUEUE_SLA, job
+from workers.jobs import job
 
 SWEEP_INTERVAL = 30  # seconds; a backstop only — the scheduled jobs are the precise path
 
 
-@job(QUEUE_SLA, retry=Retry(max=3, interval=[2, 10, 30]), timeout=60)
+@job("sla.fire_alert")
 def fire_reply_alert(clock_id: int, kind: str) -> str:
     """Warn (kind "warn") or alert the breach (kind "breach") of one clock, unless it was answered."""
     from app.handlers.sla import fire_clock_alert
@@ -27,7 +26,7 @@ def fire_reply_alert(clock_id: int, kind: str) -> str:
     return f"raised {alert.key}" if alert is not None else "nothing owed"
 
 
-@job(QUEUE_SLA, timeout=120)
+@job("sla.sweep")
 def sweep_reply_clocks() -> dict:
     """Fire every alert owed by now and finish interrupted deliveries."""
     from app.handlers.sla import sweep

@@ -114,7 +114,7 @@ def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
 @with_appcontext
 def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> None:
     """Run an RQ worker (with its scheduler). Production runs any number of these."""
-    from workers.jobs import ALL_QUEUES
+    from app.jobs import ALL_QUEUES
     from workers.runner import run_worker
 
     app = current_app._get_current_object()

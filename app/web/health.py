@@ -32,7 +32,7 @@ def _check_workers(client) -> dict:
         return {"status": "down", "error": "redis unavailable"}
     from rq import Worker
 
-    from workers import ALL_QUEUES
+    from app.jobs import ALL_QUEUES
 
     try:
         workers = Worker.all(connection=client)

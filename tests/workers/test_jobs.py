@@ -6,11 +6,16 @@ from rq.job import Job
 
 from app.extensions import db
 from app.models import AuditLog
-from workers.jobs import QUEUE_DEFAULT, cancel, job
+from app import jobs
+from app.jobs import QUEUE_DEFAULT, JobSpec, cancel
+from workers.jobs import job
 from workers.runner import build_worker
 
 
-@job(QUEUE_DEFAULT)
+jobs.register("test.record_audit", JobSpec(f"{__name__}.record_audit"))
+
+
+@job("test.record_audit")
 def record_audit(action: str) -> int:
     row = AuditLog(actor_type="system", action=action)
     db.session.add(row)
@@ -28,7 +33,21 @@ def test_a_job_runs_in_a_worker_with_an_app_context(app):
 
 def test_unknown_queue_is_refused():
     with pytest.raises(ValueError):
-        job("nope")
+        JobSpec("tests.nope", queue="nope")
+
+
+def test_an_unregistered_job_name_is_refused():
+    with pytest.raises(KeyError):
+        job("no.such.job")
+
+
+def test_a_job_whose_registry_entry_names_another_function_is_refused():
+    jobs.register("test.misnamed", JobSpec(f"{__name__}.somewhere_else"))
+
+    with pytest.raises(RuntimeError, match="somewhere_else"):
+        @job("test.misnamed")
+        def misnamed() -> None:  # pragma: no cover - never defined
+            pass
 
 
 def test_scheduling_with_the_same_id_replaces_the_job(app, redis_client):
@@ -49,6 +68,6 @@ def test_cancel_removes_a_scheduled_job(app, redis_client):
 
 
 def test_job_id_is_deterministic_and_valid():
-    from workers.jobs import job_id
+    from app.jobs import job_id
     assert job_id("sla", "warn", 42) == "sla-warn-42"
     assert job_id("booking", "remind", "a:b c") == "booking-remind-a_b_c"
