@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migration clean bench
+.PHONY: run test lint install migration clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 ## Install and run the whole test suite (embedded SQLite + Redis unless LINLI_TEST_* are set).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The lint .ci/run runs (rules in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 ## Regenerate the initial migration from the models (before the first release only).
 migration: $(STAMP)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from config import ConfigError, default_instance_path, load_settings
 
-
 # Blueprints outside the API ("module:attribute"); each feature adds its own line.
 BLUEPRINTS = [
     "app.web.health:bp",

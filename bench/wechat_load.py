@@ -26,7 +26,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -263,7 +262,7 @@ def main() -> None:
         procs.append(gunicorn("baseline_app:app", ports["baseline"], args.workers, env, ROOT / "bench"))
         procs.append(gunicorn("linli_channel_only:app", ports["linli-channel"], args.workers, env, ROOT / "bench"))
         procs.append(gunicorn("wsgi:app", ports["linli"], args.workers, env, ROOT))
-        for proc, port in zip(procs, ports.values()):
+        for proc, port in zip(procs, ports.values(), strict=True):
             wait_ready(port, proc)
         # Rounds interleave every target and mode, so a change in the machine's load during the run
         # hits all rows alike; each row pools its rounds' latencies.

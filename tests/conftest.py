@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import create_engine, text
 
 import app.models  # noqa: F401 - register every table
-from app import create_app
-from app import embedded_redis
+from app import create_app, embedded_redis
 from app.clock import FrozenClock, set_app_clock
 from app.extensions import db, redis_ext
 from app.models.base import Base

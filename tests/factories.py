@@ -5,7 +5,16 @@ import itertools
 
 from app.extensions import db
 from app.models import (
-    Building, Community, Department, DutyShift, Grid, Resident, ResidentGroup, ResidentIdentity, Staff, Street,
+    Building,
+    Community,
+    Department,
+    DutyShift,
+    Grid,
+    Resident,
+    ResidentGroup,
+    ResidentIdentity,
+    Staff,
+    Street,
 )
 
 _seq = itertools.count(1)

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from app import create_app, database_uri
+from app import database_uri
 
 
 def test_create_app_uses_test_settings(app):

@@ -11,7 +11,6 @@ from rq import cron
 from app import jobs
 from workers.jobs import JobFunction
 
-
 # (job name in app.jobs.JOBS, interval seconds); each feature adds its own sweeps.
 PERIODIC: list[tuple[str, int]] = [
     ("sla.sweep", 30),  # reply-clock backstop (workers.sla.SWEEP_INTERVAL)

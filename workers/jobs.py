@@ -20,7 +20,7 @@ from rq.job import Job
 from app import jobs
 from app.clock import now
 from app.extensions import db
-from app.jobs import ALL_QUEUES, QUEUE_DEFAULT, QUEUE_SEND, QUEUE_SLA, cancel, job_id  # noqa: F401 - re-exported
+from app.jobs import ALL_QUEUES, QUEUE_DEFAULT, QUEUE_SEND, QUEUE_SLA, cancel  # noqa: F401 - re-exported
 
 _worker_app: dict[str, Any] = {"app": None, "pid": None}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-
 from workers.jobs import job
 
 log = logging.getLogger(__name__)

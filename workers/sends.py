@@ -26,8 +26,9 @@ from rq import get_current_job
 from app.channels.senders import Outcome, choose, split_text, target_for
 from app.clock import now
 from app.extensions import db, redis_ext
+from app.jobs import job_id
 from app.models import Direction, Message, OutboundStatus
-from workers.jobs import job, job_id
+from workers.jobs import job
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def deliver(message_id: int, *, final_attempt: bool = True) -> str:
     finally:
         try:
             lock.release()
-        except Exception:  # lock expired meanwhile: nothing to release
+        except Exception:  # noqa: BLE001 - lock expired meanwhile: nothing to release
             pass
 
 

@@ -11,7 +11,6 @@ alerts twice.
 """
 from __future__ import annotations
 
-
 from workers.jobs import job
 
 SWEEP_INTERVAL = 30  # seconds; a backstop only — the scheduled jobs are the precise path

@@ -18,7 +18,7 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.api.support import iso, json_body, route, field
+from app.api.support import field, iso, json_body, route
 from app.clock import now
 from app.errors import ApiError, Conflict, ValidationError
 from app.extensions import db, redis_ext

@@ -17,7 +17,16 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from app.api.support import (
-    current_resident, current_staff, field, id_arg, int_arg, iso, json_body, paginate, require_role, route,
+    current_resident,
+    current_staff,
+    field,
+    id_arg,
+    int_arg,
+    iso,
+    json_body,
+    paginate,
+    require_role,
+    route,
 )
 from app.clock import now
 from app.errors import Forbidden, NotFound, ValidationError
@@ -26,8 +35,20 @@ from app.handlers import events as ev
 from app.handlers import volunteers as vol
 from app.models import Community, Resident, Role, Staff
 from app.models.events import (
-    Audience, Event, EventKind, EventStatus, HoursEntry, HoursKind, MemberKind, MicroWish, PartyMember, Recurrence,
-    Signup, SignupStatus, VolunteerProject, WishStatus,
+    Audience,
+    Event,
+    EventKind,
+    EventStatus,
+    HoursEntry,
+    HoursKind,
+    MemberKind,
+    MicroWish,
+    PartyMember,
+    Recurrence,
+    Signup,
+    SignupStatus,
+    VolunteerProject,
+    WishStatus,
 )
 
 TAGS = ["events"]

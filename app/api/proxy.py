@@ -16,7 +16,16 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 
 from app.api.support import (
-    current_resident, current_staff, field, id_arg, iso, json_body, paginate, parse_date, require_role, route,
+    current_resident,
+    current_staff,
+    field,
+    id_arg,
+    iso,
+    json_body,
+    paginate,
+    parse_date,
+    require_role,
+    route,
 )
 from app.clock import now
 from app.errors import ApiError, NotFound, ValidationError
@@ -31,7 +40,13 @@ from app.handlers.catalogue import CatalogueError
 from app.handlers.slots import SlotError
 from app.models import Community, Resident, Role, Staff
 from app.models.proxy import (
-    BOOKING_STATUS_LABELS, CASE_STATUS_LABELS, Booking, Case, CaseStatus, ServiceItem, Station,
+    BOOKING_STATUS_LABELS,
+    CASE_STATUS_LABELS,
+    Booking,
+    Case,
+    CaseStatus,
+    ServiceItem,
+    Station,
 )
 
 TAGS = ["proxy"]

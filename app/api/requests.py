@@ -17,7 +17,15 @@ from flask import current_app, jsonify, request
 from sqlalchemy import or_, select
 
 from app.api.support import (
-    current_resident, current_staff, field, int_arg, iso, json_body, paginate, parse_date, route,
+    current_resident,
+    current_staff,
+    field,
+    int_arg,
+    iso,
+    json_body,
+    paginate,
+    parse_date,
+    route,
 )
 from app.clock import now
 from app.errors import NotFound, ValidationError
@@ -25,8 +33,16 @@ from app.extensions import db
 from app.handlers import requests as flow
 from app.models import Community, Department, Grid, Resident, ResidentGroup, Staff
 from app.models.requests import (
-    CATEGORY_LABELS, LEVEL_LABELS, LEVELS, OPEN_STATUSES, RATING_LABELS, RATINGS, STATUS_LABELS, URGENCY_LABELS,
-    RequestStatus, ServiceRequest,
+    CATEGORY_LABELS,
+    LEVEL_LABELS,
+    LEVELS,
+    OPEN_STATUSES,
+    RATING_LABELS,
+    RATINGS,
+    STATUS_LABELS,
+    URGENCY_LABELS,
+    RequestStatus,
+    ServiceRequest,
 )
 
 TAGS = ["requests"]

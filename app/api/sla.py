@@ -14,7 +14,15 @@ from flask import request
 from sqlalchemy import select
 
 from app.api.support import (
-    current_staff, field, int_arg, iso, json_body, paginate, parse_datetime, require_role, route,
+    current_staff,
+    field,
+    int_arg,
+    iso,
+    json_body,
+    paginate,
+    parse_datetime,
+    require_role,
+    route,
 )
 from app.clock import now
 from app.errors import Conflict, Forbidden, NotFound, ValidationError

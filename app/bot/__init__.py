@@ -8,8 +8,17 @@ they change. See docs/bot.md.
 """
 from app.bot.data import BotDataError
 from app.bot.engine import Bot, configure, get_bot
-from app.bot.types import (CATEGORIES, CHAT_GROUP, CHAT_PRIVATE, INTENTS, RATINGS, EventTerm, ServiceTerm,
-                           Understanding, Vocabulary)
+from app.bot.types import (
+                           CATEGORIES,
+                           CHAT_GROUP,
+                           CHAT_PRIVATE,
+                           INTENTS,
+                           RATINGS,
+                           EventTerm,
+                           ServiceTerm,
+                           Understanding,
+                           Vocabulary,
+)
 
 __all__ = ["Bot", "BotDataError", "CATEGORIES", "CHAT_GROUP", "CHAT_PRIVATE", "EventTerm", "INTENTS", "RATINGS",
            "ServiceTerm", "Understanding", "Vocabulary", "configure", "get_bot"]

@@ -38,8 +38,16 @@ from app.bot import timeparse
 from app.bot.regexgate import required_chars
 from app.bot.segment import HanSegmenter
 from app.bot.text import Normalizer
-from app.bot.types import (CATEGORIES, CHAT_GROUP, CHAT_PRIVATE, INTENTS, EventTerm, ServiceTerm, Understanding,
-                           Vocabulary)
+from app.bot.types import (
+    CATEGORIES,
+    CHAT_GROUP,
+    CHAT_PRIVATE,
+    INTENTS,
+    EventTerm,
+    ServiceTerm,
+    Understanding,
+    Vocabulary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -646,7 +654,7 @@ def _category_scores(f: list[float]) -> list[float]:
     """Per category: its strongest word plus half of the others (two weak hints < one clear word)."""
     totals = f[CAT_OFFSET:CAT_MAX_OFFSET]
     tops = f[CAT_MAX_OFFSET:]
-    return [top + 0.5 * (total - top) if total else 0.0 for total, top in zip(totals, tops)]
+    return [top + 0.5 * (total - top) if total else 0.0 for total, top in zip(totals, tops, strict=True)]
 
 
 # Feature positions used by the scoring (looked up once, not per message).

@@ -158,7 +158,7 @@ class TermMatcher:
             for i in range(len(text) - n + 1):
                 window = text[i:i + n]
                 diff = 0
-                for a, b in zip(window, name):
+                for a, b in zip(window, name, strict=False):
                     if a != b:
                         diff += 1
                         if diff > 1:

@@ -9,13 +9,13 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
 from wechatpy import events as mp_events
 from wechatpy import messages as mp_messages
 from wechatpy.enterprise import events as wework_events
 from wechatpy.enterprise import messages as wework_messages
 from wechatpy.messages import BaseMessage, UnknownMessage
 from wechatpy.utils import WeChatSigner
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.channels.security import BadPayload, NotConfigured, clean_id, clean_text
 from app.errors import Forbidden
@@ -63,7 +63,7 @@ def crypto_for(kind: str, token: str, aes_key: str, receive_id: str):
             return WeComCrypto(token, aes_key, receive_id)
         from wechatpy.crypto import WeChatCrypto
         return WeChatCrypto(token, aes_key, receive_id)
-    except Exception:
+    except Exception:  # noqa: BLE001 - wechatpy raises assorted errors for a malformed key
         raise NotConfigured("the EncodingAESKey setting is not a valid 43-character key") from None
 
 

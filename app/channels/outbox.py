@@ -62,8 +62,8 @@ def queue_message(*, channel: str, recipient_kind: str, recipient_id: str, text:
 
 
 def enqueue_delivery(message_id: int):
+    from app.jobs import job_id
     from workers.sends import deliver_message
-    from workers.jobs import job_id
     return deliver_message.enqueue(message_id, job_id=job_id("send", message_id))
 
 

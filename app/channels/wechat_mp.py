@@ -22,8 +22,19 @@ from flask import Blueprint, Response, current_app, request
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from app.channels.common import (
-    content_of, crypto_for, dedupe_key, event_of, msg_type_of, parse_json, read_body, require_signature,
-    sent_at, sha1_signature, text_response, wechat_message, xml_response,
+    content_of,
+    crypto_for,
+    dedupe_key,
+    event_of,
+    msg_type_of,
+    parse_json,
+    read_body,
+    require_signature,
+    sent_at,
+    sha1_signature,
+    text_response,
+    wechat_message,
+    xml_response,
 )
 from app.channels.intake import staff_by_openid, take
 from app.channels.outbox import TO_USER, queue_message
@@ -135,7 +146,7 @@ def _decrypt(token: str, encrypt: str, timestamp: str, nonce: str) -> tuple[str,
             continue
         except InvalidSignatureException:
             raise BadPayload("signature check failed") from None
-        except Exception:
+        except Exception:  # noqa: BLE001 - bad base64, bad padding, wrong key
             # bad base64, bad padding, wrong key: not something WeChat sent us
             raise BadPayload("message cannot be decrypted") from None
     raise BadPayload("message is for another AppID")

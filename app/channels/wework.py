@@ -26,13 +26,30 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import to_text
 
 from app.channels.common import (
-    content_of, crypto_for, dedupe_key, event_of, msg_type_of, parse_json, read_body, require_signature,
-    sent_at, sha1_signature, text_response, wechat_message, xml_response,
+    content_of,
+    crypto_for,
+    dedupe_key,
+    event_of,
+    msg_type_of,
+    parse_json,
+    read_body,
+    require_signature,
+    sent_at,
+    sha1_signature,
+    text_response,
+    wechat_message,
+    xml_response,
 )
 from app.channels.intake import staff_by_wework_userid, take
 from app.channels.outbox import TO_USER, queue_message
 from app.channels.security import (
-    BadPayload, NotConfigured, check_timestamp, clean_id, clean_text, guard_replay, parse_xml,
+    BadPayload,
+    NotConfigured,
+    check_timestamp,
+    clean_id,
+    clean_text,
+    guard_replay,
+    parse_xml,
 )
 from app.channels.senders import TEXT_MAX_BYTES, PassiveReply, remember_aibot_response_url
 from app.clock import now
@@ -61,7 +78,7 @@ def _decrypt(crypto, encrypt: str, args) -> str:
                                       args.get("timestamp", ""), args.get("nonce", ""))
     except InvalidSignatureException:
         raise BadPayload("signature check failed") from None
-    except Exception:
+    except Exception:  # noqa: BLE001 - bad base64, bad padding, wrong key
         raise BadPayload("message cannot be decrypted (wrong key or receive id)") from None
 
 
@@ -251,5 +268,5 @@ def _verify_url(crypto, token: str, timestamp: str, nonce: str) -> Response:
     check_timestamp(timestamp)
     try:
         return text_response(crypto.check_signature(args["msg_signature"], timestamp, nonce, echostr))
-    except Exception:
+    except Exception:  # noqa: BLE001 - bad base64, bad padding, wrong key
         raise BadPayload("echostr cannot be decrypted") from None

@@ -19,7 +19,7 @@ import logging
 import re
 import time as time_module
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
@@ -31,15 +31,33 @@ from app.bot.numerals import to_int
 from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers.audit import record
-from app.handlers.cases import CaseError, HANDLING_ROLES, begin_write_transaction, new_code
+from app.handlers.cases import HANDLING_ROLES, CaseError, begin_write_transaction, new_code
 from app.handlers.slots import (
-    PERIOD_LABELS, SlotError, Slot, at_local, check_slot, day_label, day_plan, free_slots, local, local_date,
-    slot_label, spread, stations_for,
+    PERIOD_LABELS,
+    Slot,
+    SlotError,
+    at_local,
+    check_slot,
+    day_label,
+    day_plan,
+    free_slots,
+    local,
+    local_date,
+    slot_label,
+    spread,
+    stations_for,
 )
 from app.models import Channel, Community, Resident, ResidentGroup, Staff
 from app.models.masking import mask_name
 from app.models.proxy import (
-    BOOKING_STATUS_LABELS, Booking, BookingStatus, Case, CaseStatus, ServiceItem, SlotLoad, Station,
+    BOOKING_STATUS_LABELS,
+    Booking,
+    BookingStatus,
+    Case,
+    CaseStatus,
+    ServiceItem,
+    SlotLoad,
+    Station,
 )
 
 log = logging.getLogger(__name__)
@@ -426,7 +444,7 @@ def reminder_times(booking: Booking) -> dict[str, datetime]:
 
 
 def reminder_job_id(booking_id: int, kind: str) -> str:
-    from workers.jobs import job_id
+    from app.jobs import job_id
     return job_id("proxy", "remind", booking_id, kind)
 
 
@@ -453,7 +471,7 @@ def schedule_reminders(booking: Booking, *, now: datetime | None = None) -> list
 
 def _cancel_job(job: str) -> None:
     from app.extensions import redis_ext
-    from workers.jobs import cancel
+    from app.jobs import cancel
     cancel(job, redis_ext.client)
 
 

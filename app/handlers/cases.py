@@ -25,7 +25,13 @@ from app.handlers.audit import record
 from app.models import Resident, Role, Staff
 from app.models.masking import mask_name
 from app.models.proxy import (
-    CASE_STATUS_LABELS, CASE_TRANSITIONS, Booking, Case, CaseEvent, CaseStatus, ServiceItem,
+    CASE_STATUS_LABELS,
+    CASE_TRANSITIONS,
+    Booking,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ServiceItem,
 )
 from app.workcal import load_calendar
 

@@ -31,8 +31,21 @@ from app.extensions import db
 from app.handlers.audit import record
 from app.models import Community, Resident, ResidentGroup, ResidentIdentity, Staff
 from app.models.events import (
-    ACTIVE_SIGNUP, AUDIENCE_LABELS, EVENT_KIND_LABELS, Audience, CheckIn, Event, EventCapacity,
-    EventKind, EventStatus, MemberKind, PartyMember, Recurrence, Signup, SignupStatus, VolunteerProject,
+    ACTIVE_SIGNUP,
+    AUDIENCE_LABELS,
+    EVENT_KIND_LABELS,
+    Audience,
+    CheckIn,
+    Event,
+    EventCapacity,
+    EventKind,
+    EventStatus,
+    MemberKind,
+    PartyMember,
+    Recurrence,
+    Signup,
+    SignupStatus,
+    VolunteerProject,
 )
 from app.models.groups import GroupKind
 from app.models.masking import mask_name
@@ -821,7 +834,7 @@ def reminder_at(event: Event) -> datetime | None:
 
 
 def reminder_job_id(event_id: int) -> str:
-    from workers.jobs import job_id
+    from app.jobs import job_id
     return job_id("event", "remind", event_id)
 
 
@@ -838,7 +851,7 @@ def schedule_reminder(event: Event) -> bool:
 
 def unschedule_reminder(event: Event) -> None:
     from app.extensions import redis_ext
-    from workers.jobs import cancel
+    from app.jobs import cancel
     cancel(reminder_job_id(event.id), redis_ext.client)
 
 

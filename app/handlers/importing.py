@@ -25,7 +25,16 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    Building, Channel, Community, Department, Grid, GroupKind, ResidentGroup, Role, Staff, Street,
+    Building,
+    Channel,
+    Community,
+    Department,
+    Grid,
+    GroupKind,
+    ResidentGroup,
+    Role,
+    Staff,
+    Street,
 )
 from app.models.people import ROLE_LABELS
 from app.text_numbers import normalise_building_number, parse_chinese_number

@@ -31,11 +31,30 @@ from app.clock import now as clock_now
 from app.errors import Conflict, Forbidden, ValidationError
 from app.extensions import db
 from app.models import (
-    Building, Community, Department, Message, Resident, ResidentGroup, ResidentIdentity, Role, Staff,
+    Building,
+    Community,
+    Department,
+    Message,
+    Resident,
+    ResidentGroup,
+    ResidentIdentity,
+    Role,
+    Staff,
 )
 from app.models.requests import (
-    CATEGORY_LABELS, DONE_STATUSES, LEVEL_LABELS, LEVELS, OPEN_STATUSES, RATING_LABELS, RATINGS, STATUS_LABELS,
-    URGENCY_LABELS, Level, RequestEvent, RequestStatus, ServiceRequest,
+    CATEGORY_LABELS,
+    DONE_STATUSES,
+    LEVEL_LABELS,
+    LEVELS,
+    OPEN_STATUSES,
+    RATING_LABELS,
+    RATINGS,
+    STATUS_LABELS,
+    URGENCY_LABELS,
+    Level,
+    RequestEvent,
+    RequestStatus,
+    ServiceRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -406,7 +425,7 @@ def _summary(request: ServiceRequest) -> str:
 # ---- overdue scheduling ----------------------------------------------------------------------
 
 def overdue_job_id(request_id: int) -> str:
-    from workers.jobs import job_id
+    from app.jobs import job_id
     return job_id("request", "overdue", request_id)
 
 
@@ -425,7 +444,7 @@ def schedule_overdue_check(request: ServiceRequest) -> None:
 
 def cancel_overdue_check(request: ServiceRequest) -> None:
     from app.extensions import redis_ext
-    from workers.jobs import cancel
+    from app.jobs import cancel
     try:
         cancel(overdue_job_id(request.id), redis_ext.client)
     except Exception:  # noqa: BLE001 - a stale job only finds the request closed and does nothing

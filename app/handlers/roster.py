@@ -287,7 +287,7 @@ def read_rows(path: str | Path) -> list[list[Any]]:
         from openpyxl import load_workbook
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
             raise RosterError(f"cannot read {path.name} as an Excel file: {exc}") from None
         try:
             sheet = workbook["值班表"] if "值班表" in workbook.sheetnames else workbook.worksheets[0]

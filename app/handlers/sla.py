@@ -135,7 +135,7 @@ def _ceil_second(moment: datetime) -> datetime:
 
 def schedule_alerts(clock: ReplyClock) -> None:
     """Schedule (or re-schedule: same job ids) the warning and deadline jobs of an open clock."""
-    from workers.jobs import job_id
+    from app.jobs import job_id
     from workers.sla import fire_reply_alert
 
     if clock.stopped_at is not None:
@@ -153,7 +153,7 @@ def schedule_alerts(clock: ReplyClock) -> None:
 
 def cancel_alerts(clock_id: int) -> None:
     from app.extensions import redis_ext
-    from workers.jobs import cancel, job_id
+    from app.jobs import cancel, job_id
 
     try:
         connection = redis_ext.client
@@ -249,7 +249,7 @@ def request_summary(request_id: int | None) -> dict[str, Any] | None:
         return None
     try:
         module = importlib.import_module("app.models.requests")
-        model = getattr(module, "ServiceRequest")
+        model = module.ServiceRequest
     except (ImportError, AttributeError):
         return {"id": request_id}
     row = db.session.get(model, request_id)

@@ -469,7 +469,7 @@ def validate_hours(rows: Iterable[dict[str, Any]], slot_minutes: int) -> list[di
         by_day.setdefault(row["weekday"], []).append(row)
     for weekday, day_rows in by_day.items():
         day_rows.sort(key=lambda r: r["opens"])
-        for before, after in zip(day_rows, day_rows[1:]):
+        for before, after in zip(day_rows, day_rows[1:], strict=False):
             if after["opens"] < before["closes"]:
                 raise SlotError("invalid_hours", f"{WEEKDAY_LABELS[weekday]}的时间段 {before['opens']:%H:%M}–"
                                                  f"{before['closes']:%H:%M} 与 {after['opens']:%H:%M}–"

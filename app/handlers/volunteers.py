@@ -25,8 +25,18 @@ from app.handlers.audit import record
 from app.handlers.events import format_when, refusal, to_local
 from app.models import Community, Resident, Staff
 from app.models.events import (
-    Event, EventStatus, HoursEntry, HoursKind, MemberKind, MemberProject, MicroWish, PartyMember, Signup,
-    SignupStatus, VolunteerProject, WishStatus,
+    Event,
+    EventStatus,
+    HoursEntry,
+    HoursKind,
+    MemberKind,
+    MemberProject,
+    MicroWish,
+    PartyMember,
+    Signup,
+    SignupStatus,
+    VolunteerProject,
+    WishStatus,
 )
 from app.models.masking import mask_name
 

@@ -1,20 +1,41 @@
 """All models; importing this package registers every table on ``Base.metadata``."""
+from app.models.audit import AuditLog  # noqa: F401
+from app.models.auth import ApiToken, StaffInvite  # noqa: F401
 from app.models.base import Base  # noqa: F401
-from app.models.org import Building, Community, Department, Grid, Street  # noqa: F401
-from app.models.people import (  # noqa: F401
-    Channel, IdentityKind, Resident, ResidentIdentity, Role, Staff, StaffRole,
+from app.models.calendar import CalendarDay  # noqa: F401
+from app.models.events import (  # noqa: F401
+    CheckIn,
+    Event,
+    EventCapacity,
+    HoursEntry,
+    MemberProject,
+    MicroWish,
+    PartyMember,
+    Signup,
+    VolunteerProject,
 )
 from app.models.groups import GroupKind, ResidentGroup  # noqa: F401
 from app.models.messages import Direction, Message, OutboundStatus  # noqa: F401
-from app.models.audit import AuditLog  # noqa: F401
-from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
-from app.models.calendar import CalendarDay  # noqa: F401
-from app.models.auth import ApiToken, StaffInvite  # noqa: F401
-from app.models.sla import Alert, AlertRecipient, ReplyClock  # noqa: F401
-from app.models.requests import RequestEvent, ServiceRequest  # noqa: F401
-from app.models.events import (  # noqa: F401
-    CheckIn, Event, EventCapacity, HoursEntry, MemberProject, MicroWish, PartyMember, Signup, VolunteerProject,
+from app.models.org import Building, Community, Department, Grid, Street  # noqa: F401
+from app.models.people import (  # noqa: F401
+    Channel,
+    IdentityKind,
+    Resident,
+    ResidentIdentity,
+    Role,
+    Staff,
+    StaffRole,
 )
 from app.models.proxy import (  # noqa: F401
-    Booking, Case, CaseEvent, ServiceItem, SlotLoad, Station, StationClosure, StationHours,
+    Booking,
+    Case,
+    CaseEvent,
+    ServiceItem,
+    SlotLoad,
+    Station,
+    StationClosure,
+    StationHours,
 )
+from app.models.requests import RequestEvent, ServiceRequest  # noqa: F401
+from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
+from app.models.sla import Alert, AlertRecipient, ReplyClock  # noqa: F401

@@ -126,7 +126,7 @@ def test_too_many_attempts_from_one_address_are_429(client, wx, app):
 
 @pytest.fixture
 def invited(app, clock):
-    community = f.community(name="富强新村社区")
+    f.community(name="富强新村社区")
     db.session.commit()
     staff, invite = create_staff(community_name="富强新村社区", name="李娜", roles=["duty"])
     return staff, invite.code

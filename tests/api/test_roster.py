@@ -1,7 +1,7 @@
 """Roster API: shifts, who is on duty, my shifts, adding shifts, swaps, gaps — scoped and role-checked."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest

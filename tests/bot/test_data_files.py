@@ -10,7 +10,6 @@ import pytest
 
 from app.bot import Bot, BotDataError
 from app.bot.data import DEFAULT_DATA_DIR
-
 from tests.bot.conftest import NOW
 
 

@@ -11,7 +11,6 @@ from app.bot.data import DEFAULT_DATA_DIR
 from app.bot.evaluation import LabelError, evaluate, read_examples
 from tests.bot.conftest import NOW
 
-
 # --- sound-alike slips (pinyin / voice input) -------------------------------------------------
 
 @pytest.mark.parametrize("text,category", [

@@ -52,7 +52,7 @@ def test_three_simultaneous_copies_in_threads_store_one_message(app, client, mon
         barrier = threading.Barrier(3)
         responses = []
 
-        def post():
+        def post(barrier=barrier, responses=responses, query=query, body=body):
             own = app.test_client()
             barrier.wait()
             responses.append(own.post(f"/wechat/mp?{query}", data=body, content_type="text/xml"))

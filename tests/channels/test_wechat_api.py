@@ -47,7 +47,7 @@ def test_concurrent_first_use_fetches_the_token_once(app, fake_wechat):
             barrier.wait()
             try:
                 tokens.append(wechat_api.access_token(wechat_api.wechat_account("mp")))
-            except Exception as exc:  # pragma: no cover - reported below
+            except Exception as exc:  # noqa: BLE001 # pragma: no cover - reported below
                 errors.append(exc)
 
     threads = [threading.Thread(target=use) for _ in range(8)]

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from app.clock import FrozenClock, set_app_clock
 from app.extensions import db
-from app.models.proxy import Booking, BookingStatus, ServiceItem, Station
 from app.models import Resident
+from app.models.proxy import Booking, BookingStatus, ServiceItem, Station
 from tests.handlers.test_bookings_support import count_bookings, load, local, resident, setup_community
 
 UTC = timezone.utc

@@ -23,8 +23,8 @@ from app.handlers.inbound import InboundMessage, Reply, store_once
 from app.handlers.slots import create_station, parse_hours_spec
 from app.models import Direction, Message
 from app.models.proxy import Booking, SlotLoad
-from tests.support import chat
 from tests import factories as f
+from tests.support import chat
 from workers.jobs import QUEUE_DEFAULT
 from workers.runner import build_worker
 

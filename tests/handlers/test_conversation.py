@@ -17,7 +17,7 @@ from app.bot import ServiceTerm
 from app.extensions import db
 from app.handlers import conversation
 from app.handlers.inbound import InboundMessage, receive
-from app.models import Message, Resident, ResidentIdentity, ReplyClock
+from app.models import Message, ReplyClock, Resident, ResidentIdentity
 from tests import factories
 
 ME = "tests.handlers.test_conversation"

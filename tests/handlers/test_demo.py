@@ -11,7 +11,16 @@ from app.extensions import db
 from app.handlers import demo
 from app.handlers.demo import seed_demo
 from app.models import (
-    AuditLog, Building, Community, Department, DutyShift, Grid, Resident, ResidentGroup, Staff, Street,
+    AuditLog,
+    Building,
+    Community,
+    Department,
+    DutyShift,
+    Grid,
+    Resident,
+    ResidentGroup,
+    Staff,
+    Street,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -75,7 +84,7 @@ def test_the_roster_covers_every_minute_from_two_days_ago_for_fourteen_days(app,
     for series in (leads, members):
         assert series[0].starts_at == first
         assert series[-1].ends_at == last
-        for before, after in zip(series, series[1:]):
+        for before, after in zip(series, series[1:], strict=False):
             assert before.ends_at == after.starts_at  # contiguous at midnight: no gap, no overlap
         for shift in series:
             local = shift.starts_at.astimezone(SHANGHAI)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.bot import Understanding
 from app.errors import Conflict, ValidationError
@@ -549,11 +550,11 @@ def test_events_are_append_only(world):
     with pytest.raises(AppendOnlyError):
         db.session.flush()
     db.session.rollback()
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError):
         db.session.execute(text("UPDATE request_event SET kind = 'tampered'"))
         db.session.commit()
     db.session.rollback()
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError):
         db.session.execute(text("DELETE FROM request_event"))
         db.session.commit()
     db.session.rollback()

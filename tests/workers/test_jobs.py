@@ -4,13 +4,12 @@ import pytest
 from rq import SimpleWorker
 from rq.job import Job
 
-from app.extensions import db
-from app.models import AuditLog
 from app import jobs
+from app.extensions import db
 from app.jobs import QUEUE_DEFAULT, JobSpec, cancel
+from app.models import AuditLog
 from workers.jobs import job
 from workers.runner import build_worker
-
 
 jobs.register("test.record_audit", JobSpec(f"{__name__}.record_audit"))
 

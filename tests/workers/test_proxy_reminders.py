@@ -142,6 +142,6 @@ def test_the_sweep_raises_overdue_case_alerts(app, clock):
 
 def test_the_sweep_is_registered_as_a_periodic_job():
     from workers.cron import PERIODIC
-    assert ("workers.proxy:proxy_sweep", 300) in PERIODIC
+    assert ("proxy.sweep", 300) in PERIODIC
     from workers.proxy import proxy_sweep
     assert proxy_sweep.queue_name == QUEUE_DEFAULT

@@ -156,5 +156,5 @@ def test_closing_unrated_requests_can_be_turned_off(world, clock):
 
 def test_the_sweep_is_a_periodic_job():
     from workers.cron import PERIODIC, periodic_jobs
-    assert ("workers.requests:sweep_overdue_requests", 60) in PERIODIC
+    assert ("requests.sweep", 60) in PERIODIC
     assert any(job is sweep_overdue_requests for job, _ in periodic_jobs())

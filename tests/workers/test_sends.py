@@ -80,6 +80,7 @@ def test_transient_errors_are_retried_with_backoff_then_fail(app, fake_wechat):
     assert (queued.status, queued.attempts, queued.error_code) == ("queued", 1, "transport")
     [job_id] = scheduled(app).get_job_ids()           # RQ Retry scheduled the next attempt
     from rq.job import Job
+
     from app.extensions import redis_ext
     job = Job.fetch(job_id, connection=redis_ext.client_for(app))
     assert job.retries_left == 4
