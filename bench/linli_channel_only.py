@@ -5,7 +5,7 @@ show the channel layer (verify, replay check, parse, store once, passive reply)
 apart from the bot's own cost.
 """
 from app import create_app
-from app.handlers.inbound import set_conversation_handler
+from app.handlers.messaging.inbound import set_conversation_handler
 
 app = create_app()
 set_conversation_handler(None)

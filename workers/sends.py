@@ -1,4 +1,4 @@
-"""Delivering outbound messages recorded by ``app.channels.outbox.queue_message``.
+"""Delivering outbound messages recorded by ``app.handlers.messaging.outbox.queue_message``.
 
 ``deliver_message(message_id)`` (queue "send") picks the sender for the row's
 channel and recipient kind (app/channels/senders.py), sends it — in parts when

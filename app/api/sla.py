@@ -105,7 +105,7 @@ def _reply_text(clock: ReplyClock, staff: Staff, text: str) -> str:
 
 def post_public_reply(clock: ReplyClock, staff: Staff, text: str) -> Message:
     """Post the reply where the resident asked: the group, else back to the resident's chat."""
-    from app.channels.outbox import TO_GROUP, TO_USER, queue_message
+    from app.handlers.messaging.outbox import TO_GROUP, TO_USER, queue_message
 
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     key = f"inbox-reply:{clock.id}:{staff.id}:{digest}"

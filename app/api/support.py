@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import db
+from app.localtime import iso  # noqa: F401 - the API's time format, re-exported for its modules
 from app.models import Resident, Staff
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
@@ -303,11 +304,3 @@ def paginate(statement, serialize: Callable[[Any], dict], *, default_per_page: i
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
-def iso(value: datetime | None) -> str | None:
-    """Times in API responses: ISO 8601 in the configured local time zone."""
-    if value is None:
-        return None
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat()

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from app.channels.common import parse_json
 from app.channels.intake import take
-from app.channels.outbox import TO_GROUP
 from app.channels.security import clean_id, clean_text, verify_ingest_signature
 from app.clock import now
 from app.errors import ApiError, ValidationError
 from app.extensions import db, redis_ext
-from app.handlers.inbound import CHAT_GROUP, InboundMessage
+from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage
+from app.handlers.messaging.outbox import TO_GROUP
 from app.models import Direction, Message, OutboundStatus, ResidentGroup
 
 bp = Blueprint("ingest", __name__)

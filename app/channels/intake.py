@@ -1,6 +1,6 @@
 """Handing a decoded delivery to the core, the same way for every channel.
 
-``take(inbound)`` stores the delivery once (``app.handlers.inbound.store_once``)
+``take(inbound)`` stores the delivery once (``app.handlers.messaging.inbound.store_once``)
 and, for a new one, runs the core (``handle``). A repeat delivery is never
 handled again: it gets the reply recorded for the first one, or None while the
 first is still being handled (the channel then answers an empty success).
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers.inbound import CHAT_GROUP, InboundMessage, Reply, handle, store_once
+from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage, Reply, handle, store_once
 from app.models import Message, Staff
 
 log = logging.getLogger(__name__)

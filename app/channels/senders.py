@@ -31,10 +31,10 @@ from wechatpy.enterprise.replies import TextReply as WeComTextReply
 from wechatpy.replies import TextReply
 
 from app.channels import wechat_api
-from app.channels.outbox import TO_GROUP, TO_STAFF, TO_USER
 from app.channels.wechat_api import TransportError, WeChatError
 from app.clock import now
 from app.extensions import db, redis_ext
+from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, TO_USER
 from app.models import Message, ResidentGroup
 
 # Text limits in UTF-8 bytes: WeCom text messages and webhooks take at most 2048 bytes;

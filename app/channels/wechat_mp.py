@@ -37,10 +37,10 @@ from app.channels.common import (
     xml_response,
 )
 from app.channels.intake import staff_by_openid, take
-from app.channels.outbox import TO_USER, queue_message
 from app.channels.security import BadPayload, NotConfigured, check_timestamp, clean_id, guard_replay, parse_xml
 from app.channels.senders import TEXT_MAX_BYTES, PassiveReply
-from app.handlers.inbound import CHAT_PRIVATE, InboundMessage
+from app.handlers.messaging.inbound import CHAT_PRIVATE, InboundMessage
+from app.handlers.messaging.outbox import TO_USER, queue_message
 
 bp = Blueprint("wechat_mp", __name__)
 

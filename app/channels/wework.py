@@ -41,7 +41,6 @@ from app.channels.common import (
     xml_response,
 )
 from app.channels.intake import staff_by_wework_userid, take
-from app.channels.outbox import TO_USER, queue_message
 from app.channels.security import (
     BadPayload,
     NotConfigured,
@@ -54,7 +53,8 @@ from app.channels.security import (
 from app.channels.senders import TEXT_MAX_BYTES, PassiveReply, remember_aibot_response_url
 from app.clock import now
 from app.extensions import db
-from app.handlers.inbound import CHAT_GROUP, CHAT_PRIVATE, InboundMessage
+from app.handlers.messaging.inbound import CHAT_GROUP, CHAT_PRIVATE, InboundMessage
+from app.handlers.messaging.outbox import TO_USER, queue_message
 from app.models import Message
 
 bp = Blueprint("wework", __name__)

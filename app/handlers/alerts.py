@@ -126,7 +126,7 @@ def dispatch_alert(alert: Alert) -> int:
     Safe to call any number of times, from any process: the outbox dedupes on
     the idempotency key.
     """
-    from app.channels.outbox import TO_GROUP, TO_STAFF, queue_message
+    from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, queue_message
 
     pending = [r for r in alert.recipients if r.state == RecipientState.PENDING.value]
     handed = 0
@@ -208,7 +208,7 @@ def recipient_view(recipient: AlertRecipient) -> dict[str, Any]:
 
 
 def alert_view(alert: Alert) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     recipients = []
     for recipient in alert.recipients:
         view = recipient_view(recipient)

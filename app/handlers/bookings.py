@@ -402,7 +402,7 @@ class Target:
     prefix: str = ""
 
     def send(self, text: str, *, idempotency_key: str, community_id: int | None):
-        from app.channels.outbox import queue_message
+        from app.handlers.messaging.outbox import queue_message
         return queue_message(channel=self.channel, recipient_kind=self.recipient_kind,
                              recipient_id=self.recipient_id, text=self.prefix + text,
                              idempotency_key=idempotency_key, community_id=community_id, chat_id=self.chat_id,
@@ -410,7 +410,7 @@ class Target:
 
 
 def message_target(resident: Resident | None, booking: Booking | None = None) -> Target | None:
-    from app.channels.outbox import TO_GROUP, TO_USER
+    from app.handlers.messaging.outbox import TO_GROUP, TO_USER
 
     if resident is None:
         return None
@@ -670,7 +670,7 @@ def complete(booking: Booking, *, staff: Staff, responsible: Staff | None = None
 # ---- views ------------------------------------------------------------------------------------------
 
 def booking_view(booking: Booking, *, staff: bool = False) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     station = booking.station
     view = {
         "id": booking.id, "code": booking.code, "status": booking.status,

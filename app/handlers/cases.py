@@ -218,7 +218,7 @@ def _local_day(moment: datetime | None) -> str | None:
 
 def case_view(case: Case, *, events: bool = False) -> dict[str, Any]:
     """The staff view (resident unmasked: the staff API only)."""
-    from app.api.support import iso
+    from app.localtime import iso
     resident = db.session.get(Resident, case.resident_id)
     responsible = db.session.get(Staff, case.responsible_staff_id)
     view = {
@@ -242,7 +242,7 @@ def timeline(case: Case) -> list[CaseEvent]:
 
 
 def event_view(event: CaseEvent, *, public: bool = False) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     staff = db.session.get(Staff, event.staff_id) if event.staff_id else None
     view = {"at": iso(event.at), "action": event.action, "from_status": event.from_status,
             "to_status": event.to_status,
@@ -256,7 +256,7 @@ def event_view(event: CaseEvent, *, public: bool = False) -> dict[str, Any]:
 
 def public_view(case: Case) -> dict[str, Any]:
     """For the progress board (督办墙): names masked, no ids of people, no notes."""
-    from app.api.support import iso
+    from app.localtime import iso
     resident = db.session.get(Resident, case.resident_id)
     responsible = db.session.get(Staff, case.responsible_staff_id)
     return {

@@ -32,7 +32,7 @@ from app.bot import Understanding, Vocabulary, get_bot
 from app.bot import configure as configure_bot
 from app.clock import now as clock_now
 from app.extensions import db, redis_ext
-from app.handlers.inbound import CHAT_GROUP, InboundMessage, Reply, set_conversation_handler
+from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage, Reply, set_conversation_handler
 from app.models import Channel, Community, IdentityKind, Message, Resident, ResidentGroup, ResidentIdentity, Staff
 
 log = logging.getLogger(__name__)

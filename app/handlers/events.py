@@ -422,7 +422,7 @@ def _hours_text(minutes: int) -> str:
 
 def announce_event(event: Event, staff: Staff | None) -> list:
     """Post the notice to every active resident group of the community (once per group)."""
-    from app.channels.outbox import TO_GROUP, queue_message
+    from app.handlers.messaging.outbox import TO_GROUP, queue_message
 
     if event.status != EventStatus.PUBLISHED.value:
         raise refusal("请先发布活动再发通知" if event.status == EventStatus.DRAFT.value else "活动已取消，不能发通知",
@@ -800,7 +800,7 @@ def notice_target_for_chat(ctx) -> NoticeTarget | None:
 
 def notify(signup: Signup, text: str, key: str):
     """Queue a notice to the person behind a sign-up through the outbox (once per key)."""
-    from app.channels.outbox import TO_GROUP, TO_USER, queue_message
+    from app.handlers.messaging.outbox import TO_GROUP, TO_USER, queue_message
 
     if not signup.notify_channel or not signup.notify_recipient:
         target = default_notice_target(signup.resident_id)
@@ -1068,7 +1068,7 @@ def check_out(event: Event, staff: Staff, *, code: str | None = None, signup_id:
 
 def event_view(event: Event, *, counter: EventCapacity | None = None, waiting: int | None = None,
                my_signup: Signup | None = None, for_staff: bool = False) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
 
     counter = counter or _counter(event.id)
     moment = clock_now()
@@ -1097,7 +1097,7 @@ def event_view(event: Event, *, counter: EventCapacity | None = None, waiting: i
 
 
 def signup_view(signup: Signup, *, for_staff: bool = False, with_event: bool = False) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
 
     view = {
         "id": signup.id, "event_id": signup.event_id, "status": signup.status,

@@ -345,7 +345,7 @@ def authorize(staff: Staff, action: str, request: ServiceRequest | None = None) 
 
 def _reporter_target(request: ServiceRequest) -> tuple[str, str, str, ResidentGroup | None] | None:
     """(channel, recipient kind, recipient id, group) for talking to the reporter, or None."""
-    from app.channels.outbox import TO_GROUP, TO_USER
+    from app.handlers.messaging.outbox import TO_GROUP, TO_USER
 
     if request.group_id:
         group = db.session.get(ResidentGroup, request.group_id)
@@ -367,7 +367,7 @@ def _reporter_target(request: ServiceRequest) -> tuple[str, str, str, ResidentGr
 
 def _send_to_reporter(request: ServiceRequest, text: str, key: str, *, staff_id: int | None = None) -> Message | None:
     """Queue a message to the reporter (their group, else 1:1). Commits the session (outbox)."""
-    from app.channels.outbox import queue_message
+    from app.handlers.messaging.outbox import queue_message
 
     target = _reporter_target(request)
     if target is None:
@@ -382,7 +382,7 @@ def _send_to_reporter(request: ServiceRequest, text: str, key: str, *, staff_id:
 
 def _notify_staff(members: Iterable[Staff | None], text: str, key: str, request: ServiceRequest) -> list[Message]:
     """Tell staff through their WeCom app (those without a WeCom userid see it in the mini-program)."""
-    from app.channels.outbox import TO_STAFF, queue_message
+    from app.handlers.messaging.outbox import TO_STAFF, queue_message
     from app.models import Channel
 
     sent: list[Message] = []

@@ -217,7 +217,7 @@ def format_local(moment: datetime, fmt: str = "%m-%d %H:%M") -> str:
 
 
 def shift_view(shift: DutyShift) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     return {"id": shift.id, "community_id": shift.community_id, "staff": shift.staff.public_view(),
             "starts_at": iso(shift.starts_at), "ends_at": iso(shift.ends_at), "is_lead": shift.is_lead,
             "note": shift.note}

@@ -433,7 +433,7 @@ def sweep(at: datetime | None = None, limit: int = SWEEP_BATCH) -> dict[str, int
 
 def clock_view(clock: ReplyClock, at: datetime | None = None) -> dict[str, Any]:
     """An inbox entry: what was asked, where, by whom (masked), and the seconds left."""
-    from app.api.support import iso
+    from app.localtime import iso
 
     at = at or now()
     message = db.session.get(Message, clock.message_id) if clock.message_id else None

@@ -98,7 +98,7 @@ class Slot:
         return max(0, self.capacity - self.booked)
 
     def as_dict(self) -> dict[str, Any]:
-        from app.api.support import iso
+        from app.localtime import iso
         return {"station_id": self.station_id, "start": iso(self.start), "end": iso(self.end),
                 "capacity": self.capacity, "booked": min(self.booked, self.capacity), "free": self.free}
 

@@ -200,7 +200,7 @@ def create_project(community_id: int, data: dict[str, Any], staff: Staff) -> Vol
 
 
 def member_view(member: PartyMember, *, for_staff: bool = True) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     view = {"id": member.id, "community_id": member.community_id, "resident_id": member.resident_id,
             "kind": member.kind, "name": member.name if for_staff else mask_name(member.name),
             "work_unit": member.work_unit, "party_org": member.party_org,
@@ -297,7 +297,7 @@ def _minutes(member_id: int, year: int, kind: str | None = None) -> int:
 
 
 def hours_view(entry: HoursEntry) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     event = db.session.get(Event, entry.event_id) if entry.event_id else None
     staff = db.session.get(Staff, entry.recorded_by_staff_id) if entry.recorded_by_staff_id else None
     return {"id": entry.id, "member_id": entry.member_id, "kind": entry.kind, "hours": entry.hours,
@@ -528,7 +528,7 @@ def export_xlsx(community: Community, year: int, out: BinaryIO | str | None = No
 # ---- micro-wishes (微心愿) ------------------------------------------------------------------
 
 def wish_view(wish: MicroWish, *, for_staff: bool = False, viewer_resident_id: int | None = None) -> dict[str, Any]:
-    from app.api.support import iso
+    from app.localtime import iso
     resident = db.session.get(Resident, wish.resident_id)
     member = db.session.get(PartyMember, wish.member_id) if wish.member_id else None
     own = viewer_resident_id is not None and viewer_resident_id == wish.resident_id
@@ -623,8 +623,8 @@ def cancel_wish(wish_id: int, resident: Resident) -> MicroWish:
 
 
 def _tell_wisher(wish: MicroWish, text: str, key: str) -> None:
-    from app.channels.outbox import TO_USER, queue_message
     from app.handlers.events import default_notice_target
+    from app.handlers.messaging.outbox import TO_USER, queue_message
     target = default_notice_target(wish.resident_id)
     if target is None:
         return

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import inbound as inbound_module
-from app.handlers.inbound import Reply
+from app.handlers.messaging import inbound as inbound_module
+from app.handlers.messaging.inbound import Reply
 from app.models import Direction, Message
 from tests.support.fixtures import CREDENTIALS
 

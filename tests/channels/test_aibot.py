@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from rq import SimpleWorker
 
-from app.channels.outbox import TO_GROUP, queue_message
 from app.channels.senders import aibot_response_key
-from app.handlers.inbound import HELP_TEXT
+from app.handlers.messaging.inbound import HELP_TEXT
+from app.handlers.messaging.outbox import TO_GROUP, queue_message
 from tests.channels.conftest import AIBOT_AES_KEY, AIBOT_TOKEN, inbound_rows, outbound_rows
 from tests.support.wechat_sim import AibotSimulator
 from workers.runner import build_worker

@@ -31,8 +31,8 @@ def _delivery(sim: WeChatSimulator, msg_id: int, *, aes: bool) -> tuple[str, byt
 
 
 def _slow_core(monkeypatch, delay: float = 0.3):
-    from app.handlers import inbound as inbound_module
-    from app.handlers.inbound import Reply
+    from app.handlers.messaging import inbound as inbound_module
+    from app.handlers.messaging.inbound import Reply
     calls = []
 
     def handler(message, inbound):

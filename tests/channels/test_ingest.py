@@ -7,9 +7,9 @@ import threading
 import pytest
 from rq import SimpleWorker
 
-from app.channels.outbox import TO_GROUP, queue_message
 from app.channels.security import ingest_signature
 from app.extensions import db
+from app.handlers.messaging.outbox import TO_GROUP, queue_message
 from tests import factories
 from tests.channels.conftest import INGEST_SECRET, inbound_rows, outbound_rows
 from workers.runner import build_worker

@@ -6,7 +6,7 @@ import logging
 
 from rq import SimpleWorker
 
-from app.channels.outbox import TO_GROUP, TO_STAFF, TO_USER, queue_message
+from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, TO_USER, queue_message
 from app.logging_setup import RedactSecrets, secret_values
 from tests import factories
 from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
@@ -40,7 +40,7 @@ def test_a_full_day_of_traffic_logs_no_secret(app, client, clock, caplog, fake_w
     def broken(message, inbound):
         raise RuntimeError("handler bug")
 
-    from app.handlers import inbound as inbound_module
+    from app.handlers.messaging import inbound as inbound_module
     monkeypatch.setitem(inbound_module._handler, "fn", broken)
     sim.post(sim.text_xml("o-2", "崩溃"))                                                # logged exception
     queue_message(channel="mp", recipient_kind=TO_USER, recipient_id="o-1", text="a", idempotency_key="l1")

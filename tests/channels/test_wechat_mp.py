@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from rq import SimpleWorker
 
-from app.handlers import inbound as inbound_module
-from app.handlers.inbound import HELP_TEXT, Reply
+from app.handlers.messaging import inbound as inbound_module
+from app.handlers.messaging.inbound import HELP_TEXT, Reply
 from tests import factories
 from tests.channels.conftest import WECHAT_AES_KEY, WECHAT_TOKEN, inbound_rows, outbound_rows
 from tests.support.fixtures import CREDENTIALS

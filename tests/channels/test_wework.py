@@ -131,8 +131,8 @@ def test_entities_inside_the_encrypted_payload_are_refused(sim, echo_core):
 
 
 def test_long_answers_go_out_as_app_messages(sim, monkeypatch):
-    from app.handlers import inbound as inbound_module
-    from app.handlers.inbound import Reply
+    from app.handlers.messaging import inbound as inbound_module
+    from app.handlers.messaging.inbound import Reply
     monkeypatch.setitem(inbound_module._handler, "fn",
                         lambda message, inbound: Reply(text="长" * 1000, handled_by="test"))
     result = sim.post(sim.text_xml("wangwu", "给我看全部"))

@@ -13,7 +13,7 @@ from datetime import timezone
 import pytest
 
 from app.extensions import db
-from app.handlers.inbound import InboundMessage, receive
+from app.handlers.messaging.inbound import InboundMessage, receive
 from app.models.proxy import BookingStatus
 from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
 from tests.handlers.test_bookings_support import bookings, local, resident, run_due_jobs, setup_community

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db, redis_ext
 from app.handlers.catalogue import find_item, load_catalogue
-from app.handlers.inbound import InboundMessage, Reply, store_once
+from app.handlers.messaging.inbound import InboundMessage, Reply, store_once
 from app.handlers.slots import create_station, parse_hours_spec
 from app.models import Direction, Message
 from app.models.proxy import Booking, SlotLoad

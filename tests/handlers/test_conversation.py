@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.bot import ServiceTerm
 from app.extensions import db
 from app.handlers import conversation
-from app.handlers.inbound import InboundMessage, receive
+from app.handlers.messaging.inbound import InboundMessage, receive
 from app.models import Message, ReplyClock, Resident, ResidentIdentity
 from tests import factories
 
@@ -426,7 +426,7 @@ def test_an_unsatisfied_rating_gets_its_own_clock_even_when_it_names_a_request(p
 
 
 def test_the_router_is_installed_by_the_app(app):
-    from app.handlers import inbound
+    from app.handlers.messaging import inbound
     assert inbound._handler["fn"] is conversation.handle_message
 
 

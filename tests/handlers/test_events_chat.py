@@ -261,10 +261,10 @@ def test_lists_offer_only_events_one_may_join_and_mark_ones_own(world):
 
 
 def test_in_a_resident_group_through_the_router(world):
-    """The real router (app.handlers.inbound.receive): group members found or created by their sender id."""
+    """The real router (app.handlers.messaging.inbound.receive): group members found or created by their sender id."""
     import itertools
 
-    from app.handlers.inbound import InboundMessage, receive
+    from app.handlers.messaging.inbound import InboundMessage, receive
 
     factories.group(community=world["community"], channel="group", chat_id="fq-g1")
     db.session.commit()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.clock import now
 from app.extensions import db
 from app.handlers import events as ev
-from app.handlers.inbound import InboundMessage, Reply, store_once
+from app.handlers.messaging.inbound import InboundMessage, Reply, store_once
 from app.models import Direction, Message
 from app.models.events import Signup
 from tests.support import chat

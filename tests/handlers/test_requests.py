@@ -18,7 +18,7 @@ from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.handlers import requests as flow
 from app.handlers.conversation import ConversationContext
-from app.handlers.inbound import CHAT_GROUP, CHAT_PRIVATE, InboundMessage, store_once
+from app.handlers.messaging.inbound import CHAT_GROUP, CHAT_PRIVATE, InboundMessage, store_once
 from app.models import CalendarDay, Direction, Message
 from app.models.audit import AppendOnlyError
 from app.models.requests import RequestEvent, ServiceRequest

@@ -11,10 +11,10 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from app.channels.outbox import TO_GROUP, queue_message
 from app.extensions import db
 from app.handlers import sla
 from app.handlers.alerts import dispatch_alert, raise_alert, record_alert
+from app.handlers.messaging.outbox import TO_GROUP, queue_message
 from app.models import Direction, GroupKind, Message
 from app.models.sla import Alert, AlertRecipient, ReplyClock
 from tests import factories as f

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.handlers.inbound import InboundMessage, Reply
+from app.handlers.messaging.inbound import InboundMessage, Reply
 from app.models import Message
 
 

@@ -8,8 +8,8 @@ from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from app.channels.outbox import TO_GROUP, TO_STAFF, TO_USER, queue_message
 from app.extensions import db
+from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, TO_USER, queue_message
 from app.models import Message
 from tests import factories
 from tests.support.fixtures import CREDENTIALS

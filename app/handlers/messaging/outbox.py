@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import jobs
 from app.clock import now
 from app.extensions import db
 from app.models import Direction, Message, OutboundStatus
@@ -62,9 +63,7 @@ def queue_message(*, channel: str, recipient_kind: str, recipient_id: str, text:
 
 
 def enqueue_delivery(message_id: int):
-    from app.jobs import job_id
-    from workers.sends import deliver_message
-    return deliver_message.enqueue(message_id, job_id=job_id("send", message_id))
+    return jobs.enqueue("send.deliver", message_id, job_id=jobs.job_id("send", message_id))
 
 
 def _find(channel: str, key: str) -> Message | None:
