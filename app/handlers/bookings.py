@@ -32,6 +32,7 @@ from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers.audit import record
 from app.handlers.cases import HANDLING_ROLES, CaseError, begin_write_transaction, new_code
+from app.handlers.messaging.features import ChatFeature
 from app.handlers.slots import (
     PERIOD_LABELS,
     Slot,
@@ -1241,3 +1242,23 @@ def progress_lines(ctx) -> list[str]:
     for case in resident_cases(ctx.resident.id, item_id=item_id):
         lines.append(progress_text(case))
     return lines
+
+
+def _service_terms(community_id: int | None) -> list:
+    from app.handlers.catalogue import service_terms
+    return service_terms(community_id)
+
+
+def _describe_item(ctx) -> str | None:
+    from app.handlers.catalogue import describe_item
+    return describe_item(ctx)
+
+
+CHAT = ChatFeature(
+    intents={"book_proxy": handle_book},
+    flows={"book_proxy": continue_flow},
+    progress=progress_lines,
+    cancel=handle_cancel,
+    vocabulary={"services": _service_terms},
+    info=_describe_item,
+)

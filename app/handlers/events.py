@@ -29,6 +29,7 @@ from app.clock import now as clock_now
 from app.errors import ApiError
 from app.extensions import db
 from app.handlers.audit import record
+from app.handlers.messaging.features import ChatFeature
 from app.models import Community, Resident, ResidentGroup, ResidentIdentity, Staff
 from app.models.events import (
     ACTIVE_SIGNUP,
@@ -1753,3 +1754,12 @@ def seed_demo_events(community: Community) -> list[str]:
     db.session.flush()
     return [f"活动 events: 新建 {made['events']}（含每周二上午义诊、四点半课堂等每周活动的近期场次）；"
             f"志愿服务项目 projects: 新建 {made['projects']}；报到党员/志愿者 members: 新建 {made['members']}"]
+
+
+CHAT = ChatFeature(
+    intents={"event_signup": handle_signup},
+    flows={"event_signup": continue_flow},
+    progress=progress_lines,
+    cancel=handle_cancel,
+    vocabulary={"events": event_terms},
+)

@@ -30,6 +30,7 @@ from sqlalchemy import and_, false, func, or_, select
 from app.clock import now as clock_now
 from app.errors import Conflict, Forbidden, ValidationError
 from app.extensions import db
+from app.handlers.messaging.features import ChatFeature
 from app.models import (
     Building,
     Community,
@@ -1203,3 +1204,12 @@ def request_stats(condition, *, start: datetime, end: datetime) -> dict:
          **summarise([r for r in rows if r.category == category])}
         for category in CATEGORIES if any(r.category == category for r in rows)]
     return result
+
+
+CHAT = ChatFeature(
+    intents={"report_issue": handle_report, "rate": handle_rate},
+    flows={"rate": continue_rating},
+    progress=progress_lines,
+    media=join_follow_up,
+    staff_group_hook=acknowledge_by_staff_message,
+)

@@ -7,7 +7,6 @@ point the registries at them, so what is tested is the router's own work.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,8 @@ from sqlalchemy import select
 from app.bot import ServiceTerm
 from app.extensions import db
 from app.handlers import conversation
+from app.handlers.conversation import registry
+from app.handlers.messaging.features import ChatFeature
 from app.handlers.messaging.inbound import InboundMessage, receive
 from app.models import Message, ReplyClock, Resident, ResidentIdentity
 from tests import factories
@@ -30,24 +31,29 @@ def app_overrides():
 
 
 @pytest.fixture(autouse=True)
-def fakes(monkeypatch):
-    """Point every registry entry of another feature at the fakes below."""
+def fakes(app, monkeypatch):
+    """Replace every domain's chat feature with the fakes below."""
     CALLS.clear()
-    monkeypatch.setattr(conversation, "INTENT_HANDLERS", {
-        "report_issue": f"{ME}:fake_report", "rate": f"{ME}:fake_rate",
-        "book_proxy": f"{ME}:fake_book", "event_signup": f"{ME}:fake_signup"})
-    monkeypatch.setattr(conversation, "FLOW_HANDLERS", {
-        "book_proxy": f"{ME}:fake_book_flow", "event_signup": f"{ME}:fake_signup", "rate": f"{ME}:fake_rate"})
-    monkeypatch.setattr(conversation, "PROGRESS_SOURCES", [f"{ME}:fake_progress_a", f"{ME}:fake_progress_b"])
-    monkeypatch.setattr(conversation, "CANCEL_HANDLERS", [f"{ME}:fake_cancel_nothing", f"{ME}:fake_cancel"])
-    monkeypatch.setattr(conversation, "VOCABULARY_SOURCES", {"services": f"{ME}:fake_services",
-                                                              "events": f"{ME}:fake_events"})
-    monkeypatch.setattr(conversation, "INFO_SOURCES", [f"{ME}:fake_describe"])
-    monkeypatch.setattr(conversation, "MEDIA_HANDLERS", [f"{ME}:fake_media"])
-    monkeypatch.setattr(conversation, "STAFF_GROUP_HOOKS", [f"{ME}:fake_staff_seen"])
+    use_fakes(monkeypatch)
     PROGRESS["a"], PROGRESS["b"] = [], []
     CANCELLED.clear()
     RATED_REQUEST["id"] = None
+
+
+def use_fakes(monkeypatch, **changes):
+    """Two fake domains in the registry (progress and cancel are asked in their order)."""
+    first = dict(intents={"report_issue": fake_report, "rate": fake_rate, "book_proxy": fake_book,
+                          "event_signup": fake_signup},
+                 flows={"book_proxy": fake_book_flow, "event_signup": fake_signup, "rate": fake_rate},
+                 progress=fake_progress_a, cancel=fake_cancel_nothing, vocabulary={"services": fake_services},
+                 info=fake_describe, media=fake_media, staff_group_hook=fake_staff_seen)
+    first.update(changes)
+    second = ChatFeature(progress=fake_progress_b, cancel=fake_cancel, vocabulary={"events": fake_events})
+    monkeypatch.setitem(registry._loaded, "features", (ChatFeature(**first), second))
+
+
+def real_features(monkeypatch):
+    monkeypatch.setitem(registry._loaded, "features", registry.load())
 
 
 @pytest.fixture
@@ -269,24 +275,28 @@ def test_the_state_expires(app, clock, redis_client):
 def test_an_unknown_flow_owner_is_dropped_and_the_message_handled_alone(app, clock, redis_client, monkeypatch):
     first = private_message("想预约代办")
     receive(first)
-    monkeypatch.setitem(conversation.FLOW_HANDLERS, "book_proxy", "tests.handlers.not_written_yet:continue_flow")
+    use_fakes(monkeypatch, flows={"event_signup": fake_signup, "rate": fake_rate})   # nobody owns book_proxy now
     reply, _ = receive(private_message("谢谢"))
     assert reply.handled_by == "chitchat"
     assert redis_client.get(conversation.STATE_PREFIX + first.conversation_key) is None
 
 
-def test_a_missing_handler_module_is_skipped_and_a_person_answers(place, clock, monkeypatch, caplog):
-    monkeypatch.setitem(conversation.INTENT_HANDLERS, "report_issue", "tests.handlers.not_written_yet:handle")
-    conversation._missing_logged.discard("tests.handlers.not_written_yet:handle")
+def test_an_intent_no_domain_handles_is_answered_by_a_person(place, clock, monkeypatch):
+    use_fakes(monkeypatch, intents={"rate": fake_rate})   # nobody handles report_issue
     inbound = group_message("楼下又有人飞线充电")
-    with caplog.at_level(logging.WARNING, logger="app.handlers.conversation"):
-        reply, _ = receive(inbound)
-    assert "not installed" in caplog.text
+    reply, _ = receive(inbound)
     assert reply.handled_by == "human" and clock_for(stored(inbound)) is not None
 
 
+def test_a_missing_chat_module_stops_start_up_instead_of_being_skipped():
+    with pytest.raises(ModuleNotFoundError):
+        registry.load(["tests.handlers.not_written_yet"])
+    with pytest.raises(RuntimeError, match="exports no CHAT"):
+        registry.load(["tests.factories"])
+
+
 def test_a_failing_handler_is_answered_by_a_person(place, clock, monkeypatch):
-    monkeypatch.setitem(conversation.INTENT_HANDLERS, "report_issue", f"{ME}:fake_broken")
+    use_fakes(monkeypatch, intents={"report_issue": fake_broken})
     inbound = group_message("电梯坏了")
     reply, _ = receive(inbound)
     assert reply.handled_by == "human" and clock_for(stored(inbound)) is not None
@@ -360,21 +370,19 @@ def test_a_repeat_delivery_is_handled_once(place, clock):
 
 # --- the real registry --------------------------------------------------------------------------
 
-def test_every_registry_entry_resolves(monkeypatch):
-    monkeypatch.undo()   # the real registries, not the fakes
-    specs = [*conversation.INTENT_HANDLERS.values(), *conversation.FLOW_HANDLERS.values(),
-             *conversation.PROGRESS_SOURCES, *conversation.CANCEL_HANDLERS,
-             *conversation.VOCABULARY_SOURCES.values(), *conversation.INFO_SOURCES,
-             *conversation.MEDIA_HANDLERS, *conversation.STAFF_GROUP_HOOKS,
-             conversation.SLA_START, conversation.SLA_STAFF_REPLY]
-    unresolved = [spec for spec in specs if not callable(conversation.resolve(spec))]
-    assert unresolved == []
+def test_every_chat_module_exports_a_feature_and_the_intents_are_covered():
+    features = registry.load()
+    assert len(features) == len(registry.CHAT_MODULES)
+    intents = {name for f in features for name in f.intents}
+    assert {"report_issue", "rate", "book_proxy", "event_signup"} <= intents
+    assert {name for f in features for name in f.vocabulary} == {"services", "events"}
+    assert registry.progress_sources() and registry.cancel_handlers() and registry.info_sources()
 
 
 def test_a_report_through_the_real_registry(place, clock, monkeypatch):
     """With the real handlers of the requests feature: the report becomes a request with the
     bot's category and location, and its reply clock runs."""
-    monkeypatch.undo()
+    real_features(monkeypatch)
     community, group = place
     inbound = group_message("5号楼2单元的楼道灯坏了好几天了")
     reply, _ = receive(inbound)
@@ -388,7 +396,7 @@ def test_a_report_through_the_real_registry(place, clock, monkeypatch):
 def test_a_follow_up_that_joins_a_request_runs_on_that_requests_clock(place, clock, monkeypatch):
     """The second report of the same problem joins the open request (H4's follow-up); the router
     passes the request's id, so the follow-up does not start a second one-hour clock."""
-    monkeypatch.undo()
+    real_features(monkeypatch)
     first = group_message("3栋2单元电梯坏了，按钮没反应")
     receive(first)
     started = clock_for(stored(first))
@@ -406,7 +414,8 @@ def test_a_follow_up_that_joins_a_request_runs_on_that_requests_clock(place, clo
 def test_an_unsatisfied_rating_gets_its_own_clock_even_when_it_names_a_request(place, clock, monkeypatch):
     """"不满意" reopens a request whose clock stopped long ago: the rating message needs its own."""
     community, _group = place
-    monkeypatch.setitem(conversation.INTENT_HANDLERS, "report_issue", "app.handlers.requests:handle_report")
+    from app.handlers.requests import CHAT as requests_chat
+    use_fakes(monkeypatch, intents={"report_issue": requests_chat.intents["report_issue"], "rate": fake_rate})
     report = group_message("5号楼楼道灯坏了好几天了")
     receive(report)
     old = clock_for(stored(report))
