@@ -23,7 +23,7 @@ from app.clock import now
 from app.errors import ApiError, Conflict, ValidationError
 from app.extensions import db, redis_ext
 from app.handlers.audit import record
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models import Channel, IdentityKind, Resident, ResidentIdentity, Staff
 from app.models.auth import ApiToken, StaffInvite
 

@@ -112,7 +112,7 @@ def _guard(fn: Callable, auth: str) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if auth != "none":
-            from app.handlers.auth import resolve_token
+            from app.handlers.org.auth import resolve_token
             subject = resolve_token(_bearer() or "")
             if subject is None:
                 raise Unauthorized("请先登录 (missing, expired or invalid bearer token)")

@@ -49,7 +49,7 @@ def import_command(file: Path, kind: str | None, dry_run: bool) -> None:
     imported; 1: some rows failed; 2: the file could not be read (nothing saved).
     See docs/import-format.md.
     """
-    from app.handlers.importing import KIND_LABELS, KINDS, ImportFileError, import_loaded, load_file
+    from app.handlers.org.importing import KIND_LABELS, KINDS, ImportFileError, import_loaded, load_file
 
     ctx = click.get_current_context()
     try:

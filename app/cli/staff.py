@@ -26,7 +26,7 @@ def staff_group() -> None:
 @with_appcontext
 def add_staff(community_name, name, roles, phone, grid_name, wework_userid) -> None:
     """Create a staff member of a community and print their id and invite code."""
-    from app.handlers.staff import StaffError, create_staff
+    from app.handlers.org.staff import StaffError, create_staff
 
     try:
         staff, invite = create_staff(community_name=community_name, name=name, roles=list(roles), phone=phone,
@@ -45,7 +45,7 @@ def add_staff(community_name, name, roles, phone, grid_name, wework_userid) -> N
 def staff_token(staff_id: int, days: int, label: str) -> None:
     """Print a bearer token for a staff member (shown once)."""
     from app.extensions import db
-    from app.handlers.auth import STAFF, issue_token
+    from app.handlers.org.auth import STAFF, issue_token
     from app.models import Staff
 
     staff = db.session.get(Staff, staff_id)

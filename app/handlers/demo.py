@@ -21,9 +21,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.clock import now
+from app.database import begin_write_transaction
 from app.extensions import db
-from app.handlers import importing
 from app.handlers.audit import record
+from app.handlers.org import importing
 from app.models import Building, Community, DutyShift, Resident, ResidentIdentity, Staff
 
 # "module:function" called as function(community) after the demo's own data, in the same
@@ -246,7 +247,7 @@ def _run_extras(summary: DemoSummary, community: Community) -> None:
 def seed_demo() -> DemoSummary:
     """Create or update the demo community and everything in it, in one transaction."""
     try:
-        importing.begin_write_transaction()
+        begin_write_transaction(db.session)
         counts = DemoSummary(community_id=0, community_name=COMMUNITY["name"])
         _upsert(counts, "streets", [STREET])
         (community,) = _upsert(counts, "communities", [COMMUNITY])

@@ -6,7 +6,7 @@ offices write them. Run from the project root:
 
     .venv/bin/python docs/samples/make_samples.py [OUTPUT_FOLDER]
 
-tests/handlers/test_importing.py checks that the committed files are what this
+tests/handlers/org/test_importing.py checks that the committed files are what this
 script writes and that they import without a single bad row.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from app.handlers import demo  # noqa: E402
-from app.handlers.importing import COLUMNS  # noqa: E402
+from app.handlers.org.importing import COLUMNS  # noqa: E402
 
 _CN_DIGITS = "零一二三四五六七八九"
 

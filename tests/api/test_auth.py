@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from app.cli.staff import staff_group
-from app.handlers.auth import RESIDENT, STAFF, issue_token, revoke_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token, revoke_token
 from tests import factories
 
 

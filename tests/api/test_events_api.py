@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.handlers import events as ev
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models.events import Event, HoursEntry, MicroWish, PartyMember, Signup, VolunteerProject
 from tests import factories
 from tests.handlers.test_events_helpers import local, make_event, outbound

@@ -10,7 +10,7 @@ import pytest
 from rq import SimpleWorker
 
 from app.extensions import db
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from tests import factories
 from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
 from tests.handlers.test_events_helpers import local

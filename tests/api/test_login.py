@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers.staff import create_staff
+from app.handlers.org.staff import create_staff
 from app.models import ResidentIdentity, Staff
 from app.models.auth import StaffInvite
 from tests import factories as f
@@ -183,7 +183,7 @@ def test_bind_needs_a_login_and_cannot_rebind(client, wx, invited):
     # A resident account created without the mini-program has no openid to bind.
     plain = f.resident()
     db.session.commit()
-    from app.handlers.auth import RESIDENT, issue_token
+    from app.handlers.org.auth import RESIDENT, issue_token
     response = client.post("/api/v1/auth/bind", json={"invite_code": "ABCDEFGH"},
                            headers=bearer(issue_token(RESIDENT, plain.id).token))
     assert response.status_code == 400

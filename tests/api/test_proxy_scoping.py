@@ -5,7 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.handlers import bookings as b
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models.proxy import Booking, BookingStatus, Case
 from tests import factories as f
 from tests.handlers.test_bookings_support import local, resident, setup_community

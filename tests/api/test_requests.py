@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.handlers import requests as flow
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models.requests import ServiceRequest
 from app.models.sla import ReplyClock
 from tests import factories

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.extensions import db
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models import DutyShift
 from tests import factories as f
 

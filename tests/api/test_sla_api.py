@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.handlers import sla
-from app.handlers.auth import RESIDENT, STAFF, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models import Direction, Message
 from app.models.sla import ReplyClock
 from tests import factories as f

@@ -10,7 +10,7 @@ from app import create_app
 from app.cli import cli
 from app.extensions import db
 from app.models import Building, Community, Staff, Street
-from tests.handlers.test_importing import ORG, write_csv, write_xlsx
+from tests.handlers.org.test_importing import ORG, write_csv, write_xlsx
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 

@@ -27,8 +27,8 @@ from sqlalchemy import select
 
 from app.extensions import db, redis_ext
 from app.handlers import sla
-from app.handlers.auth import STAFF, issue_token
 from app.handlers.messaging.inbound import InboundMessage, receive
+from app.handlers.org.auth import STAFF, issue_token
 from app.models import Direction, Message
 from app.models.sla import Alert, ReplyClock
 from tests import factories as f

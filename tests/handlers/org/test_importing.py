@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.handlers import importing
-from app.handlers.importing import ImportFileError, RowError, import_file, kind_from_stem, read_file
+from app.handlers.org import importing
+from app.handlers.org.importing import ImportFileError, RowError, import_file, kind_from_stem, read_file
 from app.models import AuditLog, Building, Community, Department, Grid, ResidentGroup, Staff, Street
 from tests import factories
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "docs" / "samples"
 
 

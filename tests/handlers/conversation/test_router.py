@@ -21,7 +21,6 @@ from app.handlers.messaging.inbound import InboundMessage, receive
 from app.models import Message, ReplyClock, Resident, ResidentIdentity
 from tests import factories
 
-ME = "tests.handlers.test_conversation"
 CALLS: list[tuple[str, object]] = []
 
 
