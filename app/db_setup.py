@@ -6,6 +6,8 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
+from app.extensions import db
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -21,7 +23,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def init_db_engine_hooks(app: Flask) -> None:
-    from app.extensions import db
 
     engine = db.engine_for(app)
     if engine.dialect.name == "sqlite":
@@ -46,7 +47,6 @@ def upgrade(app: Flask, revision: str = "head") -> None:
 def current_revision(app: Flask) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    from app.extensions import db
 
     with app.app_context(), db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -7,6 +7,7 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
+from app import embedded_redis
 from app.database import Database
 
 db = Database()
@@ -26,7 +27,6 @@ class RedisExtension:
             with state["lock"]:
                 if state["client"] is None:
                     if app.config.get("REDIS_EMBEDDED"):
-                        from app import embedded_redis
                         embedded_redis.ensure_daemon(app.instance_path)
                     state["client"] = redis.Redis.from_url(
                         app.config["REDIS_URL"], socket_connect_timeout=3, socket_timeout=10,

@@ -7,6 +7,7 @@ from typing import Iterable
 from flask import Flask
 from rq import Queue, Worker
 
+from app.extensions import redis_ext
 from workers.jobs import ALL_QUEUES, set_worker_app
 
 log = logging.getLogger(__name__)
@@ -14,7 +15,6 @@ log = logging.getLogger(__name__)
 
 def build_worker(app: Flask, queues: Iterable[str] = ALL_QUEUES, *, name: str | None = None,
                  worker_class: type[Worker] = Worker) -> Worker:
-    from app.extensions import redis_ext
 
     set_worker_app(app)
     connection = redis_ext.client_for(app)
@@ -33,7 +33,6 @@ def run_cron(app: Flask) -> None:
     """Run RQ's cron scheduler with the periodic jobs declared in workers.cron."""
     from rq.cron import CronScheduler
 
-    from app.extensions import redis_ext
 
     set_worker_app(app)
     scheduler = CronScheduler(connection=redis_ext.client_for(app),

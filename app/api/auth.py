@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.api.support import field, iso, json_body, route
+from app.channels import wechat_api
 from app.clock import now
 from app.errors import ApiError, Conflict, ValidationError
 from app.extensions import db, redis_ext
@@ -75,7 +76,6 @@ def _rate_limited_response(exc: RateLimited):
 
 def exchange_code(code: str) -> dict:
     """WeChat's code2session through the channels module; errors become 400/429/502 JSON."""
-    from app.channels import wechat_api
 
     try:
         session = wechat_api.code2session(code)

@@ -10,8 +10,10 @@ from typing import Any, Callable, Iterable
 from flask import g, request
 from sqlalchemy import func, select
 
+from app.api import bp
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import db
+from app.handlers.org.auth import resolve_token
 from app.localtime import iso  # noqa: F401 - the API's time format, re-exported for its modules
 from app.models import Resident, Staff
 
@@ -44,7 +46,6 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
     ``body``/``query``: JSON-schema fragments (properties) for the document; a query fragment
     with ``"required": True`` documents a parameter the route refuses to go without.
     """
-    from app.api import bp
 
     methods = [m.upper() for m in methods]
 
@@ -112,7 +113,6 @@ def _guard(fn: Callable, auth: str) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if auth != "none":
-            from app.handlers.org.auth import resolve_token
             subject = resolve_token(_bearer() or "")
             if subject is None:
                 raise Unauthorized("请先登录 (missing, expired or invalid bearer token)")

@@ -6,9 +6,11 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
+from app import create_app
+from app.cli.preflight import describe_operational_error
+
 
 def _create_app():
-    from app import create_app
     return create_app()
 
 
@@ -46,7 +48,6 @@ _register_commands()
 
 def main() -> None:
     """Entry point: operational failures become one clear line, not a traceback."""
-    from app.cli.preflight import describe_operational_error
 
     try:
         cli.main(prog_name="linli")

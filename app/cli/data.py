@@ -8,6 +8,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from app.cli.preflight import check_database
+from app.extensions import db
+from app.handlers.demo import DemoError, seed_demo
+from app.handlers.org.importing import KIND_LABELS, KINDS, ImportFileError, import_loaded, load_file
 
 # Exit codes of `linli import`: 0 all rows imported, 1 some rows failed (the good ones
 # were saved), 2 the file could not be used at all (nothing saved).
@@ -19,7 +22,6 @@ def _require_schema() -> None:
     """One clear line when init-db has not been run (instead of "no such table")."""
     from flask import current_app
 
-    from app.extensions import db
 
     check_database(current_app._get_current_object())
     if not inspect(db.engine).has_table("community"):
@@ -49,7 +51,6 @@ def import_command(file: Path, kind: str | None, dry_run: bool) -> None:
     imported; 1: some rows failed; 2: the file could not be read (nothing saved).
     See docs/import-format.md.
     """
-    from app.handlers.org.importing import KIND_LABELS, KINDS, ImportFileError, import_loaded, load_file
 
     ctx = click.get_current_context()
     try:
@@ -86,7 +87,6 @@ def import_command(file: Path, kind: str | None, dry_run: bool) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Create (or update) the demo community 富强新村社区: grids, buildings, staff, roster, groups, residents."""
-    from app.handlers.demo import DemoError, seed_demo
 
     _require_schema()
     try:

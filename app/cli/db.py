@@ -6,13 +6,14 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.preflight import check_database
+from app.db_setup import current_revision, head_revision, upgrade
+from app.extensions import db
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema to the latest version (safe to run again)."""
-    from app.db_setup import current_revision, head_revision, upgrade
 
     app = current_app._get_current_object()
     check_database(app)
@@ -33,7 +34,6 @@ def init_db() -> None:
 def _has_tables(app) -> bool:
     from sqlalchemy import inspect
 
-    from app.extensions import db
     return bool(inspect(db.engine_for(app)).get_table_names())
 
 

@@ -7,6 +7,10 @@ from flask import Flask
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
+from app.db_setup import current_revision, head_revision
+from app.embedded_redis import EmbeddedRedisError
+from app.extensions import db, redis_ext
+
 
 def describe_operational_error(exc: BaseException) -> str | None:
     """A one-line explanation for errors operators cause, None for bugs."""
@@ -17,14 +21,12 @@ def describe_operational_error(exc: BaseException) -> str | None:
         return "the database schema is missing or old; run `linli init-db`"
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         return f"cannot reach Redis ({exc}); check LINLI_REDIS_URL and that the server is running"
-    from app.embedded_redis import EmbeddedRedisError
     if isinstance(exc, EmbeddedRedisError):
         return str(exc)
     return None
 
 
 def check_database(app: Flask) -> None:
-    from app.extensions import db
     with app.app_context():
         try:
             db.session.execute(text("SELECT 1"))
@@ -33,13 +35,11 @@ def check_database(app: Flask) -> None:
 
 
 def check_schema(app: Flask) -> None:
-    from app.db_setup import current_revision, head_revision
     if current_revision(app) != head_revision(app):
         raise click.ClickException("the database schema is not up to date; run `linli init-db` first")
 
 
 def check_redis(app: Flask) -> None:
-    from app.extensions import redis_ext
     try:
         redis_ext.client_for(app).ping()
     except (redis.ConnectionError, redis.TimeoutError) as exc:

@@ -11,11 +11,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app import embedded_redis
 from app.cli.preflight import check_database, check_redis, check_schema
+from app.embedded_redis import die_with_parent
+from app.jobs import ALL_QUEUES
+from workers.runner import run_cron, run_worker
 
 
 def _child(args: list[str]) -> subprocess.Popen:
-    from app.embedded_redis import die_with_parent
 
     # Own process group, so a Ctrl-C in the terminal reaches only the supervisor,
     # which then stops the children in order; and the kernel stops the child if
@@ -58,7 +61,6 @@ def _stop_children(children: list[tuple[str, subprocess.Popen]], timeout: float 
 @with_appcontext
 def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
     """Run everything: embedded Redis (if no LINLI_REDIS_URL), an RQ worker with scheduler, cron and the web server."""
-    from app import embedded_redis
 
     app = current_app._get_current_object()
     host = host or app.config["HOST"]
@@ -114,8 +116,6 @@ def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
 @with_appcontext
 def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> None:
     """Run an RQ worker (with its scheduler). Production runs any number of these."""
-    from app.jobs import ALL_QUEUES
-    from workers.runner import run_worker
 
     app = current_app._get_current_object()
     unknown = [q for q in queue_names if q not in ALL_QUEUES]
@@ -132,7 +132,6 @@ def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> Non
 @with_appcontext
 def cron() -> None:
     """Run the RQ cron scheduler for periodic sweeps (same as `rq cron workers.cron`)."""
-    from workers.runner import run_cron
 
     app = current_app._get_current_object()
     check_redis(app)

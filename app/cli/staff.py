@@ -7,7 +7,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.models import Role
+from app.extensions import db
+from app.handlers.org.auth import STAFF, issue_token
+from app.handlers.org.staff import StaffError, create_staff
+from app.models import Community, Role, Staff
 
 
 @click.group("staff")
@@ -26,7 +29,6 @@ def staff_group() -> None:
 @with_appcontext
 def add_staff(community_name, name, roles, phone, grid_name, wework_userid) -> None:
     """Create a staff member of a community and print their id and invite code."""
-    from app.handlers.org.staff import StaffError, create_staff
 
     try:
         staff, invite = create_staff(community_name=community_name, name=name, roles=list(roles), phone=phone,
@@ -44,9 +46,6 @@ def add_staff(community_name, name, roles, phone, grid_name, wework_userid) -> N
 @with_appcontext
 def staff_token(staff_id: int, days: int, label: str) -> None:
     """Print a bearer token for a staff member (shown once)."""
-    from app.extensions import db
-    from app.handlers.org.auth import STAFF, issue_token
-    from app.models import Staff
 
     staff = db.session.get(Staff, staff_id)
     if staff is None or not staff.active:
@@ -60,8 +59,6 @@ def staff_token(staff_id: int, days: int, label: str) -> None:
 @with_appcontext
 def list_staff(community_name: str | None) -> None:
     """List staff: id, name, roles, community."""
-    from app.extensions import db
-    from app.models import Community, Staff
 
     statement = select(Staff).order_by(Staff.id)
     if community_name:

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.clock import now
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -61,7 +63,6 @@ class IdMixin:
 
 
 def utcnow() -> datetime:
-    from app.clock import now
     return now()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import begin_write_transaction
 from app.extensions import db
+from app.handlers.audit import record
 from app.handlers.org.importing.columns import KINDS
 from app.handlers.org.importing.reading import Sheet, cell_value, read_file
 from app.handlers.org.importing.results import ImportResult, KindCounts, RowError, RowProblem
@@ -68,7 +69,6 @@ def load_file(path: str | Path, *, kind: str | None = None) -> LoadedFile:
 
 def import_loaded(loaded: LoadedFile, *, dry_run: bool = False) -> ImportResult:
     """Upsert a loaded file: good rows saved in one transaction (unless ``dry_run``), bad rows reported."""
-    from app.handlers.audit import record
 
     result = ImportResult(file=loaded.name, dry_run=dry_run, warnings=list(loaded.warnings))
     try:
