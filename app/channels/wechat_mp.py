@@ -59,22 +59,48 @@ def callback() -> Response:
         raise NotConfigured("the official account / mini-program channel is not configured (LINLI_WECHAT_TOKEN)")
     args = request.args
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-
     if request.method == "GET":
-        require_signature(sha1_signature(token, timestamp, nonce), args.get("signature"))
-        check_timestamp(timestamp)
-        echostr = args.get("echostr", "")
-        if not echostr or len(echostr) > 256:
-            raise BadPayload("echostr is missing")
-        return text_response(echostr)
+        return _verify_url(token, timestamp, nonce)
+    fields, channel, encrypted = _decode_delivery(token, timestamp, nonce)
+    inbound, conversational = _inbound(fields, channel)
+    taken = take(inbound, handle_it=conversational,
+                 reason=None if conversational else f"event {event_of(fields) or msg_type_of(fields)} is not answered")
+    reply_text = taken.reply.text if taken.reply else None
+    if not reply_text:
+        return text_response("success")
+    too_long = len(reply_text.encode("utf-8")) > TEXT_MAX_BYTES
+    if channel == "miniprogram" or too_long:
+        # Sent as 客服消息 by a worker (once: the idempotency key is the inbound row).
+        if taken.created:
+            queue_message(channel=channel, recipient_kind=TO_USER, recipient_id=inbound.sender_id, text=reply_text,
+                          idempotency_key=f"reply:{taken.message.id}", in_reply_to_id=taken.message.id,
+                          community_id=taken.message.community_id, meta={"reply_to": taken.message.id})
+        return text_response("success")
+    crypto = crypto_for("mp", token, config["WECHAT_AES_KEY"], _appid_for(channel)) if encrypted else None
+    passive = PassiveReply(to_user=inbound.sender_id, from_user=str(fields.get("ToUserName") or ""),
+                           crypto=crypto, nonce=nonce)
+    return xml_response(passive.send(None, reply_text).body)
 
+
+def _verify_url(token: str, timestamp: str, nonce: str) -> Response:
+    """The GET WeChat sends when the callback URL is registered: echo echostr if the signature holds."""
+    require_signature(sha1_signature(token, timestamp, nonce), request.args.get("signature"))
+    check_timestamp(timestamp)
+    echostr = request.args.get("echostr", "")
+    if not echostr or len(echostr) > 256:
+        raise BadPayload("echostr is missing")
+    return text_response(echostr)
+
+
+def _decode_delivery(token: str, timestamp: str, nonce: str) -> tuple[dict, str, bool]:
+    """Verify, decrypt and parse a POSTed delivery: (fields, channel, encrypted)."""
+    args = request.args
     body = read_body()
     encrypted = args.get("encrypt_type", "raw").lower() == "aes"
     if args.get("signature") or not encrypted:
         require_signature(sha1_signature(token, timestamp, nonce), args.get("signature"))
     is_json = body.lstrip()[:1] == b"{"
     outer = parse_json(body) if is_json else parse_xml(body)
-
     channel = None
     if encrypted:
         encrypt = outer.get("Encrypt")
@@ -87,7 +113,6 @@ def callback() -> Response:
     else:
         guard_replay("mp", timestamp, nonce, body)
         fields = outer
-
     msg_type, event = msg_type_of(fields), event_of(fields)
     if is_json or msg_type in MINIPROGRAM_ONLY or event in MINIPROGRAM_EVENTS:
         # Only mini-programs push JSON or these types, whichever AppID decrypted it: such a
@@ -95,28 +120,8 @@ def callback() -> Response:
         # would be lost) but "success" and a 客服消息.
         channel = "miniprogram"
     elif channel is None:
-        channel = config.get("WECHAT_ACCOUNT", "mp")
-
-    inbound, conversational = _inbound(fields, channel)
-    taken = take(inbound, handle_it=conversational,
-                 reason=None if conversational else f"event {event or msg_type} is not answered")
-    reply_text = taken.reply.text if taken.reply else None
-    if not reply_text:
-        return text_response("success")
-
-    too_long = len(reply_text.encode("utf-8")) > TEXT_MAX_BYTES
-    if channel == "miniprogram" or too_long:
-        # Sent as 客服消息 by a worker (once: the idempotency key is the inbound row).
-        if taken.created:
-            queue_message(channel=channel, recipient_kind=TO_USER, recipient_id=inbound.sender_id, text=reply_text,
-                          idempotency_key=f"reply:{taken.message.id}", in_reply_to_id=taken.message.id,
-                          community_id=taken.message.community_id, meta={"reply_to": taken.message.id})
-        return text_response("success")
-
-    crypto = crypto_for("mp", token, config["WECHAT_AES_KEY"], _appid_for(channel)) if encrypted else None
-    passive = PassiveReply(to_user=inbound.sender_id, from_user=str(fields.get("ToUserName") or ""),
-                           crypto=crypto, nonce=nonce)
-    return xml_response(passive.send(None, reply_text).body)
+        channel = current_app.config.get("WECHAT_ACCOUNT", "mp")
+    return fields, channel, encrypted
 
 
 def _appid_for(channel: str) -> str:

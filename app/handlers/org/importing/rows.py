@@ -179,25 +179,7 @@ def upsert_staff(values: dict[str, Any]) -> tuple[str, Staff]:
     fields.check()
 
     staff = _match_staff(name, phone, wework_userid, community, street, department)
-    # A blank cell keeps the existing value, so role requirements look at both.
-    has_community = community is not None or (staff is not None and staff.community_id is not None)
-    same_community = staff is not None and (community is None or community.id == staff.community_id)
-    has_grid = grid is not None or (same_community and staff.grid_id is not None)
-    has_department = department is not None or (staff is not None and staff.department_id is not None)
-    for role in sorted(roles, key=lambda r: r.value):
-        label = ROLE_LABELS[role]
-        if role in _NEEDS_COMMUNITY and not has_community:
-            fields.fail(f"角色“{label}”需要填写社区")
-        elif role in (Role.GRID_WORKER, Role.GRID_LEADER) and not has_grid:
-            fields.fail(f"角色“{label}”需要填写网格")
-        elif role == Role.DEPARTMENT and not has_department:
-            fields.fail(f"角色“{label}”需要填写部门")
-        elif role == Role.STREET_ADMIN and street is None and not has_community and (
-                staff is None or staff.street_id is None):
-            fields.fail(f"角色“{label}”需要填写街道或社区")
-    if staff is None and not (community or street or department) and not fields.problems:
-        fields.fail("请至少填写社区、街道或部门之一")
-    fields.check()
+    _check_roles(fields, roles, staff, street, community, grid, department)
     if wework_userid:
         holder = db.session.scalars(select(Staff).where(Staff.wework_userid == wework_userid)).first()
         if holder is not None and holder is not staff:
@@ -226,6 +208,30 @@ def upsert_staff(values: dict[str, Any]) -> tuple[str, Staff]:
         staff.set_roles(wanted_roles)
         changed = True
     return (UPDATED if changed else UNCHANGED), staff
+
+
+def _check_roles(fields: Fields, roles, staff: Staff | None, street: Street | None, community: Community | None,
+                 grid: Grid | None, department: Department | None) -> None:
+    """Each role needs its place (a grid worker a grid …); raises RowError naming every gap."""
+    # A blank cell keeps the existing value, so role requirements look at both.
+    has_community = community is not None or (staff is not None and staff.community_id is not None)
+    same_community = staff is not None and (community is None or community.id == staff.community_id)
+    has_grid = grid is not None or (same_community and staff.grid_id is not None)
+    has_department = department is not None or (staff is not None and staff.department_id is not None)
+    for role in sorted(roles, key=lambda r: r.value):
+        label = ROLE_LABELS[role]
+        if role in _NEEDS_COMMUNITY and not has_community:
+            fields.fail(f"角色“{label}”需要填写社区")
+        elif role in (Role.GRID_WORKER, Role.GRID_LEADER) and not has_grid:
+            fields.fail(f"角色“{label}”需要填写网格")
+        elif role == Role.DEPARTMENT and not has_department:
+            fields.fail(f"角色“{label}”需要填写部门")
+        elif role == Role.STREET_ADMIN and street is None and not has_community and (
+                staff is None or staff.street_id is None):
+            fields.fail(f"角色“{label}”需要填写街道或社区")
+    if staff is None and not (community or street or department) and not fields.problems:
+        fields.fail("请至少填写社区、街道或部门之一")
+    fields.check()
 
 
 def upsert_group(values: dict[str, Any]) -> tuple[str, ResidentGroup]:
