@@ -82,6 +82,10 @@ class BadPayload(ValidationError):
     code = "bad_payload"
 
 
+# WeChat's deepest documents (a news reply's Articles/item/field) are 4 levels deep.
+MAX_XML_DEPTH = 16
+
+
 def parse_xml(body: bytes | str) -> dict[str, Any]:
     """Parse a WeChat-style XML document into a dict of its root's children.
 
@@ -99,10 +103,23 @@ def parse_xml(body: bytes | str) -> dict[str, Any]:
         raise BadPayload("XML with a DTD or entities is not accepted") from None
     except (ParseError, ValueError, UnicodeError):
         raise BadPayload("malformed XML") from None
+    if _depth(root) > MAX_XML_DEPTH:
+        raise BadPayload(f"XML nested deeper than {MAX_XML_DEPTH} levels")
     result = _element_dict(root)
     if not isinstance(result, dict):
         raise BadPayload("XML has no fields")
     return result
+
+
+def _depth(root: Element) -> int:
+    """How deep the tree goes, measured without recursion (the tree is untrusted input)."""
+    deepest, level = 0, [root]
+    while level:
+        deepest += 1
+        if deepest > MAX_XML_DEPTH:
+            return deepest
+        level = [child for element in level for child in element]
+    return deepest
 
 
 def _element_dict(element: Element) -> Any:

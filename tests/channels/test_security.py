@@ -74,3 +74,16 @@ def test_the_fuzzed_messages_that_were_accepted_are_clean(signed_post, help_core
     signed_post(b"<xml><FromUserName>o-fuzz</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
                 b"<Content><![CDATA[\x01\xe6\xbc\x8f\x7f]]></Content><MsgId>7</MsgId></xml>")
     assert [r.text for r in inbound_rows()] == ["漏"]
+
+
+def test_deeply_nested_xml_is_a_400_not_a_crash(signed_post, help_core):
+    # 5,000 nested elements (~40 KB, under the body limit) once recursed out of the stack: a 500.
+    body = b"<xml>" + b"<a>" * 5000 + b"x" + b"</a>" * 5000 + b"</xml>"
+    response = signed_post(body)
+    assert response.status_code == 400
+    assert inbound_rows() == []
+
+
+def test_a_wechat_shaped_nested_document_still_parses():
+    fields = parse_xml(b"<xml><Articles><item><Title>t</Title></item><item><Title>u</Title></item></Articles></xml>")
+    assert fields["Articles"]["item"] == [{"Title": "t"}, {"Title": "u"}]
