@@ -6,11 +6,12 @@ runs every ``SWEEP_INTERVAL`` seconds from ``rq cron workers.cron`` / ``linli cr
 as the backstop for jobs that were lost (Redis restarted without persistence,
 a worker killed mid-job): it fires whatever is owed and finishes alerts whose
 delivery was interrupted. Both paths go through the same exactly-once claim
-(app.handlers.sla.fire_clock_alert), so running both, or either twice, never
+(app.handlers.sla.alerting.fire_clock_alert), so running both, or either twice, never
 alerts twice.
 """
 from __future__ import annotations
 
+from app.handlers.sla.alerting import fire_clock_alert, sweep
 from workers.jobs import job
 
 SWEEP_INTERVAL = 30  # seconds; a backstop only — the scheduled jobs are the precise path
@@ -19,8 +20,6 @@ SWEEP_INTERVAL = 30  # seconds; a backstop only — the scheduled jobs are the p
 @job("sla.fire_alert")
 def fire_reply_alert(clock_id: int, kind: str) -> str:
     """Warn (kind "warn") or alert the breach (kind "breach") of one clock, unless it was answered."""
-    from app.handlers.sla import fire_clock_alert
-
     alert = fire_clock_alert(clock_id, kind)
     return f"raised {alert.key}" if alert is not None else "nothing owed"
 
@@ -28,6 +27,4 @@ def fire_reply_alert(clock_id: int, kind: str) -> str:
 @job("sla.sweep")
 def sweep_reply_clocks() -> dict:
     """Fire every alert owed by now and finish interrupted deliveries."""
-    from app.handlers.sla import sweep
-
     return sweep()

@@ -5,9 +5,7 @@ community's clock, shift or staff member answers 404, a missing role 403.
 """
 from __future__ import annotations
 
-import hashlib
-import importlib
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import request
@@ -25,13 +23,15 @@ from app.api.support import (
     route,
 )
 from app.clock import now
-from app.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.handlers import roster as roster_handlers
-from app.handlers import sla as sla_handlers
+from app.handlers import inbox
 from app.handlers.alerts import alert_view
-from app.models import Community, DutyShift, Message, ResidentGroup, Role, Staff
-from app.models.sla import Alert, AlertKind, ReplyClock
+from app.handlers.sla import clock_view, roster, summarise
+from app.handlers.sla import sla_stats as clock_stats
+from app.localtime import local_date, local_midnight
+from app.models import Alert, AlertKind, Community, DutyShift, Role, Staff
+from app.models.sla import ReplyClock
 
 ADMIN = Role.COMMUNITY_ADMIN.value
 # Who answers residents: the duty rotation, the admins, grid leaders and workers.
@@ -66,8 +66,7 @@ def _range(default_start: datetime, default_days: int) -> tuple[datetime, dateti
 
 
 def _today_start() -> datetime:
-    zone = roster_handlers.local_zone()
-    return datetime.combine(now().astimezone(zone).date(), time(0), tzinfo=zone)
+    return local_midnight(local_date(now()))
 
 
 def _list_page(items: list[Any]) -> dict[str, Any]:
@@ -87,7 +86,7 @@ def sla_inbox():
     statement = (select(ReplyClock).where(ReplyClock.community_id == staff.community_id,
                                           ReplyClock.stopped_at.is_(None))
                  .order_by(ReplyClock.due_at, ReplyClock.id))
-    return paginate(statement, lambda clock: sla_handlers.clock_view(clock, at))
+    return paginate(statement, lambda clock: clock_view(clock, at))
 
 
 def _clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:
@@ -95,49 +94,6 @@ def _clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:
     if clock is None or clock.community_id != staff.community_id:
         raise NotFound("没有这条待回复诉求 (no such clock)")
     return clock
-
-
-def _reply_text(clock: ReplyClock, staff: Staff, text: str) -> str:
-    d = sla_handlers.describe_clock(clock)
-    quote = f"回复{d['who']}“{d['text']}”：\n" if d["text"] else ""
-    return f"【值班回复·{staff.name}】{quote}{text}"
-
-
-def post_public_reply(clock: ReplyClock, staff: Staff, text: str) -> Message:
-    """Post the reply where the resident asked: the group, else back to the resident's chat."""
-    from app.handlers.messaging.outbox import TO_GROUP, TO_USER, queue_message
-
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    key = f"inbox-reply:{clock.id}:{staff.id}:{digest}"
-    group = db.session.get(ResidentGroup, clock.group_id) if clock.group_id else None
-    message = db.session.get(Message, clock.message_id) if clock.message_id else None
-    body = _reply_text(clock, staff, text)
-    if group is not None:
-        return queue_message(channel=group.channel, recipient_kind=TO_GROUP, recipient_id=group.chat_id, text=body,
-                             idempotency_key=key, community_id=clock.community_id, chat_id=group.chat_id,
-                             group_id=group.id, staff_id=staff.id, resident_id=clock.resident_id,
-                             in_reply_to_id=clock.message_id, meta={"clock_id": clock.id})
-    if message is not None and message.sender_id:
-        return queue_message(channel=message.channel, recipient_kind=TO_USER, recipient_id=message.sender_id,
-                             text=body, idempotency_key=key, community_id=clock.community_id, staff_id=staff.id,
-                             resident_id=clock.resident_id, in_reply_to_id=message.id, meta={"clock_id": clock.id})
-    raise Conflict("找不到回复的群或居民，请在诉求详情中回复 (no group or chat to reply to)")
-
-
-def _requests_reply(clock: ReplyClock):
-    """The requests module's public reply (it also records the request's timeline), if installed."""
-    if clock.request_id is None:
-        return None
-    try:
-        module = importlib.import_module("app.handlers.requests")
-        model = importlib.import_module("app.models.requests").ServiceRequest
-    except (ImportError, AttributeError):
-        return None
-    fn = getattr(module, "reply_publicly", None)
-    row = db.session.get(model, clock.request_id)
-    if fn is None or row is None:
-        return None
-    return lambda staff, text: fn(row, staff, text)
 
 
 @route("/inbox/<int:clock_id>/reply", ["POST"], tags=["sla"],
@@ -150,22 +106,9 @@ def sla_inbox_reply(clock_id: int):
     staff = community_staff(*REPLY_ROLES)
     clock = _clock_in_community(clock_id, staff)
     text = field(json_body(), "text", str, max_length=1000)
-    if clock.stopped_at is not None:
-        by = db.session.get(Staff, clock.stopped_by_staff_id) if clock.stopped_by_staff_id else None
-        raise Conflict(f"这条诉求已由{by.name if by else '工作人员'}回复 (already answered)")
-    at = now()
-    via_requests = _requests_reply(clock)
-    if via_requests is not None:
-        message = via_requests(staff, text)
-    else:
-        message = post_public_reply(clock, staff, text)
-    db.session.refresh(clock)
-    if clock.stopped_at is None:
-        sla_handlers.stop_clock(clock, staff_id=staff.id, at=at,
-                                stop_message_id=message.id if isinstance(message, Message) else None)
-    message_view = ({"id": message.id, "status": message.status, "text": message.text}
-                    if isinstance(message, Message) else None)
-    return {"clock": sla_handlers.clock_view(clock), "message": message_view}
+    message = inbox.reply(clock, staff, text)
+    message_view = {"id": message.id, "status": message.status, "text": message.text} if message else None
+    return {"clock": clock_view(clock), "message": message_view}
 
 
 # ---- roster -------------------------------------------------------------------------------------
@@ -176,8 +119,8 @@ def sla_inbox_reply(clock_id: int):
 def roster_list():
     staff = community_staff()
     start, end = _range(_today_start(), 7)
-    return paginate(roster_handlers.shifts_between_query(staff.community_id, start, end),
-                    roster_handlers.shift_view, default_per_page=50)
+    return paginate(roster.shifts_between_query(staff.community_id, start, end),
+                    roster.shift_view, default_per_page=50)
 
 
 @route("/roster/on-duty", summary="Who is on duty now (or at ?at=), the duty lead, and whether it is a gap",
@@ -185,9 +128,9 @@ def roster_list():
 def roster_on_duty():
     staff = community_staff()
     at = _query_time("at", now())
-    shifts = roster_handlers.on_duty(staff.community_id, at)
-    lead = roster_handlers.duty_lead(staff.community_id, at)
-    return {"at": iso(at), "shifts": [roster_handlers.shift_view(s) for s in shifts],
+    shifts = roster.on_duty(staff.community_id, at)
+    lead = roster.duty_lead(staff.community_id, at)
+    return {"at": iso(at), "shifts": [roster.shift_view(s) for s in shifts],
             "lead": lead.public_view() if lead else None, "nobody_on_duty": not shifts}
 
 
@@ -197,7 +140,7 @@ def roster_mine():
     staff = community_staff()
     statement = (select(DutyShift).where(DutyShift.staff_id == staff.id, DutyShift.ends_at > now())
                  .order_by(DutyShift.starts_at, DutyShift.id))
-    return paginate(statement, roster_handlers.shift_view)
+    return paginate(statement, roster.shift_view)
 
 
 def _staff_in_community(staff_id: int, admin: Staff, name: str) -> Staff:
@@ -212,12 +155,6 @@ def _shift_in_community(shift_id: int, staff: Staff, name: str = "shift_id") -> 
     if shift is None or shift.community_id != staff.community_id:
         raise NotFound("本社区没有这个班次 (no such shift in this community)", field=name)
     return shift
-
-
-def _roster_error(exc: roster_handlers.RosterError):
-    if exc.conflict:
-        return Conflict(exc.message, field=exc.field)
-    return ValidationError(exc.message, field=exc.field)
 
 
 @route("/roster/shifts", ["POST"], tags=["roster"], summary="Add a shift (community admin)",
@@ -235,19 +172,17 @@ def roster_add_shift():
     is_lead = field(data, "is_lead", bool, required=False, default=False)
     note = field(data, "note", str, required=False, max_length=200)
     person = _staff_in_community(staff_id, admin, "staff_id")
-    try:
-        shift = roster_handlers.add_shift(community_id=admin.community_id, staff=person, starts_at=starts_at,
-                                          ends_at=ends_at, is_lead=is_lead, note=note, actor=admin)
-    except roster_handlers.RosterError as exc:
-        raise _roster_error(exc) from None
-    return roster_handlers.shift_view(shift), 201
+    # A RosterError is a DomainError: the API answers it as JSON naming the field (409 for a clash).
+    shift = roster.add_shift(community_id=admin.community_id, staff=person, starts_at=starts_at,
+                             ends_at=ends_at, is_lead=is_lead, note=note, actor=admin)
+    return roster.shift_view(shift), 201
 
 
 @route("/roster/shifts/<int:shift_id>", ["DELETE"], tags=["roster"], summary="Delete a shift (community admin)")
 def roster_delete_shift(shift_id: int):
     admin = community_staff(ADMIN)
     shift = _shift_in_community(shift_id, admin)
-    roster_handlers.delete_shift(shift, actor=admin)
+    roster.delete_shift(shift, actor=admin)
     return {"deleted": shift_id}
 
 
@@ -274,15 +209,12 @@ def roster_swap():
         other = _shift_in_community(with_shift_id, admin, "with_shift_id")
     else:
         other = _staff_in_community(staff_id, admin, "staff_id")
-    try:
-        swap = roster_handlers.swap(shift, other, by=admin, reason=reason)
-    except roster_handlers.RosterError as exc:
-        raise _roster_error(exc) from None
+    swap = roster.swap(shift, other, by=admin, reason=reason)
     shifts = [shift] + ([other] if isinstance(other, DutyShift) else [])
     return {"swap": {"id": swap.id, "shift_a_id": swap.shift_a_id, "shift_b_id": swap.shift_b_id,
                      "from_staff_id": swap.staff_a_id, "to_staff_id": swap.staff_b_id, "reason": swap.reason,
                      "created_at": iso(swap.created_at)},
-            "shifts": [roster_handlers.shift_view(s) for s in shifts]}
+            "shifts": [roster.shift_view(s) for s in shifts]}
 
 
 @route("/roster/gaps", summary="Times nobody is on duty in [from, to) (default: now + 14 days)", tags=["roster"],
@@ -290,7 +222,7 @@ def roster_swap():
 def roster_gaps():
     staff = community_staff()
     start, end = _range(now(), 14)
-    holes = roster_handlers.gaps(staff.community_id, start, end)
+    holes = roster.gaps(staff.community_id, start, end)
     page = _list_page([{"from": iso(a), "to": iso(b), "seconds": int((b - a).total_seconds())} for a, b in holes])
     page.update({"range_from": iso(start), "range_to": iso(end),
                  "uncovered_seconds": int(sum((b - a).total_seconds() for a, b in holes))})
@@ -328,9 +260,9 @@ def sla_stats():
     if since >= (until or at):
         raise ValidationError("参数 since 必须早于 until (since must be before until)", field="since")
     # No "until": everything started so far, including this very second.
-    stats = sla_handlers.sla_stats(community_ids=[admin.community_id], since=since, until=until, at=at)
+    stats = clock_stats(community_ids=[admin.community_id], since=since, until=until, at=at)
     return {"since": iso(since), "until": iso(until or at), "sla_seconds": stats["sla_seconds"],
             "community": stats["communities"][0] if stats["communities"] else {
                 "community_id": admin.community_id, "name": db.session.get(Community, admin.community_id).name,
-                **sla_handlers.summarise([], now())},
+                **summarise([], now())},
             "staff": stats["staff"]}

@@ -10,22 +10,25 @@ linli stats sla [--community NAME] [--since DATE] [--until DATE]
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-WEEKDAYS = "一二三四五六日"
+from app.clock import now
+from app.extensions import db
+from app.handlers.alerts import recipient_view
+from app.handlers.sla import format_duration, sla_seconds, sla_stats, sweep
+from app.handlers.sla.roster import RosterError, find_community, gaps, shifts_between
+from app.handlers.sla.roster_import import import_roster
+from app.localtime import WEEKDAY_NAMES, local_date, local_midnight, to_local, zone
+from app.models import Community
+from app.models.alerts import ALERT_KIND_LABELS, Alert
+
 # Exit codes of `linli roster import`, as `linli import`: 1 some rows failed (the others
 # were saved), 2 the file could not be used at all.
 EXIT_ROW_ERRORS = 1
 EXIT_FILE_ERROR = 2
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def parse_moment(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
@@ -36,17 +39,16 @@ def parse_moment(value: str | None, option: str, *, end_of_day: bool = False) ->
     try:
         if len(text) == 10:
             day = datetime.strptime(text, "%Y-%m-%d").date()
-            moment = datetime.combine(day, time(0), tzinfo=_zone())
+            moment = local_midnight(day)
             return moment + timedelta(days=1) if end_of_day else moment
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (2026-11-17) or time (2026-11-17T08:00)",
                                  param_hint=option) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=_zone())
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone())
 
 
-def _community(name: str):
-    from app.handlers.roster import RosterError, find_community
+def _community(name: str) -> Community:
     try:
         return find_community(name)
     except RosterError as exc:
@@ -54,11 +56,11 @@ def _community(name: str):
 
 
 def _local(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return moment.astimezone(_zone()).strftime(fmt)
+    return to_local(moment).strftime(fmt)
 
 
 def _span(start: datetime, end: datetime) -> str:
-    start_l, end_l = start.astimezone(_zone()), end.astimezone(_zone())
+    start_l, end_l = to_local(start), to_local(end)
     if end_l.date() == start_l.date():
         return f"{start_l:%Y-%m-%d %H:%M}–{end_l:%H:%M}"
     if end_l.time() == time(0) and end_l.date() == start_l.date() + timedelta(days=1):
@@ -97,8 +99,6 @@ def roster_import(path: str, community_name: str) -> None:
     Importing the same file again adds nothing. Exit code 0: all rows imported;
     1: some rows failed; 2: the file could not be used. See docs/sla-and-roster.md.
     """
-    from app.handlers.roster import RosterError, import_roster
-
     community = _community(community_name)
     try:
         result = import_roster(path, community)
@@ -122,22 +122,18 @@ def roster_import(path: str, community_name: str) -> None:
 @with_appcontext
 def roster_show(community_name: str, days: int, start_text: str | None) -> None:
     """Print the shifts of the next days, and any gaps (无人值班时段)."""
-    from app.clock import now
-    from app.handlers.roster import gaps, shifts_between
-
     community = _community(community_name)
-    start = parse_moment(start_text, "--from") or datetime.combine(
-        now().astimezone(_zone()).date(), time(0), tzinfo=_zone())
+    start = parse_moment(start_text, "--from") or local_midnight(local_date(now()))
     end = start + timedelta(days=days)
     shifts = shifts_between(community.id, start, end)
     click.echo(f"{community.name} roster {_local(start, '%Y-%m-%d')} – "
                f"{_local(end - timedelta(seconds=1), '%Y-%m-%d')} ({len(shifts)} shifts)")
     current_day = None
     for shift in shifts:
-        day = shift.starts_at.astimezone(_zone()).date()
+        day = local_date(shift.starts_at)
         if day != current_day:
             current_day = day
-            click.echo(f"{day:%Y-%m-%d} 周{WEEKDAYS[day.weekday()]}")
+            click.echo(f"{day:%Y-%m-%d} 周{WEEKDAY_NAMES[day.weekday()]}")
         lead = " 值班长" if shift.is_lead else ""
         inactive = " (已停用)" if not shift.staff.active else ""
         phone = f" {shift.staff.phone}" if shift.staff.phone else ""
@@ -157,9 +153,6 @@ def roster_show(community_name: str, days: int, start_text: str | None) -> None:
 @with_appcontext
 def roster_gaps(community_name: str, days: int) -> None:
     """List the times nobody is on duty from now on; exit code 1 if there are any."""
-    from app.clock import now
-    from app.handlers.roster import gaps
-
     community = _community(community_name)
     start = now()
     end = start + timedelta(days=days)
@@ -188,12 +181,6 @@ def sla_group() -> None:
 @with_appcontext
 def sla_alerts(community_name: str | None, since_text: str | None, kind: str | None) -> None:
     """Every alert with its recipients and their delivery state."""
-    from app.clock import now
-    from app.extensions import db
-    from app.handlers.alerts import recipient_view
-    from app.models import Community
-    from app.models.sla import ALERT_KIND_LABELS, Alert
-
     since = parse_moment(since_text, "--since") or now() - timedelta(days=7)
     statement = select(Alert).where(Alert.created_at >= since).order_by(Alert.created_at, Alert.id)
     if community_name:
@@ -223,8 +210,6 @@ def sla_alerts(community_name: str | None, since_text: str | None, kind: str | N
 @with_appcontext
 def sla_sweep() -> None:
     """Run the reply-clock sweep once (normally every 30 s from `linli cron`)."""
-    from app.handlers.sla import sweep
-
     result = sweep()
     click.echo(f"warned {result['warned']}, breached {result['breached']}, "
                f"finished {result['redispatched']} interrupted alerts")
@@ -258,9 +243,6 @@ stats_group = _stats_group()
 @with_appcontext
 def stats_sla(community_name: str | None, since_text: str | None, until_text: str | None) -> None:
     """Reply-within-the-hour rate, median and p90 first-reply time, per community and per staff member."""
-    from app.clock import now
-    from app.handlers.sla import format_duration, sla_seconds, sla_stats
-
     at = now()
     until = parse_moment(until_text, "--until", end_of_day=True)
     since = parse_moment(since_text, "--since") or (until or at) - timedelta(days=30)

@@ -26,30 +26,18 @@ from typing import Any, Iterable
 from sqlalchemy import select
 
 from app.clock import now
+from app.database import insert_ignore
 from app.extensions import db
+from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, queue_message
+from app.localtime import iso
 from app.models import Channel, GroupKind, Message, ResidentGroup, Staff
-from app.models.sla import Alert, AlertRecipient, RecipientState
+from app.models.alerts import Alert, AlertRecipient, RecipientState
 
 log = logging.getLogger(__name__)
 
 TARGET_STAFF = "staff"
 TARGET_GROUP = "group"
 TARGET_NONE = "none"
-
-
-def insert_ignore(model, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING in the session's transaction; True if the row was inserted."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the service supports these two
-        raise RuntimeError(f"unsupported database {dialect}")
-    # RETURNING tells reliably whether a row went in (rowcount is -1 with implicit RETURNING on PostgreSQL).
-    inserted = db.session.execute(insert(model).values(**values).on_conflict_do_nothing()
-                                  .returning(model.id)).scalar_one_or_none()
-    return inserted is not None
 
 
 def duty_group(community_id: int | None) -> ResidentGroup | None:
@@ -67,7 +55,7 @@ def record_alert(*, key: str, kind: str, community_id: int | None, text: str, re
     """Insert the alert and its recipients (not committed). None if the key exists already."""
     if not text or not text.strip():
         raise ValueError("alert text is empty")
-    inserted = insert_ignore(Alert, {
+    inserted = insert_ignore(db.session, Alert, {
         "key": key[:191], "kind": kind, "community_id": community_id, "clock_id": clock_id, "text": text,
         "related": related, "created_at": now()})
     if not inserted:
@@ -126,8 +114,6 @@ def dispatch_alert(alert: Alert) -> int:
     Safe to call any number of times, from any process: the outbox dedupes on
     the idempotency key.
     """
-    from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, queue_message
-
     pending = [r for r in alert.recipients if r.state == RecipientState.PENDING.value]
     handed = 0
     by_group: dict[int, list[AlertRecipient]] = {}
@@ -208,7 +194,6 @@ def recipient_view(recipient: AlertRecipient) -> dict[str, Any]:
 
 
 def alert_view(alert: Alert) -> dict[str, Any]:
-    from app.localtime import iso
     recipients = []
     for recipient in alert.recipients:
         view = recipient_view(recipient)

@@ -359,7 +359,7 @@ def overdue_cases(at: datetime | None = None, limit: int = 500) -> list[Case]:
 def sweep_overdue(at: datetime | None = None) -> int:
     """Raise one supervision alert per overdue case (key case:<id>:overdue); returns alerts raised."""
     from app.handlers.alerts import raise_alert
-    from app.handlers.roster import community_admins
+    from app.handlers.sla.roster import community_admins
 
     at = at or clock_now()
     raised = 0

@@ -869,7 +869,7 @@ def reclassify(request: ServiceRequest, actor: Any, *, category: str | None = No
 # ---- 督办: supervision of overdue requests --------------------------------------------------
 
 def _community_admins(community_id: int) -> list[Staff]:
-    from app.handlers.roster import community_admins
+    from app.handlers.sla.roster import community_admins
     return list(community_admins(community_id))
 
 

@@ -1,4 +1,5 @@
 """All models; importing this package registers every table on ``Base.metadata``."""
+from app.models.alerts import Alert, AlertKind, AlertRecipient  # noqa: F401
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.auth import ApiToken, StaffInvite  # noqa: F401
 from app.models.base import Base  # noqa: F401
@@ -38,4 +39,4 @@ from app.models.proxy import (  # noqa: F401
 )
 from app.models.requests import RequestEvent, ServiceRequest  # noqa: F401
 from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
-from app.models.sla import Alert, AlertRecipient, ReplyClock  # noqa: F401
+from app.models.sla import ReplyClock  # noqa: F401

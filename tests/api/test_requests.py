@@ -460,7 +460,7 @@ def test_openapi_lists_the_request_endpoints(client):
 def test_group_report_to_rating_through_the_router_and_the_api(client, world, clock):
     from app.handlers import sla
     from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage, receive
-    from app.models.sla import Alert
+    from app.models.alerts import Alert
 
     def say(text, n):
         reply, _ = receive(InboundMessage(channel="group", dedupe_key=f"e2e-{n}", sender_id="u-zhang",

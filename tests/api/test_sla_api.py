@@ -14,7 +14,7 @@ from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models import Direction, Message
 from app.models.sla import ReplyClock
 from tests import factories as f
-from tests.handlers.test_sla import cover_day, make_world, resident_message, start
+from tests.handlers.sla.support import cover_day, make_world, resident_message, start
 from workers.jobs import QUEUE_SEND, QUEUE_SLA
 from workers.runner import build_worker
 

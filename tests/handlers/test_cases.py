@@ -11,8 +11,8 @@ from app.extensions import db
 from app.handlers import bookings as b
 from app.handlers import cases
 from app.handlers.cases import CaseError
+from app.models.alerts import Alert
 from app.models.proxy import Case, CaseEvent
-from app.models.sla import Alert
 from tests import factories as f
 from tests.handlers.test_bookings_support import local, outbound, resident, setup_community
 

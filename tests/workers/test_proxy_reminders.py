@@ -125,7 +125,7 @@ def test_the_sweep_sends_reminders_whose_jobs_were_lost_and_never_twice(app, clo
 def test_the_sweep_raises_overdue_case_alerts(app, clock):
     from sqlalchemy import select
 
-    from app.models.sla import Alert
+    from app.models.alerts import Alert
     from workers.proxy import proxy_sweep
 
     s = setup_community()

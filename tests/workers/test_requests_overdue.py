@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.handlers import requests as flow
 from app.models import Direction, Message
+from app.models.alerts import Alert
 from app.models.requests import RequestEvent, ServiceRequest
-from app.models.sla import Alert
 from tests.handlers.test_requests import build_world, kinds, report
 from workers.jobs import QUEUE_DEFAULT
 from workers.requests import check_request_overdue, sweep_overdue_requests

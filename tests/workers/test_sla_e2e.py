@@ -30,9 +30,10 @@ from app.handlers import sla
 from app.handlers.messaging.inbound import InboundMessage, receive
 from app.handlers.org.auth import STAFF, issue_token
 from app.models import Direction, Message
-from app.models.sla import Alert, ReplyClock
+from app.models.alerts import Alert
+from app.models.sla import ReplyClock
 from tests import factories as f
-from tests.handlers.test_sla import resident_message
+from tests.handlers.sla.support import resident_message
 from workers.sla import fire_reply_alert
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.handlers.alerts import alert_view, raise_alert, recipient_view
 from app.models import GroupKind, Message
-from app.models.sla import Alert
+from app.models.alerts import Alert
 from tests import factories as f
 from workers.jobs import QUEUE_SEND
 from workers.runner import build_worker

@@ -11,7 +11,7 @@ from app.cli import cli
 from app.extensions import db
 from app.handlers import sla
 from tests import factories as f
-from tests.handlers.test_sla import cover_day, make_world, start
+from tests.handlers.sla.support import cover_day, make_world, start
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import roster
+from app.handlers.sla import roster, roster_import
 from app.models import AuditLog, DutyShift
 from app.models.roster import ShiftSwap
 from tests import factories as f
@@ -144,7 +144,7 @@ def test_import_csv_with_days_night_shifts_leads_and_row_errors(people, tmp_path
         ["", "", "", "", "", ""],                                # blank line: ignored
         ["2026-11-17", "12:00", "13:00", "张伟", "", ""],        # overlaps his full day
     ])
-    result = roster.import_roster(path, community)
+    result = roster_import.import_roster(path, community)
     assert result.created == 5
     assert [(e.row, e.message[:6]) for e in result.errors] == [
         (6, "开始和结束时"), (7, "日期「202"), (8, "本社区没有名"), (10, "张伟 在 1")]
@@ -159,7 +159,7 @@ def test_import_csv_with_days_night_shifts_leads_and_row_errors(people, tmp_path
     }
     assert roster.gaps(community.id, local(17), local(18, 8)) == [(local(18), local(18, 8))]
     # Importing the same file again changes nothing.
-    again = roster.import_roster(path, community)
+    again = roster_import.import_roster(path, community)
     assert (again.created, again.skipped, len(again.errors)) == (0, 5, 4)
 
 
@@ -175,7 +175,7 @@ def test_import_xlsx_with_real_date_and_time_cells(people, tmp_path):
     sheet.append([None, datetime(2026, 11, 17, 20, 0), datetime(2026, 11, 18, 8, 0), "李娜", "√"])
     path = tmp_path / "roster.xlsx"
     book.save(path)
-    result = roster.import_roster(path, community)
+    result = roster_import.import_roster(path, community)
     assert result.errors == [] and result.created == 2
     assert roster.gaps(community.id, local(17, 8), local(18, 8)) == []
     assert roster.duty_lead(community.id, local(17, 21)).id == li.id
@@ -184,19 +184,19 @@ def test_import_xlsx_with_real_date_and_time_cells(people, tmp_path):
 def test_import_gbk_csv_from_excel(people, tmp_path):
     community, _admin, _zhang, li, _chen = people
     path = _write_csv(tmp_path / "gbk.csv", [["日期", "值班人员"], ["2026-11-17", "李娜"]], encoding="gb18030")
-    assert roster.import_roster(path, community).created == 1
+    assert roster_import.import_roster(path, community).created == 1
 
 
 def test_import_refuses_a_file_without_the_needed_columns(people, tmp_path):
     community = people[0]
     path = _write_csv(tmp_path / "bad.csv", [["姓名"], ["张伟"]])
     with pytest.raises(roster.RosterError, match="日期"):
-        roster.import_roster(path, community)
+        roster_import.import_roster(path, community)
     with pytest.raises(roster.RosterError, match="xlsx or .csv"):
-        roster.import_roster(_write_csv(tmp_path / "roster.txt", [["x"]]), community)
+        roster_import.import_roster(_write_csv(tmp_path / "roster.txt", [["x"]]), community)
     empty = _write_csv(tmp_path / "empty.csv", [])
     with pytest.raises(roster.RosterError, match="empty"):
-        roster.import_roster(empty, community)
+        roster_import.import_roster(empty, community)
 
 
 def test_ambiguous_names_must_be_given_as_phone_numbers(people, tmp_path):
@@ -204,6 +204,6 @@ def test_ambiguous_names_must_be_given_as_phone_numbers(people, tmp_path):
     f.staff(roles=("duty",), community=community, name="张伟", phone="13900000009")
     db.session.commit()
     path = _write_csv(tmp_path / "r.csv", [["日期", "值班人员"], ["2026-11-17", "张伟"], ["2026-11-18", "13900000009"]])
-    result = roster.import_roster(path, community)
+    result = roster_import.import_roster(path, community)
     assert result.created == 1
     assert "请改填手机号" in result.errors[0].message

@@ -1,0 +1,67 @@
+"""The duty inbox's public reply: staff answer an open reply clock from the mini-program.
+
+A clock that belongs to a request is answered through the request (the reply
+goes on its timeline and the requests domain stops the clock); any other clock
+gets the reply posted where the resident asked, and is stopped here. Above the
+sla and requests domains because it needs both.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from app.clock import now
+from app.errors import DomainError
+from app.extensions import db
+from app.handlers.messaging.outbox import TO_GROUP, TO_USER, queue_message
+from app.handlers.requests import reply_publicly
+from app.handlers.sla import describe_clock, stop_clock
+from app.models import Message, ResidentGroup, Staff
+from app.models.requests import ServiceRequest
+from app.models.sla import ReplyClock
+
+
+def reply_text(clock: ReplyClock, staff: Staff, text: str) -> str:
+    d = describe_clock(clock)
+    quote = f"回复{d['who']}“{d['text']}”：\n" if d["text"] else ""
+    return f"【值班回复·{staff.name}】{quote}{text}"
+
+
+def post_public_reply(clock: ReplyClock, staff: Staff, text: str) -> Message:
+    """Post the reply where the resident asked: the group, else back to the resident's chat."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    key = f"inbox-reply:{clock.id}:{staff.id}:{digest}"
+    group = db.session.get(ResidentGroup, clock.group_id) if clock.group_id else None
+    message = db.session.get(Message, clock.message_id) if clock.message_id else None
+    body = reply_text(clock, staff, text)
+    if group is not None:
+        return queue_message(channel=group.channel, recipient_kind=TO_GROUP, recipient_id=group.chat_id, text=body,
+                             idempotency_key=key, community_id=clock.community_id, chat_id=group.chat_id,
+                             group_id=group.id, staff_id=staff.id, resident_id=clock.resident_id,
+                             in_reply_to_id=clock.message_id, meta={"clock_id": clock.id})
+    if message is not None and message.sender_id:
+        return queue_message(channel=message.channel, recipient_kind=TO_USER, recipient_id=message.sender_id,
+                             text=body, idempotency_key=key, community_id=clock.community_id, staff_id=staff.id,
+                             resident_id=clock.resident_id, in_reply_to_id=message.id, meta={"clock_id": clock.id})
+    raise DomainError("找不到回复的群或居民，请在诉求详情中回复 (no group or chat to reply to)", status=409,
+                      code="conflict")
+
+
+def reply(clock: ReplyClock, staff: Staff, text: str) -> Message | None:
+    """Answer an open clock publicly and stop it; a 409 DomainError if it was answered already.
+
+    Returns the queued message (None when the request had nowhere to send it).
+    """
+    if clock.stopped_at is not None:
+        by = db.session.get(Staff, clock.stopped_by_staff_id) if clock.stopped_by_staff_id else None
+        raise DomainError(f"这条诉求已由{by.name if by else '工作人员'}回复 (already answered)", status=409,
+                          code="conflict")
+    at = now()
+    request = db.session.get(ServiceRequest, clock.request_id) if clock.request_id is not None else None
+    if request is not None:
+        message = reply_publicly(request, staff, text)
+    else:
+        message = post_public_reply(clock, staff, text)
+    db.session.refresh(clock)
+    if clock.stopped_at is None:
+        stop_clock(clock, staff_id=staff.id, at=at, stop_message_id=message.id if message is not None else None)
+    return message
