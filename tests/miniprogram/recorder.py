@@ -95,7 +95,7 @@ class Recorder:
         first = self.call("report", "POST", "/my/requests", who="resident", body=report, expect=201)
         second = self.call("report_second", "POST", "/my/requests", who="resident", expect=201, body={
             "text": "小区门口有人乱停车，堵住了消防通道", "category": "parking", "community_id": community_id})
-        inbox = self.call("inbox", "GET", "/inbox", who="staff", expect=200)
+        inbox = self.call("inbox", "GET", "/inbox", who="staff", query={"per_page": "50"}, expect=200)
         clock = next(c for c in inbox["items"] if (c["request"] or {}).get("id") == first["id"])
         self.call("inbox_reply", "POST", f"/inbox/{clock['id']}/reply", who="staff", expect=200,
                   body={"text": "收到，已通知网格员今天上午来查看更换。"})
@@ -117,6 +117,7 @@ class Recorder:
         self.call("my_request_resolved", "GET", f"/my/requests/{rid}", who="resident", expect=200)
         self.call("my_request_rate", "POST", f"/my/requests/{rid}/rate", who="resident", expect=200,
                   body={"rating": "satisfied", "comment": "修得很快，谢谢！"})
+        self.call("request_detail_second", "GET", f"/requests/{second['id']}", who="staff", expect=200)
         self.call("request_reject", "POST", f"/requests/{second['id']}/reject", who="staff", expect=200,
                   body={"reason": "消防通道占用请拨打119或联系物业，社区已转告物业巡查。"})
         self.call("request_start_rejected", "POST", f"/requests/{second['id']}/start", who="staff", expect=409)
@@ -138,7 +139,7 @@ class Recorder:
             "text": "12栋楼顶水箱漏水，楼上一直在滴水", "community_id": community_id, "building": "12"})
         self.clock.advance(minutes=61)
         sweep_reply_clocks()
-        self.call("inbox_overdue", "GET", "/inbox", who="staff", expect=200)
+        self.call("inbox_overdue", "GET", "/inbox", who="staff", query={"per_page": "50"}, expect=200)
         self.call("sla_alerts", "GET", "/sla/alerts", who="staff", expect=200)
         self.call("sla_stats", "GET", "/stats/sla", who="staff", expect=200)
         self.call("request_detail_overdue", "GET", f"/requests/{late['id']}", who="staff", expect=200)
@@ -234,6 +235,7 @@ class Recorder:
                   body={"title": "帮忙修一下自行车", "detail": "车胎漏气"})
         self.call("my_wishes", "GET", "/my/wishes", who="resident", expect=200)
         self.call("wishes_open", "GET", "/wishes", who="resident", expect=200)
+        self.call("my_wishes_neighbour", "GET", "/my/wishes", who="neighbour", expect=200)
         self.call("wishes_not_member", "GET", "/wishes", who="neighbour", expect=403)
 
 

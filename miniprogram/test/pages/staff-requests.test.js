@@ -1,0 +1,74 @@
+const { open, text, tap, input } = require('../support/page')
+const { signIn } = require('../support/wx')
+
+describe('staff request list', () => {
+  test('open requests by deadline, each opening its detail', async () => {
+    signIn(wx, 'staff')
+    const page = await open('pages/staff/requests/requests')
+    expect(text(page)).toContain('办理中 2 件')
+    expect(text(page)).toContain('R20261117-0001')
+    await tap(page, '.request')
+    expect(wx.navigations[0]).toMatch(/^\/pages\/staff\/request\/request\?id=\d+$/)
+  })
+})
+
+describe('staff request detail', () => {
+  beforeEach(() => signIn(wx, 'staff'))
+
+  test('timeline, resident and the actions the state allows', async () => {
+    const page = await open('pages/staff/request/request', { id: '1' })
+    expect(text(page)).toContain('3栋2单元楼道灯坏了')
+    expect(text(page)).toContain('提交诉求')
+    expect(text(page)).toContain('第一网格')
+    expect(text(page)).toContain('未留手机号')
+    const labels = page.instance.data.actions.map(a => a.label)
+    expect(labels).toEqual(['公开回复', '派单', '开始处理', '吹哨上报', '办结', '不予受理'])
+  })
+
+  test('dispatch goes to the grid worker with one tap', async () => {
+    const page = await open('pages/staff/request/request', { id: '1' })
+    await tap(page, '.action-dispatch')
+    expect(wx.server.last('POST', '/requests/1/dispatch').body).toEqual({})
+    expect(text(page)).toContain('承办：孙婷')
+  })
+
+  test('escalating asks for the level and a reason', async () => {
+    const page = await open('pages/staff/request/request', { id: '1' })
+    await tap(page, '.action-escalate')
+    await tap(page, '.form-submit')
+    expect(wx.shown.pop()).toEqual({ kind: 'toast', text: '请先填写内容' })
+    await input(page, '.form-text', '楼道灯线路老化，需要社区统一报修')
+    await tap(page, '.form-submit')
+    expect(wx.server.last('POST', '/requests/1/escalate').body)
+      .toEqual({ reason: '楼道灯线路老化，需要社区统一报修', level: 'community' })
+    expect(page.instance.data.request.level_label).toBe('社区')
+  })
+
+  test('a resolved request offers no more handling, only a reply', async () => {
+    wx.server.answer('request_detail_resolved')
+    const page = await open('pages/staff/request/request', { id: '1' })
+    expect(page.instance.data.actions.map(a => a.action)).toEqual(['reply'])
+    expect(text(page)).toContain('已办结')
+  })
+
+  test('rejecting tells the resident why', async () => {
+    const page = await open('pages/staff/request/request', { id: '2' })
+    await tap(page, '.action-reject')
+    await input(page, '.form-text', '消防通道占用请拨打119或联系物业，社区已转告物业巡查。')
+    await tap(page, '.form-submit')
+    expect(wx.server.last('POST', '/requests/2/reject').body.reason).toContain('119')
+    expect(page.instance.data.request.status).toBe('rejected')
+  })
+
+  test('an action the state no longer allows shows the server reason', async () => {
+    const page = await open('pages/staff/request/request', { id: '2' })
+    await tap(page, '.action-start')
+    expect(wx.shown.pop().text).toContain('不能开始处理')
+  })
+
+  test('an overdue reply clock is shown', async () => {
+    wx.server.answer('request_detail_overdue')
+    const page = await open('pages/staff/request/request', { id: '3' })
+    expect(text(page)).toContain('超过 1 小时未公开回复')
+  })
+})
