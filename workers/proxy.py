@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import logging
 
+from app.extensions import db
+from app.handlers.proxy.cases import sweep_overdue
+from app.handlers.proxy.reminders import due_reminders, send_reminder
 from workers.jobs import job
 
 log = logging.getLogger(__name__)
@@ -25,17 +28,12 @@ SWEEP_INTERVAL = 300  # seconds: case deadlines are whole working days; reminder
 @job("proxy.remind")
 def send_booking_reminder(booking_id: int, kind: str, slot_stamp: int | None = None) -> str:
     """Remind the resident of one booking (kind "day_before" or "hour_before")."""
-    from app.handlers.bookings import send_reminder
-
     return send_reminder(booking_id, kind, slot_stamp)
 
 
 @job("proxy.sweep")
 def proxy_sweep() -> dict:
     """Overdue cases → supervision alerts (once each); reminders whose job was lost."""
-    from app.handlers.bookings import due_reminders, send_reminder
-    from app.handlers.cases import sweep_overdue
-
     alerts = sweep_overdue()
     sent = 0
     for booking_id, kind, stamp in due_reminders():
@@ -44,6 +42,5 @@ def proxy_sweep() -> dict:
                 sent += 1
         except Exception:  # noqa: BLE001 - one bad booking must not stop the sweep
             log.exception("reminder backstop failed for booking %s", booking_id)
-            from app.extensions import db
             db.session.rollback()
     return {"overdue_alerts": alerts, "reminders": sent}

@@ -19,6 +19,7 @@ ROUTE_MODULES = [
     "app.api.requests",
     "app.api.events",
     "app.api.proxy",
+    "app.api.proxy_bookings",
 ]
 
 

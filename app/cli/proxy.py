@@ -9,10 +9,24 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.extensions import db
+from app.handlers.proxy.bookings import close_day
+from app.handlers.proxy.catalogue import items_for, load_catalogue
+from app.handlers.proxy.catalogue_import import export_rows, import_file
+from app.handlers.proxy.errors import CatalogueError, SlotError
+from app.handlers.proxy.stations import (
+    create_station,
+    hours_summary,
+    parse_hours_spec,
+    remove_closure,
+    set_hours,
+    upcoming_closures,
+)
+from app.models import Community
+from app.models.proxy import Station
+
 
 def _community(name: str):
-    from app.extensions import db
-    from app.models import Community
 
     rows = db.session.scalars(select(Community).where(Community.name == name)).all()
     if not rows:
@@ -23,8 +37,6 @@ def _community(name: str):
 
 
 def _station(station_id: int):
-    from app.extensions import db
-    from app.models.proxy import Station
 
     station = db.session.get(Station, station_id)
     if station is None:
@@ -45,7 +57,6 @@ def catalogue_group() -> None:
 @with_appcontext
 def catalogue_load(community_name: str, path: str | None, update: bool) -> None:
     """Load the default (or given) catalogue file into a community; safe to run again."""
-    from app.handlers.catalogue import CatalogueError, load_catalogue
 
     community = _community(community_name)
     try:
@@ -66,7 +77,6 @@ def catalogue_import(path: str, community_name: str) -> None:
 
     Each row is an upsert by 标识 (key); bad rows are reported and skipped, good rows are kept.
     """
-    from app.handlers.catalogue import CatalogueError, import_file
 
     community = _community(community_name)
     try:
@@ -87,7 +97,6 @@ def catalogue_import(path: str, community_name: str) -> None:
 @with_appcontext
 def catalogue_export(path: str, community_name: str) -> None:
     """Write the community's catalogue to .csv or .xlsx, in the import format (edit and import back)."""
-    from app.handlers.catalogue import export_rows
 
     community = _community(community_name)
     rows = export_rows(community.id)
@@ -113,7 +122,6 @@ def catalogue_export(path: str, community_name: str) -> None:
 @with_appcontext
 def catalogue_list(community_name: str) -> None:
     """List the community's items: key, name, time limit, aliases."""
-    from app.handlers.catalogue import items_for
 
     community = _community(community_name)
     for item in items_for(community.id, active_only=False):
@@ -141,8 +149,6 @@ def station_group() -> None:
 @with_appcontext
 def station_add(community_name, name, address, phone, slot_minutes, capacity, hours_specs) -> None:
     """Create a station with its weekly working plan."""
-    from app.extensions import db
-    from app.handlers.slots import SlotError, create_station, hours_summary, parse_hours_spec
 
     community = _community(community_name)
     try:
@@ -163,8 +169,6 @@ def station_add(community_name, name, address, phone, slot_minutes, capacity, ho
 @with_appcontext
 def station_hours(station_id: int, hours_specs) -> None:
     """Replace a station's weekly plan (existing bookings keep their times)."""
-    from app.extensions import db
-    from app.handlers.slots import SlotError, hours_summary, parse_hours_spec, set_hours
 
     station = _station(station_id)
     try:
@@ -185,7 +189,6 @@ def station_hours(station_id: int, hours_specs) -> None:
 @with_appcontext
 def station_close(station_id: int, day: str, reason: str | None, cancel_bookings: bool) -> None:
     """Block a date (staff training, renovation...)."""
-    from app.handlers.slots import SlotError, add_closure
 
     station = _station(station_id)
     try:
@@ -193,7 +196,7 @@ def station_close(station_id: int, day: str, reason: str | None, cancel_bookings
     except ValueError:
         raise click.ClickException(f"日期格式应为 YYYY-MM-DD / bad date {day!r}") from None
     try:
-        _, cancelled = add_closure(station, when, reason, cancel_bookings=cancel_bookings)
+        _, cancelled = close_day(station, when, reason, cancel_bookings=cancel_bookings)
     except SlotError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{station.name} {when.isoformat()} 暂停服务 / closed"
@@ -206,7 +209,6 @@ def station_close(station_id: int, day: str, reason: str | None, cancel_bookings
 @with_appcontext
 def station_open(station_id: int, day: str) -> None:
     """Remove a closure."""
-    from app.handlers.slots import remove_closure
 
     station = _station(station_id)
     try:
@@ -223,9 +225,6 @@ def station_open(station_id: int, day: str) -> None:
 @with_appcontext
 def station_list(community_name: str | None) -> None:
     """List stations: id, name, slot length, capacity, hours, upcoming closures."""
-    from app.extensions import db
-    from app.handlers.slots import hours_summary, upcoming_closures
-    from app.models.proxy import Station
 
     statement = select(Station).order_by(Station.id)
     if community_name:

@@ -31,7 +31,7 @@ from app.models import Building, Community, DutyShift, Resident, ResidentIdentit
 # transaction (H6: stations and catalogue, H7: events). A function may return a line or a list of
 # lines for the summary.
 DEMO_EXTRAS: list[str] = [
-    "app.handlers.catalogue:seed_demo_catalogue",  # H6: the default catalogue and the 政务代办站
+    "app.handlers.proxy.demo:seed_demo_catalogue",  # H6: the default catalogue and the 政务代办站
     "app.handlers.events:seed_demo_events",
 ]
 

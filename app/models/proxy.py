@@ -5,7 +5,7 @@ slot at a station for a catalogue item (尊老金, 低保申请, ...); after the
 booking becomes a case (限时办理) whose progress is public (公开进度).
 
 Free slots are *computed* from the station's weekly plan, its closures and the
-working-day calendar (app/handlers/slots.py); only the load of slots that have
+working-day calendar (app/handlers/proxy/availability.py); only the load of slots that have
 bookings is stored (``SlotLoad``), and that row is what makes overbooking
 impossible (see ``SlotLoad``).
 """

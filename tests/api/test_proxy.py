@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models.proxy import Booking, Case
-from tests.handlers.test_bookings_support import load, local, outbound, resident, setup_community
+from tests.handlers.proxy.support import load, local, outbound, resident, setup_community
 
 
 def headers(subject) -> dict:

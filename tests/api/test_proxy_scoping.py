@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.handlers import bookings as b
 from app.handlers.org.auth import RESIDENT, STAFF, issue_token
+from app.handlers.proxy import bookings as b
+from app.handlers.proxy import desk
 from app.models.proxy import Booking, BookingStatus, Case
 from tests import factories as f
-from tests.handlers.test_bookings_support import local, resident, setup_community
+from tests.handlers.proxy.support import local, resident, setup_community
 
 ADMIN_ONLY = "admin"
 HANDLERS = "handlers"
@@ -57,7 +58,7 @@ def world(app, clock):
                      idempotency_key="k").booking
     walk_in = b.book(resident=r, item=home.item("dibao"), station=home.station,
                      slot_start=local(2026, 11, 17, 10, 30), idempotency_key="k2").booking
-    case = b.complete(walk_in, staff=home.duty)
+    case = desk.complete(walk_in, staff=home.duty)
     clock.set(local(2026, 11, 17, 10, 10))  # after the start: no-show is allowed
     ids = {"item": home.item().id, "station": home.station.id, "booking": booking.id, "case": case.id,
            "duty": home.duty.id, "resident": r.id}

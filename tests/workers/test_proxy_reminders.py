@@ -1,15 +1,17 @@
 """Booking reminders as RQ jobs: the day before and an hour before, exactly once, none when cancelled.
 
 Jobs are run with a SimpleWorker in burst mode after moving the jobs scheduled
-up to the frozen clock's "now" into their queue (tests/handlers/test_bookings_support.py).
+up to the frozen clock's "now" into their queue (tests/handlers/proxy/support.py).
 """
 from __future__ import annotations
 
 from datetime import timezone
 
 from app.extensions import db, redis_ext
-from app.handlers import bookings as b
-from tests.handlers.test_bookings_support import local, outbound, resident, run_due_jobs, scheduled, setup_community
+from app.handlers.proxy import bookings as b
+from app.handlers.proxy import desk
+from app.handlers.proxy.reminders import due_reminders, send_reminder
+from tests.handlers.proxy.support import local, outbound, resident, run_due_jobs, scheduled, setup_community
 from workers.jobs import QUEUE_DEFAULT
 
 UTC = timezone.utc
@@ -70,7 +72,7 @@ def test_no_reminder_for_a_cancelled_booking(app, clock):
     clock.set(local(2026, 11, 17, 18, 0))
     run_due_jobs(app, clock)
     assert reminders() == []
-    assert b.send_reminder(booking.id, "hour_before") == "skipped:cancelled"
+    assert send_reminder(booking.id, "hour_before") == "skipped:cancelled"
 
 
 def test_a_rescheduled_booking_is_reminded_of_its_new_time_only(app, clock):
@@ -85,7 +87,7 @@ def test_a_rescheduled_booking_is_reminded_of_its_new_time_only(app, clock):
     b.reschedule(booking, slot_start=local(2026, 11, 20, 14, 0), resident=r)
     assert scheduled() == {f"proxy-remind-{booking.id}-day_before": local(2026, 11, 19, 18, 0).astimezone(UTC),
                            f"proxy-remind-{booking.id}-hour_before": local(2026, 11, 20, 13, 0).astimezone(UTC)}
-    assert b.send_reminder(booking.id, "hour_before", old_stamp) == "skipped:rescheduled"
+    assert send_reminder(booking.id, "hour_before", old_stamp) == "skipped:rescheduled"
     clock.set(local(2026, 11, 20, 13, 0))
     run_due_jobs(app, clock)
     texts = [m.text for m in reminders()]
@@ -98,9 +100,9 @@ def test_a_booking_made_late_gets_only_the_reminders_still_ahead(app, clock):
     booking = _book(s, resident(s.community), local(2026, 11, 18, 9, 0))
     assert list(scheduled()) == [f"proxy-remind-{booking.id}-hour_before"]
     # The backstop sweep does not send the evening reminder the booking was made after.
-    assert b.due_reminders() == []
+    assert due_reminders() == []
     clock.set(local(2026, 11, 18, 8, 30))
-    assert b.due_reminders() == [(booking.id, "hour_before", int(booking.slot_start.timestamp()))]
+    assert due_reminders() == [(booking.id, "hour_before", int(booking.slot_start.timestamp()))]
 
 
 def test_the_sweep_sends_reminders_whose_jobs_were_lost_and_never_twice(app, clock):
@@ -131,7 +133,7 @@ def test_the_sweep_raises_overdue_case_alerts(app, clock):
     s = setup_community()
     r = resident(s.community)
     booking = _book(s, r, local(2026, 11, 17, 10, 0))
-    case = b.complete(booking, staff=s.duty)
+    case = desk.complete(booking, staff=s.duty)
     clock.set(local(2026, 12, 2, 0, 5))
     job = proxy_sweep.enqueue()
     run_due_jobs(app, clock)

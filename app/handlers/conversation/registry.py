@@ -18,7 +18,7 @@ log = logging.getLogger("app.handlers.conversation")
 
 CHAT_MODULES: tuple[str, ...] = (
     "app.handlers.requests",
-    "app.handlers.bookings",
+    "app.handlers.proxy.chat",
     "app.handlers.events",
 )
 

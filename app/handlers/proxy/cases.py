@@ -6,23 +6,28 @@ step recorded with who and when in the append-only ``CaseEvent`` timeline. A
 named staff member is responsible; the deadline is the end of the item's N-th
 working day after submission on the Chinese working-day calendar (调休 included).
 A periodic sweep (workers/proxy.py) raises a supervision alert, once, for every
-case still open after its deadline.
+case still open after its deadline. How cases are shown is app/handlers/proxy/views.py.
 """
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import now as clock_now
+from app.database import begin_write_transaction
 from app.extensions import db
+from app.handlers.alerts import raise_alert
 from app.handlers.audit import record
-from app.models import Resident, Role, Staff
+from app.handlers.proxy.common import HANDLING_ROLES, new_code
+from app.handlers.proxy.errors import CaseError
+from app.handlers.proxy.targets import message_target
+from app.handlers.sla.roster import community_admins
+from app.localtime import to_local, zone_name
+from app.models import Resident, Staff
 from app.models.masking import mask_name
 from app.models.proxy import (
     CASE_STATUS_LABELS,
@@ -37,51 +42,9 @@ from app.workcal import load_calendar
 
 log = logging.getLogger(__name__)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: read aloud and typed on phones
-# Roles that may handle cases and bookings at a community's station.
-HANDLING_ROLES = (Role.DUTY.value, Role.COMMUNITY_ADMIN.value, Role.GRID_LEADER.value, Role.GRID_WORKER.value)
-
-
-class CaseError(ValueError):
-    def __init__(self, code: str, message: str, *, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.field = field
-
-
-def begin_write_transaction() -> None:
-    """Start the transaction for real, taking SQLite's write lock up front.
-
-    Python's sqlite3 driver only sends BEGIN before the first INSERT/UPDATE/
-    DELETE: a SAVEPOINT issued first would become the outer transaction (its
-    RELEASE would commit), and a transaction that read before writing can fail
-    on the lock upgrade instead of waiting. BEGIN IMMEDIATE makes concurrent
-    writers queue on busy_timeout. PostgreSQL needs nothing here: its row locks
-    are taken by the statements themselves.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def new_code() -> str:
-    """Six characters with at least one letter and one digit ("D7K3Q9"): easy to spot in a message."""
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
-            return code
-
-
-def _zone():
-    from zoneinfo import ZoneInfo
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def deadline_for(item: ServiceItem, start: datetime) -> datetime:
     """End of the item's N-th working day after ``start`` (same day's end for a 0-day item)."""
-    return load_calendar().deadline(start, item.time_limit_workdays, current_app.config["TIMEZONE"])
+    return load_calendar().deadline(start, item.time_limit_workdays, zone_name())
 
 
 def check_handler(staff: Staff, community_id: int, field: str = "staff_id") -> Staff:
@@ -114,7 +77,7 @@ def create_case(*, community_id: int, item: ServiceItem, resident_id: int, respo
     if note is not None and len(note) > 500:
         raise CaseError("invalid", "备注最多500字", field="note")
     moment = clock_now()
-    begin_write_transaction()
+    begin_write_transaction(db.session)
     for attempt in range(5):
         code = booking.code if booking is not None and attempt == 0 else new_code()
         case = Case(community_id=community_id, booking_id=booking.id if booking else None,
@@ -206,69 +169,14 @@ def assign(case: Case, to_staff: Staff, *, staff: Staff | None, note: str | None
     return case
 
 
-# ---- views --------------------------------------------------------------------------------------
+# ---- reading ----------------------------------------------------------------------------------------
 
 def is_overdue(case: Case, at: datetime | None = None) -> bool:
     return case.status != CaseStatus.DONE.value and (at or clock_now()) > case.due_at
 
 
-def _local_day(moment: datetime | None) -> str | None:
-    return moment.astimezone(_zone()).date().isoformat() if moment else None
-
-
-def case_view(case: Case, *, events: bool = False) -> dict[str, Any]:
-    """The staff view (resident unmasked: the staff API only)."""
-    from app.localtime import iso
-    resident = db.session.get(Resident, case.resident_id)
-    responsible = db.session.get(Staff, case.responsible_staff_id)
-    view = {
-        "id": case.id, "code": case.code, "community_id": case.community_id, "booking_id": case.booking_id,
-        "service_item": {"id": case.service_item.id, "key": case.service_item.key, "name": case.service_item.name},
-        "resident": resident.staff_view() if resident else None,
-        "status": case.status, "status_label": CASE_STATUS_LABELS[case.status],
-        "responsible": responsible.public_view() if responsible else None,
-        "department": case.department, "due_at": iso(case.due_at), "overdue": is_overdue(case),
-        "created_at": iso(case.created_at), "forwarded_at": iso(case.forwarded_at),
-        "decided_at": iso(case.decided_at), "done_at": iso(case.done_at), "updated_at": iso(case.updated_at),
-        "note": case.note, "next": sorted(CASE_TRANSITIONS[case.status]),
-    }
-    if events:
-        view["events"] = [event_view(e) for e in timeline(case)]
-    return view
-
-
 def timeline(case: Case) -> list[CaseEvent]:
     return list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
-
-
-def event_view(event: CaseEvent, *, public: bool = False) -> dict[str, Any]:
-    from app.localtime import iso
-    staff = db.session.get(Staff, event.staff_id) if event.staff_id else None
-    view = {"at": iso(event.at), "action": event.action, "from_status": event.from_status,
-            "to_status": event.to_status,
-            "status_label": CASE_STATUS_LABELS.get(event.to_status) if event.to_status else None,
-            "staff": staff.name if staff else None}
-    if not public:
-        view["note"] = event.note
-        view["detail"] = event.detail
-    return view
-
-
-def public_view(case: Case) -> dict[str, Any]:
-    """For the progress board (督办墙): names masked, no ids of people, no notes."""
-    from app.localtime import iso
-    resident = db.session.get(Resident, case.resident_id)
-    responsible = db.session.get(Staff, case.responsible_staff_id)
-    return {
-        "code": case.code, "item": case.service_item.name, "item_key": case.service_item.key,
-        "resident": mask_name(resident.display_name) if resident else None,
-        "status": case.status, "status_label": CASE_STATUS_LABELS[case.status],
-        "responsible": responsible.name if responsible else None,
-        "department": case.department, "submitted_at": iso(case.created_at), "due_date": _local_day(case.due_at),
-        "overdue": is_overdue(case), "done_at": iso(case.done_at),
-        "steps": [event_view(e, public=True) for e in timeline(case)
-                  if e.action in CASE_STATUS_LABELS or e.action == "created"],
-    }
 
 
 def public_feed_query(community_id: int, *, include_done_days: int = 30, status: str | None = None):
@@ -301,33 +209,8 @@ def resident_cases(resident_id: int, *, item_id: int | None = None, recent_days:
     return list(db.session.scalars(statement.order_by(Case.created_at.desc())))
 
 
-def progress_text(case: Case) -> str:
-    """One line for "我的尊老金办到哪了"."""
-    responsible = db.session.get(Staff, case.responsible_staff_id)
-    zone = _zone()
-    due = case.due_at.astimezone(zone)
-    who = f"负责人：{responsible.name}" if responsible else ""
-    item = case.service_item.name
-    if case.status == CaseStatus.SUBMITTED.value:
-        state = "已受理，正在审核材料"
-    elif case.status == CaseStatus.FORWARDED.value:
-        state = f"已转交{case.department or '承办部门'}审批"
-    elif case.status == CaseStatus.APPROVED.value:
-        state = "审批已通过，正在办理结果"
-    elif case.status == CaseStatus.REJECTED.value:
-        state = f"未通过{f'（{case.note}）' if case.note else ''}"
-    else:
-        done = case.done_at.astimezone(zone) if case.done_at else None
-        return f"{item}（编号{case.code}）：已办结{f'（{done.month}月{done.day}日）' if done else ''}。"
-    deadline = f"限{due.month}月{due.day}日前办结"
-    if is_overdue(case):
-        deadline += "（已超时，社区正在督办）"
-    return f"{item}（编号{case.code}）：{state}；{who}，{deadline}。"
-
-
 def notify_resident(case: Case) -> None:
     """Tell the resident their case was decided or finished, where we can reach them."""
-    from app.handlers.bookings import message_target
     booking = db.session.get(Booking, case.booking_id) if case.booking_id else None
     resident = db.session.get(Resident, case.resident_id)
     target = message_target(resident, booking)
@@ -358,19 +241,15 @@ def overdue_cases(at: datetime | None = None, limit: int = 500) -> list[Case]:
 
 def sweep_overdue(at: datetime | None = None) -> int:
     """Raise one supervision alert per overdue case (key case:<id>:overdue); returns alerts raised."""
-    from app.handlers.alerts import raise_alert
-    from app.handlers.sla.roster import community_admins
-
     at = at or clock_now()
     raised = 0
-    zone = _zone()
     for case in overdue_cases(at):
         responsible = db.session.get(Staff, case.responsible_staff_id)
         resident = db.session.get(Resident, case.resident_id)
         admins = community_admins(case.community_id)
         recipients = ([responsible] if responsible and responsible.active else []) + \
             [a for a in admins if not responsible or a.id != responsible.id]
-        due = case.due_at.astimezone(zone)
+        due = to_local(case.due_at)
         text = (f"【代办超时督办】{case.service_item.name}（编号{case.code}，居民"
                 f"{mask_name(resident.display_name) if resident else '未知'}）已超过办理时限"
                 f"（{due.month}月{due.day}日），当前状态：{CASE_STATUS_LABELS[case.status]}，"

@@ -18,9 +18,11 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from app.extensions import db, redis_ext
-from app.handlers.catalogue import find_item, load_catalogue
 from app.handlers.messaging.inbound import InboundMessage, Reply, store_once
-from app.handlers.slots import create_station, parse_hours_spec
+from app.handlers.proxy import chat as proxy_chat
+from app.handlers.proxy.catalogue import find_item, load_catalogue
+from app.handlers.proxy.chat_offers import FLOW
+from app.handlers.proxy.stations import create_station, parse_hours_spec
 from app.models import Direction, Message
 from app.models.proxy import Booking, SlotLoad
 from tests import factories as f
@@ -127,14 +129,13 @@ class Chat:
 
     def say(self, text: str, slots: dict | None = None, intent: str = "book_proxy") -> Reply:
         """Route like the router: an active booking flow continues, else the intent's handler."""
-        from app.handlers import bookings
         ctx = self.ctx(text, slots, intent)
-        if self.state.get("flow") == bookings.FLOW:
-            reply = bookings.continue_flow(ctx)
+        if self.state.get("flow") == FLOW:
+            reply = proxy_chat.continue_flow(ctx)
         elif intent == "cancel":
-            reply = bookings.handle_cancel(ctx)
+            reply = proxy_chat.handle_cancel(ctx)
         else:
-            reply = bookings.handle_book(ctx)
+            reply = proxy_chat.handle_book(ctx)
         self.state = ctx.state
         return reply
 

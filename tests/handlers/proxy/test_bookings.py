@@ -7,12 +7,15 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import bookings as b
-from app.handlers.bookings import BookingError, code_from_text, parse_choice, parse_when
+from app.handlers.proxy import bookings as b
+from app.handlers.proxy import desk
+from app.handlers.proxy.bookings import code_from_text
+from app.handlers.proxy.chat_times import parse_choice, parse_when
+from app.handlers.proxy.errors import BookingError
 from app.models import AuditLog
 from app.models.proxy import Case
 from tests import factories as f
-from tests.handlers.test_bookings_support import count_bookings, load, local, resident, setup_community
+from tests.handlers.proxy.support import count_bookings, load, local, resident, setup_community
 
 UTC = timezone.utc
 
@@ -206,23 +209,23 @@ def test_staff_check_in_no_show_hand_over_and_complete_into_a_case(app, clock):
     tomorrow = b.book(resident=r, item=s.item("dibao"), station=s.station, slot_start=local(2026, 11, 18, 9, 0),
                       idempotency_key="m").booking
     with pytest.raises(BookingError) as exc:
-        b.check_in(tomorrow, staff=s.duty)
+        desk.check_in(tomorrow, staff=s.duty)
     assert exc.value.code == "not_today"
     with pytest.raises(BookingError) as exc:
-        b.mark_no_show(today, staff=s.duty)
+        desk.mark_no_show(today, staff=s.duty)
     assert exc.value.code == "too_early"
-    assert [x.id for x in b.station_bookings(s.station, date(2026, 11, 17))] == [today.id]
+    assert [x.id for x in desk.station_bookings(s.station, date(2026, 11, 17))] == [today.id]
 
-    b.check_in(today, staff=s.duty)
+    desk.check_in(today, staff=s.duty)
     assert today.status == "checked_in" and today.checked_in_by_staff_id == s.duty.id
-    b.hand_over(today, staff=s.duty, to_staff=s.admin, note="王书记接手")
+    desk.hand_over(today, staff=s.duty, to_staff=s.admin, note="王书记接手")
     assert today.handed_over_to_staff_id == s.admin.id
     outsider = f.staff(roles=("duty",))
     with pytest.raises(BookingError) as exc:
-        b.hand_over(today, staff=s.duty, to_staff=outsider)
+        desk.hand_over(today, staff=s.duty, to_staff=outsider)
     assert exc.value.code == "unknown_staff"
 
-    case = b.complete(today, staff=s.duty)
+    case = desk.complete(today, staff=s.duty)
     assert today.status == "completed" and case.booking_id == today.id
     assert case.code == today.code and case.status == "submitted"
     assert case.responsible_staff_id == s.admin.id  # the staff member it was handed to
@@ -230,13 +233,13 @@ def test_staff_check_in_no_show_hand_over_and_complete_into_a_case(app, clock):
     # 10 working days after Tue 17 Nov 2026 (18,19,20,23…27,30 Nov, 1 Dec): Tue 1 Dec, end of day, local.
     assert case.due_at == local(2026, 12, 1, 23, 59).replace(second=59).astimezone(UTC)
     with pytest.raises(BookingError) as exc:
-        b.complete(today, staff=s.duty)
+        desk.complete(today, staff=s.duty)
     assert exc.value.code == "bad_state"
 
     clock.set(local(2026, 11, 18, 9, 20))
-    b.mark_no_show(tomorrow, staff=s.duty)
+    desk.mark_no_show(tomorrow, staff=s.duty)
     assert tomorrow.status == "no_show"
-    b.check_in(tomorrow, staff=s.duty)  # came late after all
+    desk.check_in(tomorrow, staff=s.duty)  # came late after all
     assert tomorrow.status == "checked_in"
 
 
@@ -245,8 +248,9 @@ def test_a_case_cannot_be_created_twice_for_one_booking(app, clock):
     r = resident(s.community)
     booking = b.book(resident=r, item=s.item(), station=s.station, slot_start=local(2026, 11, 17, 10, 0),
                      idempotency_key="t").booking
-    b.complete(booking, staff=s.duty)
-    from app.handlers.cases import CaseError, create_case
+    desk.complete(booking, staff=s.duty)
+    from app.handlers.proxy.cases import create_case
+    from app.handlers.proxy.errors import CaseError
     with pytest.raises(CaseError) as exc:
         create_case(community_id=s.community.id, item=s.item(), resident_id=r.id, responsible=s.duty,
                     actor=s.duty, booking=booking)

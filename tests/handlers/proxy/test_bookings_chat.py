@@ -5,10 +5,12 @@ import re
 from datetime import datetime, timezone
 
 from app.extensions import db
-from app.handlers import bookings as b
-from app.handlers.cases import transition
+from app.handlers.proxy import bookings as b
+from app.handlers.proxy import chat as proxy_chat
+from app.handlers.proxy import desk
+from app.handlers.proxy.cases import transition
 from app.models.proxy import BookingStatus
-from tests.handlers.test_bookings_support import Chat, bookings, load, local, resident, setup_community
+from tests.handlers.proxy.support import Chat, bookings, load, local, resident, setup_community
 
 UTC = timezone.utc
 CODE = re.compile(r"预约码：?\s*([A-Z0-9]{6})")
@@ -216,10 +218,10 @@ def test_progress_lines_show_bookings_and_cases(app, clock):
                      idempotency_key="a").booking
     b.book(resident=me, item=s.item("dibao"), station=s.station, slot_start=local(2026, 11, 19, 9, 0),
            idempotency_key="b")
-    from app.handlers.bookings import progress_lines
+    from app.handlers.proxy.chat_changes import progress_lines
     lines = progress_lines(chat.ctx("我的预约", intent="query_progress"))
     assert len(lines) == 2 and booking.code in lines[0] and "尊老金申领" in lines[0]
-    case = b.complete(booking, staff=s.duty)
+    case = desk.complete(booking, staff=s.duty)
     transition(case, "forwarded", staff=s.duty, note="已报区民政局")
     lines = progress_lines(chat.ctx("我的尊老金办到哪了", {"service": "zunlaojin"}, intent="query_progress"))
     assert lines == [f"尊老金申领（编号{case.code}）：已转交区民政局（街道社会事务办初审）审批；负责人：李建国，"
@@ -232,11 +234,11 @@ def test_staff_and_unlinked_residents_get_a_clear_answer(app, clock):
     chat = Chat(resident(s.community), clock)
     ctx = chat.ctx("想预约代办尊老金", {"service": "zunlaojin"})
     ctx.resident, ctx.staff = None, s.duty
-    assert b.handle_book(ctx).handled_by == "bookings.staff"
+    assert proxy_chat.handle_book(ctx).handled_by == "bookings.staff"
     setup_community(name="第二个社区")  # now two communities have stations
     lonely = Chat(resident(s.community), clock, community_id=None)
     lonely.resident.community_id = None
     db.session.commit()
     ctx = lonely.ctx("想预约代办尊老金", {"service": "zunlaojin"})
     ctx.community_id = None
-    assert b.handle_book(ctx).handled_by == "bookings.no_community"
+    assert proxy_chat.handle_book(ctx).handled_by == "bookings.no_community"

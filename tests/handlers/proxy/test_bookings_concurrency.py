@@ -19,7 +19,7 @@ from app.clock import FrozenClock, set_app_clock
 from app.extensions import db
 from app.models import Resident
 from app.models.proxy import Booking, BookingStatus, ServiceItem, Station
-from tests.handlers.test_bookings_support import count_bookings, load, local, resident, setup_community
+from tests.handlers.proxy.support import count_bookings, load, local, resident, setup_community
 
 UTC = timezone.utc
 SLOT = local(2026, 11, 18, 9, 0)
@@ -27,7 +27,8 @@ SLOT = local(2026, 11, 18, 9, 0)
 
 def _attempt(app, resident_id: int, item_id: int, station_id: int, key: str, start: datetime) -> str:
     """One booking attempt in its own app context; returns an outcome label."""
-    from app.handlers.bookings import BookingError, book
+    from app.handlers.proxy.bookings import book
+    from app.handlers.proxy.errors import BookingError
 
     with app.app_context():
         try:
@@ -91,13 +92,14 @@ def test_one_resident_tapping_twice_with_different_keys_gets_one_booking(app, cl
 
 
 def test_concurrent_reschedules_into_one_slot_respect_its_capacity(app, clock):
-    from app.handlers.bookings import BookingError, book, reschedule
+    from app.handlers.proxy.bookings import book, reschedule
+    from app.handlers.proxy.errors import BookingError
 
     s = setup_community(capacity=3)
     target = local(2026, 11, 19, 14, 0)
     from datetime import date
 
-    from app.handlers.slots import day_slots
+    from app.handlers.proxy.availability import day_slots
     _, wednesday = day_slots(s.station, date(2026, 11, 18), now=clock())
     ids = [book(resident=resident(s.community, name=f"改约{n}"), item=s.item(), station=s.station,
                 slot_start=wednesday[n].start, idempotency_key="k").booking.id for n in range(12)]

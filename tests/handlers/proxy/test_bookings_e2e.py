@@ -16,7 +16,7 @@ from app.extensions import db
 from app.handlers.messaging.inbound import InboundMessage, receive
 from app.models.proxy import BookingStatus
 from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
-from tests.handlers.test_bookings_support import bookings, local, resident, run_due_jobs, setup_community
+from tests.handlers.proxy.support import bookings, local, resident, run_due_jobs, setup_community
 from tests.support.fixtures import CREDENTIALS
 from tests.support.wechat_sim import WeChatSimulator
 from workers.jobs import ALL_QUEUES

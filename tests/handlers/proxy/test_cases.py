@@ -8,13 +8,13 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
-from app.handlers import bookings as b
-from app.handlers import cases
-from app.handlers.cases import CaseError
+from app.handlers.proxy import bookings as b
+from app.handlers.proxy import cases, desk, views
+from app.handlers.proxy.errors import CaseError
 from app.models.alerts import Alert
 from app.models.proxy import Case, CaseEvent
 from tests import factories as f
-from tests.handlers.test_bookings_support import local, outbound, resident, setup_community
+from tests.handlers.proxy.support import local, outbound, resident, setup_community
 
 UTC = timezone.utc
 
@@ -75,7 +75,7 @@ def test_the_resident_is_told_of_the_decision_and_the_result_once(app, clock):
     r = resident(s.community)
     booking = b.book(resident=r, item=s.item(), station=s.station, slot_start=local(2026, 11, 17, 10, 0),
                      idempotency_key="k").booking
-    case = b.complete(booking, staff=s.duty)
+    case = desk.complete(booking, staff=s.duty)
     cases.transition(case, "forwarded", staff=s.duty)
     assert outbound(resident_id=r.id) == []  # forwarding is internal
     cases.transition(case, "approved", staff=s.duty)
@@ -140,7 +140,7 @@ def test_public_view_masks_the_resident_and_shows_the_named_staff(app, clock):
     s = setup_community()
     case = _case(s, resident(s.community, name="张三华"))
     cases.transition(case, "forwarded", staff=s.duty, note="内部备注：电话13812345678")
-    view = cases.public_view(case)
+    view = views.public_view(case)
     assert view["resident"] == "张*华" and view["responsible"] == "李建国"
     assert view["status_label"] == "已转交部门" and view["due_date"] == "2026-12-01"
     assert [step["action"] for step in view["steps"]] == ["created", "forwarded"]

@@ -8,8 +8,8 @@ import pytest
 
 from app.cli.proxy import catalogue_group, station_group
 from app.extensions import db
-from app.handlers import catalogue
-from app.handlers.catalogue import CatalogueError
+from app.handlers.proxy import catalogue, catalogue_import, chat
+from app.handlers.proxy.errors import CatalogueError
 from app.models.proxy import ServiceItem
 from tests import factories as f
 
@@ -127,7 +127,7 @@ def test_import_keeps_good_rows_and_reports_bad_ones_by_row_number(app, tmp_path
         ["zunlaojin", "重复", "", "", "", "1", "", "", ""],
         ["canji", "残疾人证", "尊老金", "", "", "20", "", "", ""],
     ], encoding="gb18030")
-    report = catalogue.import_file(community, path)
+    report = catalogue_import.import_file(community, path)
     assert (report.created, report.updated) == (2, 0)
     assert report.errors[0].startswith("第4行：") and "标识" in report.errors[0]
     assert report.errors[1].startswith("第5行：") and "办理时限" in report.errors[1]
@@ -143,7 +143,7 @@ def test_import_keeps_good_rows_and_reports_bad_ones_by_row_number(app, tmp_path
 def test_import_of_an_xlsx_updates_by_key_and_export_round_trips(app, tmp_path):
     community = f.community()
     catalogue.load_catalogue(community)
-    rows = catalogue.export_rows(community.id)
+    rows = catalogue_import.export_rows(community.id)
     assert rows[0][:3] == ["标识", "名称", "别名"] and len(rows) == 19
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -154,7 +154,7 @@ def test_import_of_an_xlsx_updates_by_key_and_export_round_trips(app, tmp_path):
     sheet.append(edited)
     path = tmp_path / "catalogue.xlsx"
     workbook.save(path)
-    report = catalogue.import_file(community, path)
+    report = catalogue_import.import_file(community, path)
     assert report.ok and report.updated == 1
     assert catalogue.find_item(community.id, rows[1][0]).time_limit_workdays == 8
 
@@ -164,12 +164,12 @@ def test_import_refuses_files_without_the_required_columns(app, tmp_path):
     path = tmp_path / "x.csv"
     _write_csv(path, [["名称", "别名"], ["尊老金", ""]])
     with pytest.raises(CatalogueError, match="缺少必填列"):
-        catalogue.import_file(community, path)
+        catalogue_import.import_file(community, path)
     (tmp_path / "x.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(CatalogueError, match="不支持"):
-        catalogue.import_file(community, tmp_path / "x.xls")
+        catalogue_import.import_file(community, tmp_path / "x.xls")
     with pytest.raises(CatalogueError, match="找不到文件"):
-        catalogue.import_file(community, tmp_path / "missing.csv")
+        catalogue_import.import_file(community, tmp_path / "missing.csv")
     assert db.session.query(ServiceItem).count() == 0
 
 
@@ -190,14 +190,14 @@ def test_service_terms_are_the_bots_vocabulary(app):
     item = catalogue.find_item(community.id, "shengyu_dengji")
     item.active = False
     db.session.commit()
-    terms = catalogue.service_terms(community.id)
+    terms = chat.service_terms(community.id)
     assert all(isinstance(t, ServiceTerm) for t in terms)
     by_key = {t.key: t for t in terms}
     assert "shengyu_dengji" not in by_key
     assert by_key["zunlaojin"].names[0] == "尊老金申领" and "高龄津贴" in by_key["zunlaojin"].names
     # Without a community (or one without a catalogue) the bot still knows the default items.
-    assert {t.key for t in catalogue.service_terms(None)} >= REQUIRED
-    assert {t.key for t in catalogue.service_terms(f.community().id)} >= REQUIRED
+    assert {t.key for t in chat.service_terms(None)} >= REQUIRED
+    assert {t.key for t in chat.service_terms(f.community().id)} >= REQUIRED
 
 
 def test_describe_item_answers_what_to_bring(app):
@@ -208,18 +208,18 @@ def test_describe_item_answers_what_to_bring(app):
         return SimpleNamespace(understanding=SimpleNamespace(slots=slots or {}), inbound=SimpleNamespace(text=text),
                                community_id=community_id)
 
-    answer = catalogue.describe_item(ctx("办居住证要带什么材料", {"service": "juzhuzheng"}))
+    answer = chat.describe_item(ctx("办居住证要带什么材料", {"service": "juzhuzheng"}))
     assert "【居住证办理】" in answer and "需携带材料" in answer and "· 本人身份证原件" in answer
     assert "派出所" in answer and "15个工作日" in answer and "需本人到场办理" in answer
     assert "预约代办居住证" in answer
-    assert "年满80周岁" in catalogue.describe_item(ctx("尊老金怎么领"))  # found by name without the slot
-    assert catalogue.describe_item(ctx("服务中心几点下班")) is None
-    assert catalogue.describe_item(ctx("尊老金怎么领", community_id=None)) is None
+    assert "年满80周岁" in chat.describe_item(ctx("尊老金怎么领"))  # found by name without the slot
+    assert chat.describe_item(ctx("服务中心几点下班")) is None
+    assert chat.describe_item(ctx("尊老金怎么领", community_id=None)) is None
 
 
 def test_demo_seed_includes_the_catalogue_and_a_station(app, clock):
     from app.handlers.demo import seed_demo
-    from app.handlers.slots import stations_for
+    from app.handlers.proxy.stations import stations_for
 
     summary = seed_demo()
     items = catalogue.items_for(summary.community_id)

@@ -6,12 +6,14 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from app.extensions import db
-from app.handlers import slots
-from app.handlers.slots import SlotError, check_slot, day_slots, free_slots, parse_hours_spec, validate_hours
+from app.handlers.proxy import availability, stations
+from app.handlers.proxy.availability import check_slot, day_slots, free_slots
+from app.handlers.proxy.errors import SlotError
+from app.handlers.proxy.stations import parse_hours_spec, validate_hours
 from app.models.calendar import CalendarDay
 from app.models.proxy import MAKEUP_WEEKDAY, SlotLoad, StationClosure
 from app.workcal import WorkCalendar
-from tests.handlers.test_bookings_support import local, setup_community
+from tests.handlers.proxy.support import local, setup_community
 
 
 def starts(slot_list) -> list[str]:
@@ -21,7 +23,7 @@ def starts(slot_list) -> list[str]:
 def test_a_working_day_has_slots_in_both_intervals_and_none_in_the_lunch_break(app, clock):
     s = setup_community()
     plan, found = day_slots(s.station, date(2026, 11, 18), now=clock())  # Wednesday
-    assert plan.open and plan.kind == slots.WORKDAY
+    assert plan.open and plan.kind == availability.WORKDAY
     labels = [x[-5:] for x in starts(found)]
     assert labels[:2] == ["08:30", "09:00"] and labels[5] == "11:00"
     assert "11:30" not in labels and "12:00" not in labels and "13:30" not in labels
@@ -65,11 +67,11 @@ def test_make_up_working_days_open_with_the_weekday_plan(app, clock):
     clock.set(local(2026, 9, 18, 9, 0))
     # 2026-09-20 is a Sunday worked for National Day (调休): the station opens with the Monday plan.
     plan, found = day_slots(s.station, date(2026, 9, 20), now=clock())
-    assert plan.kind == slots.MAKEUP and plan.open
+    assert plan.kind == availability.MAKEUP and plan.open
     assert starts(found)[0] == "09-20 08:30" and starts(found)[-1] == "09-20 17:00"
     # An ordinary Sunday is closed; an ordinary Saturday has its own (morning) plan.
     plan, _ = day_slots(s.station, date(2026, 9, 13), now=clock())
-    assert plan.kind == slots.WEEKEND and not plan.open and plan.closed_reason == "no_hours"
+    assert plan.kind == availability.WEEKEND and not plan.open and plan.closed_reason == "no_hours"
     plan, found = day_slots(s.station, date(2026, 9, 19), now=clock())
     assert plan.open and starts(found) == ["09-19 09:00", "09-19 09:30", "09-19 10:00", "09-19 10:30",
                                            "09-19 11:00"]
@@ -80,7 +82,7 @@ def test_a_station_specific_make_up_plan_wins(app, clock):
     s = setup_community(hours=["mon-fri 08:30-11:30,14:00-17:30", "makeup 09:00-12:00"])
     clock.set(local(2026, 10, 8, 9, 0))
     plan, found = day_slots(s.station, date(2026, 10, 10), now=clock())  # Saturday 调休
-    assert plan.kind == slots.MAKEUP
+    assert plan.kind == availability.MAKEUP
     assert starts(found) == [f"10-10 {h}" for h in ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30")]
 
 
@@ -102,7 +104,7 @@ def test_operator_calendar_overrides_are_respected(app, clock):
     plan, _ = day_slots(s.station, date(2026, 11, 19), now=clock())
     assert plan.closed_reason == "holiday" and not plan.open
     plan, found = day_slots(s.station, date(2026, 11, 22), now=clock())  # a Sunday made a working day
-    assert plan.kind == slots.MAKEUP and len(found) == 13
+    assert plan.kind == availability.MAKEUP and len(found) == 13
 
 
 def test_closures_block_the_day_with_their_reason(app, clock):
@@ -164,7 +166,7 @@ def test_an_inactive_station_has_no_slots(app, clock):
 
 def test_spread_prefers_one_slot_per_half_day(app, clock):
     s = setup_community()
-    chosen = slots.spread(free_slots([s.station], now=clock()), 3)
+    chosen = availability.spread(free_slots([s.station], now=clock()), 3)
     assert starts(chosen) == ["11-17 10:00", "11-17 14:00", "11-18 08:30"]
 
 
@@ -190,11 +192,11 @@ def test_hours_specs_parse_and_bad_plans_are_refused():
 
 def test_hours_summary_reads_like_a_notice(app, clock):
     s = setup_community()
-    assert slots.hours_summary(s.station) == "周一至周五 08:30–11:30、14:00–17:30；周六 09:00–11:30"
+    assert stations.hours_summary(s.station) == "周一至周五 08:30–11:30、14:00–17:30；周六 09:00–11:30"
 
 
 def test_day_kind_for_years_the_package_does_not_know_falls_back_to_weekends():
     calendar = WorkCalendar()
-    assert slots.day_kind(calendar, date(2031, 3, 3)) == (slots.WORKDAY, None)   # a Monday
-    assert slots.day_kind(calendar, date(2031, 3, 8)) == (slots.WEEKEND, None)   # a Saturday
-    assert slots.day_kind(calendar, date(2026, 2, 17)) == (slots.HOLIDAY, "春节")
+    assert availability.day_kind(calendar, date(2031, 3, 3)) == (availability.WORKDAY, None)   # a Monday
+    assert availability.day_kind(calendar, date(2031, 3, 8)) == (availability.WEEKEND, None)   # a Saturday
+    assert availability.day_kind(calendar, date(2026, 2, 17)) == (availability.HOLIDAY, "春节")
