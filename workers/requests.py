@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from app.handlers.requests import close_unrated, supervise_overdue, sweep_overdue
 from workers.jobs import job
 
 log = logging.getLogger(__name__)
@@ -18,14 +19,12 @@ log = logging.getLogger(__name__)
 @job("requests.overdue")
 def check_request_overdue(request_id: int) -> bool:
     """Raise the 督办 alert if the request is still open at its deadline. True if this call raised it."""
-    from app.handlers.requests import supervise_overdue
     return supervise_overdue(request_id) is not None
 
 
 @job("requests.sweep")
 def sweep_overdue_requests() -> dict:
     """Backstop: supervise overdue requests the exact jobs missed; close resolved ones never rated."""
-    from app.handlers.requests import close_unrated, sweep_overdue
     supervised = sweep_overdue()
     closed = close_unrated()
     if supervised or closed:

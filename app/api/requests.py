@@ -10,10 +10,9 @@ the form with photos, and the rating (回访).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from sqlalchemy import or_, select
 
 from app.api.support import (
@@ -21,7 +20,6 @@ from app.api.support import (
     current_staff,
     field,
     int_arg,
-    iso,
     json_body,
     paginate,
     parse_date,
@@ -31,15 +29,14 @@ from app.clock import now
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.handlers import requests as flow
-from app.models import Community, Department, Grid, Resident, ResidentGroup, Staff
+from app.handlers.requests import resident_request_view, staff_request_view
+from app.localtime import local_date, local_midnight
+from app.models import Community, Resident, Staff
 from app.models.requests import (
     CATEGORY_LABELS,
-    LEVEL_LABELS,
     LEVELS,
     OPEN_STATUSES,
-    RATING_LABELS,
     RATINGS,
-    STATUS_LABELS,
     URGENCY_LABELS,
     RequestStatus,
     ServiceRequest,
@@ -47,79 +44,6 @@ from app.models.requests import (
 
 TAGS = ["requests"]
 STATUSES = tuple(s.value for s in RequestStatus)
-
-
-# ---- views ---------------------------------------------------------------------------------
-
-def _staff_brief(staff_id: int | None) -> dict | None:
-    member = db.session.get(Staff, staff_id) if staff_id else None
-    return member.public_view() if member is not None else None
-
-
-def staff_request_view(row: ServiceRequest, *, detail: bool = False) -> dict:
-    at = now()
-    resident = db.session.get(Resident, row.resident_id) if row.resident_id else None
-    view = {
-        "id": row.id, "code": row.code, "community_id": row.community_id,
-        "status": row.status, "status_label": STATUS_LABELS.get(row.status, row.status),
-        "category": row.category, "category_label": CATEGORY_LABELS.get(row.category, row.category),
-        "urgency": row.urgency, "urgency_label": URGENCY_LABELS.get(row.urgency, row.urgency),
-        "title": row.title, "text": row.text, "location": row.location, "building_id": row.building_id,
-        "unit": row.unit, "room": row.room, "grid_id": row.grid_id, "group_id": row.group_id,
-        "channel": row.channel, "photos": list(row.photos or []),
-        "assignee": _staff_brief(row.assignee_id),
-        "escalation_level": row.escalation_level, "level_label": LEVEL_LABELS.get(row.escalation_level),
-        "department_id": row.department_id,
-        "due_at": iso(row.due_at), "overdue": row.is_overdue(at),
-        "seconds_to_due": int((row.due_at - at).total_seconds()) if row.is_open else None,
-        "supervised_at": iso(row.supervised_at), "first_reply_at": iso(row.first_reply_at),
-        "resolved_at": iso(row.resolved_at), "resolution_note": row.resolution_note,
-        "rating": row.rating, "rating_label": RATING_LABELS.get(row.rating) if row.rating else None,
-        "rating_comment": row.rating_comment, "merged_into_id": row.merged_into_id,
-        "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
-        "resident": ({"id": resident.id, "name": resident.display_name} if resident is not None else None),
-    }
-    if not detail:
-        return view
-    # The staff detail shows the resident in full (phone unmasked) so the handler can call back.
-    view["resident"] = resident.staff_view() if resident is not None else None
-    group = db.session.get(ResidentGroup, row.group_id) if row.group_id else None
-    view["group"] = {"id": group.id, "name": group.name, "channel": group.channel} if group is not None else None
-    grid = db.session.get(Grid, row.grid_id) if row.grid_id else None
-    view["grid"] = {"id": grid.id, "name": grid.name} if grid is not None else None
-    department = db.session.get(Department, row.department_id) if row.department_id else None
-    view["department"] = {"id": department.id, "name": department.name} if department is not None else None
-    merged_into = db.session.get(ServiceRequest, row.merged_into_id) if row.merged_into_id else None
-    view["merged_into"] = {"id": merged_into.id, "code": merged_into.code} if merged_into is not None else None
-    view["reply_clock"] = _reply_clock(row)
-    view["timeline"] = flow.timeline(row)
-    return view
-
-
-def _reply_clock(row: ServiceRequest) -> dict | None:
-    from app.handlers.sla import clock_view
-    from app.models.sla import ReplyClock
-    clock = db.session.scalars(select(ReplyClock).where(ReplyClock.request_id == row.id)).first()
-    return clock_view(clock) if clock is not None else None
-
-
-def resident_request_view(row: ServiceRequest) -> dict:
-    resident = db.session.get(Resident, row.resident_id) if row.resident_id else None
-    merged_into = db.session.get(ServiceRequest, row.merged_into_id) if row.merged_into_id else None
-    return {
-        "id": row.id, "code": row.code, "status": row.status,
-        "status_label": STATUS_LABELS.get(row.status, row.status),
-        "category": row.category, "category_label": CATEGORY_LABELS.get(row.category, row.category),
-        "title": row.title, "text": row.text, "location": row.location, "photos": list(row.photos or []),
-        "due_at": iso(row.due_at), "overdue": row.is_overdue(now()),
-        "created_at": iso(row.created_at), "resolved_at": iso(row.resolved_at),
-        "resolution_note": row.resolution_note, "rating": row.rating,
-        "can_rate": row.status == RequestStatus.RESOLVED.value,
-        "merged_into": {"code": merged_into.code} if merged_into is not None else None,
-        # Residents see themselves masked too: these views end up in screenshots and shared phones.
-        "reporter": resident.public_view() if resident is not None else None,
-        "progress": flow.timeline(row, for_resident=True),
-    }
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -215,7 +139,7 @@ def requests_list():
     if overdue is not None:
         late = (ServiceRequest.status.in_(OPEN_STATUSES)) & (ServiceRequest.due_at <= now())
         statement = statement.where(late if overdue else ~late)
-    scope = request.args.get("scope") or ("grid" if flow._is_plain_grid_worker(staff) else "all")
+    scope = request.args.get("scope") or ("grid" if flow.is_plain_grid_worker(staff) else "all")
     if scope not in ("grid", "all"):
         raise ValidationError("参数 scope 取值无效 (grid or all)", field="scope")
     if scope == "grid":
@@ -373,8 +297,7 @@ def _date_arg(name: str, default: date) -> date:
 def requests_stats():
     staff = current_staff()
     flow.authorize(staff, "stats")
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    today = now().astimezone(zone).date()
+    today = local_date(now())
     end_day = _date_arg("to", today)
     start_day = _date_arg("from", end_day - timedelta(days=29))
     if start_day > end_day:
@@ -386,8 +309,7 @@ def requests_stats():
         condition = condition & (ServiceRequest.grid_id == int_arg("grid_id", 0, maximum=2**62))
     if request.args.get("community_id"):
         condition = condition & (ServiceRequest.community_id == int_arg("community_id", 0, maximum=2**62))
-    start = datetime.combine(start_day, time(0), tzinfo=zone)
-    end = datetime.combine(end_day + timedelta(days=1), time(0), tzinfo=zone)
+    start, end = local_midnight(start_day), local_midnight(end_day + timedelta(days=1))
     stats = flow.request_stats(condition, start=start, end=end)
     return jsonify({"from": start_day.isoformat(), "to": end_day.isoformat(), **stats})
 
@@ -452,8 +374,6 @@ def requests_create_mine():
     row = flow.create_request(community_id=community_id, text=text, category=category, resident=resident,
                               building=building, unit=unit, room=room, channel="miniprogram",
                               photos=[p.strip() for p in photos], source="form")
-    from app.handlers import sla
-    sla.start_reply_clock(community_id=row.community_id, request_id=row.id, resident_id=resident.id)
     db.session.refresh(row)
     return jsonify(resident_request_view(row)), 201
 

@@ -10,7 +10,7 @@ from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models.requests import ServiceRequest
 from app.models.sla import ReplyClock
 from tests import factories
-from tests.handlers.test_requests import build_world, outbound, report
+from tests.factories.requests import build_world, outbound, report
 
 
 def auth(member) -> dict:

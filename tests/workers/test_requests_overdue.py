@@ -13,7 +13,7 @@ from app.handlers import requests as flow
 from app.models import Direction, Message
 from app.models.alerts import Alert
 from app.models.requests import RequestEvent, ServiceRequest
-from tests.handlers.test_requests import build_world, kinds, report
+from tests.factories.requests import build_world, kinds, report
 from workers.jobs import QUEUE_DEFAULT
 from workers.requests import check_request_overdue, sweep_overdue_requests
 from workers.runner import build_worker

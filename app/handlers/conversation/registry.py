@@ -17,7 +17,7 @@ from app.handlers.messaging.features import ChatFeature, Handler
 log = logging.getLogger("app.handlers.conversation")
 
 CHAT_MODULES: tuple[str, ...] = (
-    "app.handlers.requests",
+    "app.handlers.requests.chat",
     "app.handlers.proxy.chat",
     "app.handlers.events",
 )

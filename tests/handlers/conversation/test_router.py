@@ -413,7 +413,7 @@ def test_a_follow_up_that_joins_a_request_runs_on_that_requests_clock(place, clo
 def test_an_unsatisfied_rating_gets_its_own_clock_even_when_it_names_a_request(place, clock, monkeypatch):
     """"不满意" reopens a request whose clock stopped long ago: the rating message needs its own."""
     community, _group = place
-    from app.handlers.requests import CHAT as requests_chat
+    from app.handlers.requests.chat import CHAT as requests_chat
     use_fakes(monkeypatch, intents={"report_issue": requests_chat.intents["report_issue"], "rate": fake_rate})
     report = group_message("5号楼楼道灯坏了好几天了")
     receive(report)

@@ -1,0 +1,70 @@
+"""Resident requests (诉求): the closed loop 受理 → 派单 → 处置 → 办结 → 回访.
+
+Shared by the bot (``chat.CHAT``, loaded by app.handlers.conversation.registry),
+the mini-program API (app/api/requests.py) and the workers (workers/requests.py).
+The package is cut by subject, each module importing only those listed before it:
+
+- ``rules``: labels, who may do what, deadline classes and ``compute_due_at``, input checks;
+- ``timeline``: ``transition`` / ``record_event``, so every change lands on the append-only timeline;
+- ``access``: what a staff member sees (404) and may do (403);
+- ``notify``: messages to the reporter and to staff, and stopping the reply clock;
+- ``supervision``: 督办 — the exact job at ``due_at`` (via app.jobs), the sweep, closing unrated ones;
+- ``intake``: ``create_request`` (every channel: it also starts the reply clock) and follow-ups;
+- ``lifecycle`` and ``escalation`` (吹哨): acknowledge, reply, dispatch, start, resolve, rate, merge, …;
+- ``chat``: the bot's handlers and ``CHAT``;
+- ``views`` and ``stats``: what the API shows.
+
+Reply clocks and staff rosters belong to app.handlers.sla, the one other domain
+this package imports. The names below are the package's public API.
+"""
+from __future__ import annotations
+
+from app.handlers.requests.access import authorize, can_see, is_plain_grid_worker, visible_clause
+from app.handlers.requests.escalation import escalate
+from app.handlers.requests.intake import add_follow_up, create_request, find_follow_up_target, locate
+from app.handlers.requests.lifecycle import (
+    acknowledge,
+    acknowledge_by_staff_message,
+    dispatch,
+    grid_worker_for,
+    merge,
+    rate,
+    reclassify,
+    reject,
+    reopen,
+    reply_publicly,
+    resolve,
+    start,
+)
+from app.handlers.requests.rules import (
+    ACTION_ROLES,
+    CATEGORIES,
+    MAX_PHOTOS,
+    MAX_TEXT,
+    URGENCIES,
+    compute_due_at,
+    deadline_spec,
+    describe_limit,
+    parse_rating,
+    urgency_for,
+)
+from app.handlers.requests.stats import request_stats
+from app.handlers.requests.supervision import (
+    cancel_overdue_check,
+    close_unrated,
+    overdue_job_id,
+    schedule_overdue_check,
+    supervise_overdue,
+    sweep_overdue,
+)
+from app.handlers.requests.views import resident_request_view, staff_request_view, timeline
+
+__all__ = [
+    "ACTION_ROLES", "CATEGORIES", "MAX_PHOTOS", "MAX_TEXT", "URGENCIES",
+    "acknowledge", "acknowledge_by_staff_message", "add_follow_up", "authorize", "can_see",
+    "cancel_overdue_check", "close_unrated", "compute_due_at", "create_request", "deadline_spec",
+    "describe_limit", "dispatch", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
+    "locate", "merge", "overdue_job_id", "parse_rating", "rate", "reclassify", "reject", "reopen",
+    "reply_publicly", "request_stats", "resident_request_view", "resolve", "schedule_overdue_check", "staff_request_view",
+    "start", "supervise_overdue", "sweep_overdue", "timeline", "urgency_for", "visible_clause",
+]

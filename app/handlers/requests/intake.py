@@ -1,0 +1,215 @@
+"""Opening a request, from any channel (chat, mini-program form, demo), and adding to an open one.
+
+``create_request`` is the one way in: it places the request (building → grid),
+numbers it, sets the deadline, schedules the 督办 check and starts the reply
+clock, so every channel gets the same promise of an answer.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+import redis
+from flask import current_app
+from sqlalchemy import func, select
+
+from app import localtime
+from app.clock import now as clock_now
+from app.errors import ValidationError
+from app.extensions import db, redis_ext
+from app.handlers import sla
+from app.handlers.requests.rules import (
+    MAX_PHOTOS,
+    MAX_TEXT,
+    check_category,
+    clean_text,
+    compute_due_at,
+    urgency_for,
+)
+from app.handlers.requests.supervision import schedule_overdue_check
+from app.handlers.requests.timeline import record_event
+from app.models import Building, Community, Message, Resident, ResidentGroup
+from app.models.requests import OPEN_STATUSES, Level, RequestEvent, RequestStatus, ServiceRequest
+
+log = logging.getLogger(__name__)
+
+_BUILDING_SUFFIX = re.compile(r"(号楼|号院|栋|幢|座|号|楼)$")
+
+
+# ---- where and which number ------------------------------------------------------------------
+
+def normalise_building(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    text = _BUILDING_SUFFIX.sub("", text).strip()
+    return text or None
+
+
+def locate(community_id: int, building: Any = None) -> tuple[str | None, Building | None]:
+    number = normalise_building(building)
+    if number is None:
+        return None, None
+    row = db.session.scalars(select(Building).where(Building.community_id == community_id,
+                                                    Building.number == number)).first()
+    return number, row
+
+
+def _location_text(building_number: str | None, building: Building | None, unit: str | None,
+                   room: str | None) -> str | None:
+    parts = []
+    if building is not None:
+        parts.append(building.name)
+    elif building_number:
+        parts.append(f"{building_number}号楼")
+    if unit:
+        parts.append(f"{unit}单元")
+    if room:
+        parts.append(f"{room}室" if str(room).isdigit() else str(room))
+    return "".join(parts)[:100] or None
+
+
+def _title(text: str) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= 30 else flat[:29] + "…"
+
+
+def _next_code(created_at: datetime) -> str:
+    """A short public reference "R20261117-0042": a per-day sequence in the local time zone.
+
+    Redis INCR gives concurrent workers distinct numbers; the counter is seeded
+    from the database (so a flushed Redis does not reuse numbers) and each code
+    is checked against the table before use; the unique index is the last guard.
+    """
+    day = localtime.local_date(created_at).strftime("%Y%m%d")
+    prefix = f"R{day}-"
+
+    def used_max() -> int:
+        codes = db.session.scalars(select(ServiceRequest.code).where(ServiceRequest.code.like(prefix + "%")))
+        return max((int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()), default=0)
+
+    def taken(code: str) -> bool:
+        return db.session.scalar(select(func.count()).where(ServiceRequest.code == code)) > 0
+
+    key = f"linli:request-code:{day}"
+    try:
+        client = redis_ext.client
+        if not client.exists(key):
+            client.set(key, used_max(), nx=True, ex=3 * 86400)
+        for _ in range(1000):
+            code = f"{prefix}{int(client.incr(key)):04d}"
+            if not taken(code):
+                return code
+    except redis.RedisError:
+        log.warning("redis unavailable for request codes; numbering from the database")
+    number = used_max() + 1
+    while taken(f"{prefix}{number:04d}"):
+        number += 1
+    return f"{prefix}{number:04d}"
+
+
+# ---- creating --------------------------------------------------------------------------------
+
+def _start_reply_clock(request: ServiceRequest) -> None:
+    sla.start_reply_clock(community_id=request.community_id, message_id=request.message_id,
+                          request_id=request.id, group_id=request.group_id, resident_id=request.resident_id)
+
+
+def _checked(community_id: int, text: Any, category: str | None, photos: Sequence[str] | None):
+    text = clean_text(text, "text", MAX_TEXT, label="反映内容")
+    check_category(category)
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(f"照片最多{MAX_PHOTOS}张 (at most {MAX_PHOTOS} photos)", field="photos")
+    if db.session.get(Community, community_id) is None:
+        raise ValidationError("社区不存在 (unknown community)", field="community_id")
+    return text, category or "other", photos
+
+
+def _place(community_id: int, building: Any, unit: str | None, room: str | None, resident: Resident | None):
+    """(building number, building row, unit, room); without a building, the resident's registered address."""
+    number, building_row = locate(community_id, building)
+    if number is None and resident is not None and resident.building_id and resident.community_id == community_id:
+        building_row = db.session.get(Building, resident.building_id)
+        number = building_row.number if building_row else None
+        unit = unit or resident.unit
+        room = room or resident.room
+    return number, building_row, unit, room
+
+
+def create_request(*, community_id: int, text: str, category: str | None = None, resident: Resident | None = None,
+                   building: Any = None, unit: str | None = None, room: str | None = None,
+                   message: Message | None = None, group: ResidentGroup | None = None, chat_id: str | None = None,
+                   channel: str | None = None, reporter_channel_id: str | None = None,
+                   photos: Sequence[str] | None = None, source: str = "chat", actor: Any = None) -> ServiceRequest:
+    """Open a request and start its reply clock. Idempotent per source message. Unknown building → no grid."""
+    text, category, photos = _checked(community_id, text, category, photos)
+    if message is not None:
+        existing = db.session.scalars(select(ServiceRequest).where(ServiceRequest.message_id == message.id)).first()
+        if existing is not None:
+            _start_reply_clock(existing)  # idempotent: a retry after a crash still gets its clock
+            return existing
+    number, building_row, unit, room = _place(community_id, building, unit, room, resident)
+    at = clock_now()
+    urgency = urgency_for(category)
+    grid_id = building_row.grid_id if building_row else None
+    request = ServiceRequest(
+        code=_next_code(at), community_id=community_id, grid_id=grid_id,
+        building_id=building_row.id if building_row else None, unit=unit, room=room,
+        location=_location_text(number, building_row, unit, room), category=category, urgency=urgency,
+        title=_title(text), text=text, photos=photos, resident_id=resident.id if resident else None,
+        message_id=message.id if message else None, group_id=group.id if group else None,
+        chat_id=chat_id if chat_id is not None else (group.chat_id if group else None),
+        channel=channel or (group.channel if group else "miniprogram"), reporter_channel_id=reporter_channel_id,
+        status=RequestStatus.RECEIVED.value,
+        escalation_level=Level.GRID.value if grid_id else Level.COMMUNITY.value,
+        due_at=compute_due_at(at, urgency), last_resident_at=at, created_at=at, updated_at=at)
+    db.session.add(request)
+    db.session.flush()
+    record_event(request, actor if actor is not None else resident, "created", to_status=request.status, at=at,
+                 detail={"source": source, "category": category, "urgency": urgency, "building": number,
+                         "building_id": request.building_id, "grid_id": grid_id, "location": request.location,
+                         "due_at": localtime.iso(request.due_at), "message_id": request.message_id,
+                         "photos": len(photos)})
+    db.session.commit()
+    schedule_overdue_check(request)
+    _start_reply_clock(request)
+    return request
+
+
+# ---- follow-ups ------------------------------------------------------------------------------
+
+def find_follow_up_target(*, resident_id: int, channel: str, chat_id: str | None, at: datetime,
+                          category: str | None = None) -> ServiceRequest | None:
+    """The resident's open request in this chat they wrote to within LINLI_REQUEST_FOLLOWUP_SECONDS."""
+    window = int(current_app.config.get("REQUEST_FOLLOWUP_SECONDS") or 0)
+    if window <= 0:
+        return None
+    statement = select(ServiceRequest).where(
+        ServiceRequest.resident_id == resident_id, ServiceRequest.status.in_(OPEN_STATUSES),
+        ServiceRequest.channel == channel, ServiceRequest.last_resident_at >= at - timedelta(seconds=window),
+        ServiceRequest.chat_id.is_(None) if chat_id is None else ServiceRequest.chat_id == chat_id,
+    ).order_by(ServiceRequest.last_resident_at.desc(), ServiceRequest.id.desc()).limit(1)
+    target = db.session.scalars(statement).first()
+    # A clearly different problem ("另外，停车位被占了") opens its own request.
+    if target is not None and category and category != "other" and target.category not in (category, "other"):
+        return None
+    return target
+
+
+def add_follow_up(request: ServiceRequest, *, text: str | None, actor: Any = None, message: Message | None = None,
+                  photos: Sequence[str] | None = None) -> RequestEvent:
+    photos = list(photos or [])
+    if len(request.photos or []) + len(photos) > MAX_PHOTOS:
+        photos = photos[:max(0, MAX_PHOTOS - len(request.photos or []))]
+    at = clock_now()
+    row = record_event(request, actor, "follow_up", at=at, detail={
+        "text": (text or "")[:MAX_TEXT] or None, "message_id": message.id if message else None,
+        "photos": photos or None})
+    if photos:
+        request.photos = list(request.photos or []) + photos
+    request.last_resident_at = at
+    db.session.commit()
+    return row
