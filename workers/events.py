@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+from app.handlers.events.reminders import close_ended_events, remind_due, send_reminders
+from app.handlers.events.series import materialise_all
 from workers.jobs import job
 
 log = logging.getLogger(__name__)
@@ -16,7 +18,6 @@ def send_event_reminder(event_id: int) -> int:
     runs twice (retry, or the sweep beside it) sends nothing new — every reminder has a
     fixed outbox idempotency key and the sign-up records when it was reminded.
     """
-    from app.handlers.events import send_reminders
     sent = send_reminders(event_id)
     log.info("event %s: %s reminders queued", event_id, sent)
     return sent
@@ -26,7 +27,6 @@ def send_event_reminder(event_id: int) -> int:
 def events_sweep() -> dict:
     """Every few minutes: create weekly occurrences ahead, send reminders whose job was lost,
     and mark sign-ups of ended events that never checked in as absent."""
-    from app.handlers.events import close_ended_events, materialise_all, remind_due
     result = {"materialised": materialise_all(), "reminded": remind_due(), "closed": close_ended_events()}
     log.info("events sweep: %s", result)
     return result

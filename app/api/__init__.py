@@ -18,6 +18,7 @@ ROUTE_MODULES = [
     "app.api.sla",
     "app.api.requests",
     "app.api.events",
+    "app.api.volunteers",
     "app.api.proxy",
     "app.api.proxy_bookings",
 ]

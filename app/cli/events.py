@@ -7,11 +7,19 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.clock import now
+from app.extensions import db
+from app.handlers.events.capacity import counts_for
+from app.handlers.events.reminders import close_ended_events, remind_due
+from app.handlers.events.report import KIND_LABELS, community_report, export_xlsx
+from app.handlers.events.series import materialise_all
+from app.handlers.events.volunteers import current_year
+from app.localtime import to_local
+from app.models import Community
+from app.models.events import Event, EventStatus
+
 
 def _community(name: str):
-    from app.extensions import db
-    from app.models import Community
-
     rows = db.session.scalars(select(Community).where(Community.name == name.strip())).all()
     if not rows:
         raise click.ClickException(f"no community named {name!r} (see `linli staff list` or the demo data)")
@@ -21,7 +29,6 @@ def _community(name: str):
 
 
 def _year(value: int | None) -> int:
-    from app.handlers.volunteers import current_year
     return value or current_year()
 
 
@@ -36,11 +43,6 @@ def events_group() -> None:
 @with_appcontext
 def list_events(community_name: str | None, show_all: bool) -> None:
     """List events: id, local start, title, status, places taken/capacity, waiting list."""
-    from app.clock import now
-    from app.extensions import db
-    from app.handlers.events import counts_for, to_local
-    from app.models.events import Event, EventStatus
-
     statement = select(Event).order_by(Event.starts_at, Event.id)
     if community_name:
         statement = statement.where(Event.community_id == _community(community_name).id)
@@ -62,8 +64,6 @@ def list_events(community_name: str | None, show_all: bool) -> None:
 @with_appcontext
 def sweep_events() -> None:
     """Run the events sweep once: weekly occurrences ahead, due reminders, absentees."""
-    from app.handlers.events import close_ended_events, materialise_all, remind_due
-
     click.echo(f"materialised {materialise_all()}, reminded {remind_due()}, closed {close_ended_events()}")
 
 
@@ -78,8 +78,6 @@ def volunteers_group() -> None:
 @with_appcontext
 def volunteers_report(community_name: str, year: int | None) -> None:
     """Print the year's report: totals, then one line per member (hours, projects, target met)."""
-    from app.handlers.volunteers import KIND_LABELS, community_report
-
     community = _community(community_name)
     report = community_report(community, _year(year))
     click.echo(f"{community.name} {report['year']}: {report['party_members']} party members "
@@ -101,8 +99,6 @@ def volunteers_report(community_name: str, year: int | None) -> None:
 @with_appcontext
 def volunteers_export(community_name: str, year: int | None, output: Path) -> None:
     """Write the year's report as an .xlsx workbook (汇总, 党员时长, 时长明细, 活动)."""
-    from app.handlers.volunteers import export_xlsx
-
     community = _community(community_name)
     if output.suffix.lower() != ".xlsx":
         raise click.ClickException(f"{output} should end in .xlsx")

@@ -32,7 +32,7 @@ from app.models import Building, Community, DutyShift, Resident, ResidentIdentit
 # lines for the summary.
 DEMO_EXTRAS: list[str] = [
     "app.handlers.proxy.demo:seed_demo_catalogue",  # H6: the default catalogue and the 政务代办站
-    "app.handlers.events:seed_demo_events",
+    "app.handlers.events.demo:seed_demo_events",
 ]
 
 STREET = {"name": "红梅街道", "district": "常州市天宁区"}

@@ -4,17 +4,7 @@ from app.models.audit import AuditLog  # noqa: F401
 from app.models.auth import ApiToken, StaffInvite  # noqa: F401
 from app.models.base import Base  # noqa: F401
 from app.models.calendar import CalendarDay  # noqa: F401
-from app.models.events import (  # noqa: F401
-    CheckIn,
-    Event,
-    EventCapacity,
-    HoursEntry,
-    MemberProject,
-    MicroWish,
-    PartyMember,
-    Signup,
-    VolunteerProject,
-)
+from app.models.events import CheckIn, Event, EventCapacity, Signup  # noqa: F401
 from app.models.groups import GroupKind, ResidentGroup  # noqa: F401
 from app.models.messages import Direction, Message, OutboundStatus  # noqa: F401
 from app.models.org import Building, Community, Department, Grid, Street  # noqa: F401
@@ -40,3 +30,4 @@ from app.models.proxy import (  # noqa: F401
 from app.models.requests import RequestEvent, ServiceRequest  # noqa: F401
 from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
 from app.models.sla import ReplyClock  # noqa: F401
+from app.models.volunteers import HoursEntry, MemberProject, MicroWish, PartyMember, VolunteerProject  # noqa: F401

@@ -76,6 +76,15 @@ def make_append_only(table) -> None:
 make_append_only(AuditLog.__table__)
 
 
+def refuse_orm_changes(model) -> None:
+    """The ORM refuses to update or delete rows of ``model`` too, before the database triggers would."""
+    def refuse(mapper, connection, target):
+        raise AppendOnlyError(f"{target.__tablename__} is append-only")
+
+    event.listen(model, "before_update", refuse)
+    event.listen(model, "before_delete", refuse)
+
+
 def create_append_only_triggers(op) -> None:
     """Called by migrations after creating tables."""
     dialect = op.get_bind().dialect.name

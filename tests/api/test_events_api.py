@@ -8,11 +8,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import events as ev
+from app.handlers.events.signups import signup_for
 from app.handlers.org.auth import RESIDENT, STAFF, issue_token
-from app.models.events import Event, HoursEntry, MicroWish, PartyMember, Signup, VolunteerProject
+from app.models.events import Event, Signup
+from app.models.volunteers import HoursEntry, MicroWish, PartyMember, VolunteerProject
 from tests import factories
-from tests.handlers.test_events_helpers import local, make_event, outbound
+from tests.handlers.events.support import local, make_event, outbound
 
 
 def _auth(row) -> dict:
@@ -315,7 +316,7 @@ def test_micro_wishes_api(client, w):
 def ids(w, client):
     event = make_event(w["community"], title="四点半课堂", kind="class", capacity=5,
                        starts_at=local(2026, 11, 25, 16, 30))
-    signup = ev.signup_for(event.id, resident=w["residents"][0]).signup
+    signup = signup_for(event.id, resident=w["residents"][0]).signup
     member = PartyMember(community_id=w["community"].id, kind="party", name="党员", work_unit="u", party_org="o",
                          resident_id=w["residents"][1].id)
     db.session.add(member)

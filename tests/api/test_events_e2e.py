@@ -10,10 +10,11 @@ import pytest
 from rq import SimpleWorker
 
 from app.extensions import db
+from app.handlers.events.reminders import remind_due
 from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from tests import factories
 from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
-from tests.handlers.test_events_helpers import local
+from tests.handlers.events.support import local
 from tests.support.fixtures import CREDENTIALS
 from tests.support.wechat_sim import WeChatSimulator
 from workers.jobs import ALL_QUEUES
@@ -90,7 +91,6 @@ def test_announce_sign_up_by_chat_promotion_check_in_out_and_hours(app, client, 
 
     # The day before: one reminder to her, none to the neighbour who cancelled.
     clock.set(local(2026, 11, 20, 9, 0))
-    from app.handlers.events import remind_due
     assert remind_due() == 1
     _run_workers(app)
     reminders = [c.body for c in fake_wechat.sent("/cgi-bin/message/custom/send")

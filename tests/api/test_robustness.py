@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from app.api.support import MAX_INT
 from app.extensions import db
 from app.handlers.org.auth import RESIDENT, STAFF, issue_token
-from app.models.events import PartyMember
+from app.models.volunteers import PartyMember
 from tests import factories
 
 HUGE = 10**30

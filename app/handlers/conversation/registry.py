@@ -19,7 +19,7 @@ log = logging.getLogger("app.handlers.conversation")
 CHAT_MODULES: tuple[str, ...] = (
     "app.handlers.requests.chat",
     "app.handlers.proxy.chat",
-    "app.handlers.events",
+    "app.handlers.events.chat",
 )
 
 _loaded: dict[str, tuple[ChatFeature, ...] | None] = {"features": None}

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 from app.clock import now
 from app.extensions import db
-from app.handlers import events as ev
+from app.handlers.events.chat import continue_flow, handle_cancel, handle_signup, progress_lines
+from app.handlers.events.lifecycle import create_event
+from app.handlers.events.matching import event_terms
 from app.handlers.messaging.inbound import InboundMessage, Reply, store_once
 from app.models import Direction, Message
 from app.models.events import Signup
@@ -33,8 +35,8 @@ def make_event(community, *, title: str = "每周二上午义诊", kind: str = "
                starts_at: datetime | None = None, duration: timedelta = timedelta(hours=2, minutes=30),
                publish: bool = True, staff=None, **kw):
     starts_at = starts_at or local(2026, 11, 24, 8, 30)
-    return ev.create_event(community.id, staff=staff, title=title, kind=kind, starts_at=starts_at,
-                           ends_at=starts_at + duration, publish=publish, **kw)
+    return create_event(community.id, staff=staff, title=title, kind=kind, starts_at=starts_at,
+                        ends_at=starts_at + duration, publish=publish, **kw)
 
 
 def outbound(**filters) -> list[Message]:
@@ -72,7 +74,7 @@ class Chat:
         from app.bot import Vocabulary, get_bot
         understanding = get_bot().understand(text, now=now(), tz="Asia/Shanghai",
                                              chat_type="group" if self.group else "private", mentioned=True,
-                                             vocab=Vocabulary(events=ev.event_terms(self.community.id)))
+                                             vocab=Vocabulary(events=event_terms(self.community.id)))
         return dict(understanding.slots)
 
     def _ctx(self, text: str, slots: dict | None, intent: str) -> ChatCtx:
@@ -94,13 +96,13 @@ class Chat:
         """
         ctx = self._ctx(text, slots, intent)
         if self.state.get("flow") == "event_signup":
-            reply = ev.continue_flow(ctx)
+            reply = continue_flow(ctx)
         elif intent == "cancel":
-            reply = ev.handle_cancel(ctx)
+            reply = handle_cancel(ctx)
         else:
-            reply = ev.handle_signup(ctx)
+            reply = handle_signup(ctx)
         self.state = ctx.state
         return reply
 
     def progress(self) -> list[str]:
-        return ev.progress_lines(self._ctx("我报的活动怎么样了", {}, "query_progress"))
+        return progress_lines(self._ctx("我报的活动怎么样了", {}, "query_progress"))

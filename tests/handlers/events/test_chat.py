@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import events as ev
-from app.models.events import Event, PartyMember, Signup
+from app.handlers.events.matching import event_terms
+from app.localtime import to_local
+from app.models.events import Event, Signup
+from app.models.volunteers import PartyMember
 from tests import factories
-from tests.handlers.test_events_helpers import Chat, local, make_event, outbound
+from tests.handlers.events.support import Chat, local, make_event, outbound
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def _signups(resident) -> list[Signup]:
 
 def test_event_terms_are_the_bots_type_with_names_and_kind(world):
     from app.bot import EventTerm
-    terms = ev.event_terms(world["community"].id)
+    terms = event_terms(world["community"].id)
     assert all(isinstance(t, EventTerm) for t in terms)
     by_key = {t.key: t for t in terms}
     health = by_key[f"event-{world['health'].id}"]
@@ -48,7 +50,7 @@ def test_event_terms_are_the_bots_type_with_names_and_kind(world):
     assert health.starts_at == local(2026, 11, 24, 8, 30)
     # The weekly occurrences are terms too, each with its own date.
     assert sum(1 for t in terms if t.kind == "health_check") == 4
-    assert ev.event_terms(None) == []
+    assert event_terms(None) == []
 
 
 def test_sign_up_for_next_tuesdays_health_check(world):
@@ -71,7 +73,7 @@ def test_a_date_picks_the_occurrence_and_no_date_the_next_open_one(world):
     assert "12月1日（周二）" in chat.say("12月1日的义诊报名").text
     other = _chat(world, 2)
     assert "11月24日（周二）" in other.say("义诊报名").text
-    dates = sorted(ev.to_local(db.session.get(Event, s.event_id).starts_at).strftime("%m-%d")
+    dates = sorted(to_local(db.session.get(Event, s.event_id).starts_at).strftime("%m-%d")
                    for s in _signups(chat.resident) + _signups(other.resident))
     assert dates == ["11-24", "12-01"]
 

@@ -5,10 +5,13 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import events as ev
-from app.models.events import CheckIn, HoursEntry, PartyMember
+from app.handlers.events.checkin import check_in, check_out, make_checkin_code
+from app.handlers.events.errors import EventError
+from app.handlers.events.signups import signup_for
+from app.models.events import CheckIn
+from app.models.volunteers import HoursEntry, PartyMember
 from tests import factories
-from tests.handlers.test_events_helpers import local, make_event
+from tests.handlers.events.support import local, make_event
 
 
 @pytest.fixture
@@ -23,8 +26,8 @@ def setup(app, clock):
     db.session.commit()
     event = make_event(community, title="楼道环境整治", kind="volunteer", capacity=2, volunteer_minutes=180,
                        starts_at=local(2026, 11, 28, 9, 0), duration=__import__("datetime").timedelta(hours=3))
-    member_signup = ev.signup_for(event.id, resident=member_resident).signup
-    plain_signup = ev.signup_for(event.id, resident=plain_resident).signup
+    member_signup = signup_for(event.id, resident=member_resident).signup
+    plain_signup = signup_for(event.id, resident=plain_resident).signup
     return {"community": community, "staff": staff, "event": event, "member": member,
             "member_signup": member_signup, "plain_signup": plain_signup}
 
@@ -32,14 +35,14 @@ def setup(app, clock):
 def test_code_check_in_resent_scan_counts_once(setup, clock):
     event, staff, signup = setup["event"], setup["staff"], setup["member_signup"]
     clock.set(local(2026, 11, 28, 8, 55))
-    code = ev.make_checkin_code(signup)
+    code = make_checkin_code(signup)
     assert code["action"] == "checkin"
-    first = ev.check_in(event, staff, code=code["code"])
+    first = check_in(event, staff, code=code["code"])
     assert not first.replay and first.signup.status == "attended" and first.checkin.method == "code"
-    resent = ev.check_in(event, staff, code=code["code"])
+    resent = check_in(event, staff, code=code["code"])
     assert resent.replay and resent.checkin.id == first.checkin.id
     # A fresh code for someone already checked in is not a second check-in either.
-    again = ev.check_in(event, staff, code=ev.make_checkin_code(signup)["code"])
+    again = check_in(event, staff, code=make_checkin_code(signup)["code"])
     assert again.replay
     assert len(db.session.scalars(select(CheckIn)).all()) == 1
 
@@ -47,10 +50,10 @@ def test_code_check_in_resent_scan_counts_once(setup, clock):
 def test_a_used_code_cannot_check_out(setup, clock):
     event, staff, signup = setup["event"], setup["staff"], setup["member_signup"]
     clock.set(local(2026, 11, 28, 8, 55))
-    code = ev.make_checkin_code(signup)["code"]
-    ev.check_in(event, staff, code=code)
-    with pytest.raises(ev.EventError) as info:
-        ev.check_out(event, staff, code=code)
+    code = make_checkin_code(signup)["code"]
+    check_in(event, staff, code=code)
+    with pytest.raises(EventError) as info:
+        check_out(event, staff, code=code)
     assert info.value.code == "code_used"
 
 
@@ -58,51 +61,51 @@ def test_check_out_credits_member_hours_rounded_down_and_capped(setup, clock):
     event, staff = setup["event"], setup["staff"]
     member_signup, plain_signup = setup["member_signup"], setup["plain_signup"]
     clock.set(local(2026, 11, 28, 8, 55))
-    ev.check_in(event, staff, code=ev.make_checkin_code(member_signup)["code"])
-    ev.check_in(event, staff, signup_id=plain_signup.id)
+    check_in(event, staff, code=make_checkin_code(member_signup)["code"])
+    check_in(event, staff, signup_id=plain_signup.id)
     clock.set(local(2026, 11, 28, 11, 40))  # 2 h 45 min served → 2.5 h
-    out = ev.check_out(event, staff, code=ev.make_checkin_code(member_signup)["code"])
+    out = check_out(event, staff, code=make_checkin_code(member_signup)["code"])
     assert out.hours_entry is not None
     entry = out.hours_entry
     assert (entry.kind, entry.minutes, entry.year, entry.recorded_by_staff_id) == ("checkin", 150, 2026, staff.id)
     assert entry.served_on.isoformat() == "2026-11-28" and entry.signup_id == member_signup.id
     assert "08:55" in entry.note and "11:40" in entry.note
     # Not a registered member: checked out, no hours.
-    plain_out = ev.check_out(event, staff, signup_id=plain_signup.id)
+    plain_out = check_out(event, staff, signup_id=plain_signup.id)
     assert plain_out.hours_entry is None
     assert len(db.session.scalars(select(HoursEntry)).all()) == 1
     # Checking out again changes nothing.
-    assert ev.check_out(event, staff, signup_id=member_signup.id).replay
+    assert check_out(event, staff, signup_id=member_signup.id).replay
     assert len(db.session.scalars(select(HoursEntry)).all()) == 1
 
 
 def test_hours_are_capped_at_what_the_event_credits(setup, clock):
     event, staff, signup = setup["event"], setup["staff"], setup["member_signup"]
     clock.set(local(2026, 11, 28, 8, 0))
-    ev.check_in(event, staff, signup_id=signup.id)
+    check_in(event, staff, signup_id=signup.id)
     clock.set(local(2026, 11, 28, 13, 0))
-    assert ev.check_out(event, staff, signup_id=signup.id).hours_entry.minutes == 180
+    assert check_out(event, staff, signup_id=signup.id).hours_entry.minutes == 180
 
 
 def test_check_in_by_list_with_a_nonce_counts_once(setup, clock):
     event, staff, signup = setup["event"], setup["staff"], setup["plain_signup"]
     clock.set(local(2026, 11, 28, 9, 10))
-    first = ev.check_in(event, staff, signup_id=signup.id, nonce="tap-1")
-    second = ev.check_in(event, staff, signup_id=signup.id, nonce="tap-1")
+    first = check_in(event, staff, signup_id=signup.id, nonce="tap-1")
+    second = check_in(event, staff, signup_id=signup.id, nonce="tap-1")
     assert not first.replay and second.replay and first.checkin.method == "list"
 
 
 def test_expired_and_forged_codes_are_refused(setup, clock, app):
     event, staff, signup = setup["event"], setup["staff"], setup["member_signup"]
     clock.set(local(2026, 11, 28, 8, 50))
-    code = ev.make_checkin_code(signup)["code"]
+    code = make_checkin_code(signup)["code"]
     clock.advance(seconds=app.config["EVENT_CHECKIN_CODE_SECONDS"] + 1)
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, code=code)
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, code=code)
     assert info.value.code == "code_expired" and info.value.status == 400
-    fresh = ev.make_checkin_code(signup)["code"]
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, code=fresh[:-2] + ("AA" if not fresh.endswith("AA") else "BB"))
+    fresh = make_checkin_code(signup)["code"]
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, code=fresh[:-2] + ("AA" if not fresh.endswith("AA") else "BB"))
     assert info.value.code == "invalid_code"
     assert db.session.scalars(select(CheckIn)).all() == []
 
@@ -112,13 +115,13 @@ def test_someone_not_signed_up_cannot_check_in(setup, clock):
     other = make_event(community, title="四点半课堂", kind="class", starts_at=local(2026, 11, 28, 9, 0))
     stranger = factories.resident(community_id=community.id)
     db.session.commit()
-    elsewhere = ev.signup_for(other.id, resident=stranger).signup
+    elsewhere = signup_for(other.id, resident=stranger).signup
     clock.set(local(2026, 11, 28, 9, 0))
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, code=ev.make_checkin_code(elsewhere)["code"])
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, code=make_checkin_code(elsewhere)["code"])
     assert info.value.code == "wrong_event" and "未报名" in info.value.message
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, signup_id=elsewhere.id)
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, signup_id=elsewhere.id)
     assert info.value.code == "not_signed_up" and info.value.status == 404
     assert db.session.scalars(select(CheckIn)).all() == []
 
@@ -127,36 +130,36 @@ def test_waiting_and_cancelled_people_cannot_check_in(setup, clock):
     event, staff, community = setup["event"], setup["staff"], setup["community"]
     late = factories.resident(community_id=community.id)
     db.session.commit()
-    waiting = ev.signup_for(event.id, resident=late, waitlist=True).signup
-    with pytest.raises(ev.EventError) as info:
-        ev.make_checkin_code(waiting)
+    waiting = signup_for(event.id, resident=late, waitlist=True).signup
+    with pytest.raises(EventError) as info:
+        make_checkin_code(waiting)
     assert info.value.code == "waiting"
     clock.set(local(2026, 11, 28, 9, 0))
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, signup_id=waiting.id)
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, signup_id=waiting.id)
     assert info.value.code == "waiting"
 
 
 def test_check_in_window_and_check_out_before_check_in(setup, clock):
     event, staff, signup = setup["event"], setup["staff"], setup["member_signup"]
     clock.set(local(2026, 11, 28, 6, 59))
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, signup_id=signup.id)
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, signup_id=signup.id)
     assert info.value.code == "too_early"
     clock.set(local(2026, 11, 28, 9, 0))
-    with pytest.raises(ev.EventError) as info:
-        ev.check_out(event, staff, signup_id=signup.id)
+    with pytest.raises(EventError) as info:
+        check_out(event, staff, signup_id=signup.id)
     assert info.value.code == "not_checked_in"
     clock.set(local(2026, 11, 29, 0, 1))
-    with pytest.raises(ev.EventError) as info:
-        ev.check_in(event, staff, signup_id=signup.id)
+    with pytest.raises(EventError) as info:
+        check_in(event, staff, signup_id=signup.id)
     assert info.value.code == "too_late"
 
 
 def test_check_in_records_are_append_only(setup, clock):
     event, staff, signup = setup["event"], setup["staff"], setup["member_signup"]
     clock.set(local(2026, 11, 28, 9, 0))
-    row = ev.check_in(event, staff, signup_id=signup.id).checkin
+    row = check_in(event, staff, signup_id=signup.id).checkin
     from app.models.audit import AppendOnlyError
     row.method = "code"
     with pytest.raises(AppendOnlyError):

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import events as ev
+from app.handlers.events.checkin import CheckResult, check_in, make_checkin_code
+from app.handlers.events.errors import EventError
+from app.handlers.events.signups import SignupResult, cancel_signup, signup_for
 from app.models import Resident
 from app.models.events import CheckIn, EventCapacity, Signup
 from tests import factories
-from tests.handlers.test_events_helpers import local, make_event
+from tests.handlers.events.support import local, make_event
 
 THREADS = 16
 
@@ -62,7 +64,7 @@ def test_concurrent_sign_ups_never_oversell_and_queue_in_distinct_order(app, com
 
     def sign_up(index: int):
         resident = db.session.get(Resident, resident_ids[index])
-        return ev.signup_for(event.id, resident=resident, idempotency_key=f"k{index}", waitlist=True)
+        return signup_for(event.id, resident=resident, idempotency_key=f"k{index}", waitlist=True)
 
     results = run_in_threads(app, THREADS, sign_up)
     errors = [r for r in results if isinstance(r, Exception)]
@@ -83,12 +85,12 @@ def test_one_person_signing_up_from_many_devices_at_once_gets_one_place(app, com
     (resident_id,) = _residents(community, 1)
 
     def sign_up(index: int):
-        return ev.signup_for(event.id, resident=db.session.get(Resident, resident_id),
-                             idempotency_key=f"device-{index}", waitlist=True)
+        return signup_for(event.id, resident=db.session.get(Resident, resident_id),
+                          idempotency_key=f"device-{index}", waitlist=True)
 
     results = run_in_threads(app, 8, sign_up)
-    successes = [r for r in results if isinstance(r, ev.SignupResult)]
-    refusals = [r for r in results if isinstance(r, ev.EventError)]
+    successes = [r for r in results if isinstance(r, SignupResult)]
+    refusals = [r for r in results if isinstance(r, EventError)]
     assert len(successes) == 1 and len(refusals) == 7, results
     assert {r.code for r in refusals} == {"already_signed_up"}
     db.session.expire_all()
@@ -101,10 +103,10 @@ def test_the_same_request_retried_concurrently_is_one_sign_up(app, community):
     (resident_id,) = _residents(community, 1)
 
     def sign_up(index: int):
-        return ev.signup_for(event.id, resident=db.session.get(Resident, resident_id), idempotency_key="same-key")
+        return signup_for(event.id, resident=db.session.get(Resident, resident_id), idempotency_key="same-key")
 
     results = run_in_threads(app, 6, sign_up)
-    assert all(isinstance(r, ev.SignupResult) for r in results), results
+    assert all(isinstance(r, SignupResult) for r in results), results
     assert sum(1 for r in results if not r.replay) == 1
     assert len({r.signup.id for r in results}) == 1
 
@@ -112,16 +114,16 @@ def test_the_same_request_retried_concurrently_is_one_sign_up(app, community):
 def test_cancellations_racing_new_sign_ups_give_places_to_the_waiting_list_first(app, community):
     event = make_event(community, capacity=3)
     ids = _residents(community, 12)
-    holders = [ev.signup_for(event.id, resident=db.session.get(Resident, i)).signup.id for i in ids[:3]]
-    queued = [ev.signup_for(event.id, resident=db.session.get(Resident, i), waitlist=True).signup.id
+    holders = [signup_for(event.id, resident=db.session.get(Resident, i)).signup.id for i in ids[:3]]
+    queued = [signup_for(event.id, resident=db.session.get(Resident, i), waitlist=True).signup.id
               for i in ids[3:6]]
     newcomers = ids[6:]
 
     def act(index: int):
         if index < 3:
-            return ev.cancel_signup(holders[index])
+            return cancel_signup(holders[index])
         resident = db.session.get(Resident, newcomers[index - 3])
-        return ev.signup_for(event.id, resident=resident, idempotency_key=f"new-{index}", waitlist=True)
+        return signup_for(event.id, resident=resident, idempotency_key=f"new-{index}", waitlist=True)
 
     results = run_in_threads(app, 3 + len(newcomers), act)
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -137,18 +139,18 @@ def test_cancellations_racing_new_sign_ups_give_places_to_the_waiting_list_first
 def test_the_same_check_in_code_scanned_concurrently_counts_once(app, community, clock):
     event = make_event(community, capacity=5)
     (resident_id,) = _residents(community, 1)
-    signup = ev.signup_for(event.id, resident=db.session.get(Resident, resident_id)).signup
+    signup = signup_for(event.id, resident=db.session.get(Resident, resident_id)).signup
     staff_id = factories.staff(community=community, roles=("duty",)).id
     db.session.commit()
     clock.set(local(2026, 11, 24, 8, 20))
-    code = ev.make_checkin_code(signup)["code"]
+    code = make_checkin_code(signup)["code"]
 
     def scan(index: int):
         from app.models import Staff
-        return ev.check_in(db.session.get(type(event), event.id), db.session.get(Staff, staff_id), code=code)
+        return check_in(db.session.get(type(event), event.id), db.session.get(Staff, staff_id), code=code)
 
     results = run_in_threads(app, 6, scan)
-    assert all(isinstance(r, ev.CheckResult) for r in results), results
+    assert all(isinstance(r, CheckResult) for r in results), results
     assert sum(1 for r in results if not r.replay) == 1
     db.session.expire_all()
     assert len(db.session.scalars(select(CheckIn)).all()) == 1

@@ -11,12 +11,17 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import events as ev
-from app.handlers import volunteers as vol
+from app.handlers.events.checkin import check_in, check_out
+from app.handlers.events.errors import EventError
+from app.handlers.events.hours import member_year, record_admin_hours
+from app.handlers.events.report import community_report, export_xlsx
+from app.handlers.events.signups import signup_for
+from app.handlers.events.volunteers import register_member
+from app.handlers.events.wishes import cancel_wish, claim_wish, fulfil_wish, post_wish
 from app.models.audit import AppendOnlyError
-from app.models.events import HoursEntry, MemberProject, MicroWish, PartyMember, VolunteerProject
+from app.models.volunteers import HoursEntry, MemberProject, MicroWish, PartyMember, VolunteerProject
 from tests import factories
-from tests.handlers.test_events_helpers import local, make_event, outbound
+from tests.handlers.events.support import local, make_event, outbound
 
 
 @pytest.fixture
@@ -29,7 +34,7 @@ def world(app, clock):
     resident = factories.resident(community_id=community.id, name="周晓燕",
                                   identities=[("mp", "openid", "openid-zxy")])
     db.session.commit()
-    member, created = vol.register_member(community.id, {
+    member, created = register_member(community.id, {
         "name": "周晓燕", "phone": "139 0000 1003", "work_unit": "天宁区实验小学", "party_org": "实验小学党总支",
         "project_ids": [projects["四点半课堂"].id]}, resident=resident)
     assert created
@@ -45,7 +50,7 @@ def test_registration_normalises_and_links_the_resident(world):
     chosen = db.session.scalars(select(MemberProject)).all()
     assert [(c.project_id, c.year) for c in chosen] == [(world["projects"]["四点半课堂"].id, 2026)]
     # Registering again updates the same registration.
-    again, created = vol.register_member(world["community"].id, {
+    again, created = register_member(world["community"].id, {
         "name": "周晓燕", "work_unit": "天宁区实验小学（教务处）", "party_org": "实验小学党总支"},
         resident=world["resident"])
     assert not created and again.id == member.id and again.work_unit == "天宁区实验小学（教务处）"
@@ -60,19 +65,19 @@ def test_registration_normalises_and_links_the_resident(world):
     ({"name": "张三", "work_unit": "某单位", "party_org": "某支部", "project_ids": [999]}, "project_ids"),
 ])
 def test_registration_refuses_bad_input(world, data, field):
-    with pytest.raises(ev.EventError) as info:
-        vol.register_member(world["community"].id, data, staff=world["admin"])
+    with pytest.raises(EventError) as info:
+        register_member(world["community"].id, data, staff=world["admin"])
     assert info.value.field == field
     assert db.session.scalars(select(PartyMember)).all() == [world["member"]]
 
 
 def test_volunteers_need_no_work_unit_and_phones_are_unique(world):
-    volunteer, _ = vol.register_member(world["community"].id, {"name": "吴建平", "kind": "volunteer",
-                                                               "phone": "13900001004"}, staff=world["admin"])
+    volunteer, _ = register_member(world["community"].id, {"name": "吴建平", "kind": "volunteer",
+                                                           "phone": "13900001004"}, staff=world["admin"])
     assert volunteer.kind == "volunteer"
-    with pytest.raises(ev.EventError) as info:
-        vol.register_member(world["community"].id, {"name": "冒名", "kind": "volunteer", "phone": "13900001004"},
-                            staff=world["admin"])
+    with pytest.raises(EventError) as info:
+        register_member(world["community"].id, {"name": "冒名", "kind": "volunteer", "phone": "13900001004"},
+                        staff=world["admin"])
     assert info.value.code == "duplicate_phone"
 
 
@@ -82,18 +87,18 @@ def _attend(world, clock, *, minutes_served: int) -> None:
     event = make_event(world["community"], title="楼道环境整治", kind="volunteer", volunteer_minutes=180,
                        starts_at=local(2026, 11, 21, 9, 0), duration=timedelta(hours=3),
                        project_id=world["projects"]["环境整治"].id)
-    signup = ev.signup_for(event.id, resident=world["resident"]).signup
+    signup = signup_for(event.id, resident=world["resident"]).signup
     clock.set(local(2026, 11, 21, 9, 0))
-    ev.check_in(event, world["door"], signup_id=signup.id)
+    check_in(event, world["door"], signup_id=signup.id)
     clock.advance(minutes=minutes_served)
-    ev.check_out(event, world["door"], signup_id=signup.id)
+    check_out(event, world["door"], signup_id=signup.id)
 
 
 def test_member_year_counts_both_kinds_against_the_target(world, clock):
     _attend(world, clock, minutes_served=170)  # 2.5 h of check-in hours (rounded down)
-    vol.record_admin_hours(world["member"], world["admin"], {"hours": 20, "served_on": "2026-06-01",
-                                                             "note": "暑期四点半课堂"})
-    year = vol.member_year(world["member"], 2026)
+    record_admin_hours(world["member"], world["admin"], {"hours": 20, "served_on": "2026-06-01",
+                                                         "note": "暑期四点半课堂"})
+    year = member_year(world["member"], 2026)
     assert (year["hours_checkin"], year["hours_admin"], year["hours"]) == (2.5, 20.0, 22.5)
     assert year["target_hours"] == 24 and year["hours_remaining"] == 1.5
     assert year["met_hours"] is False and year["met_target"] is False and year["met_projects"] is True
@@ -104,9 +109,9 @@ def test_member_year_counts_both_kinds_against_the_target(world, clock):
     kinds = {e["kind"]: e for e in year["entries"]}
     assert kinds["checkin"]["recorded_by"]["name"] == "孙婷"
     assert kinds["admin"]["recorded_by"]["name"] == "王秀英"
-    vol.record_admin_hours(world["member"], world["admin"], {"hours": 1.5, "note": "整理台账"})
-    assert vol.member_year(world["member"], 2026)["met_target"] is True
-    assert vol.member_year(world["member"], 2025)["hours"] == 0
+    record_admin_hours(world["member"], world["admin"], {"hours": 1.5, "note": "整理台账"})
+    assert member_year(world["member"], 2026)["met_target"] is True
+    assert member_year(world["member"], 2025)["hours"] == 0
 
 
 @pytest.mark.parametrize("data, field", [
@@ -115,19 +120,19 @@ def test_member_year_counts_both_kinds_against_the_target(world, clock):
     ({"hours": 2, "served_on": "01/06/2026"}, "served_on"), ({"hours": 2, "event_id": 999}, "event_id"),
 ])
 def test_admin_hours_refuse_bad_input(world, data, field):
-    with pytest.raises(ev.EventError) as info:
-        vol.record_admin_hours(world["member"], world["admin"], data)
+    with pytest.raises(EventError) as info:
+        record_admin_hours(world["member"], world["admin"], data)
     assert info.value.field == field
     assert db.session.scalars(select(HoursEntry)).all() == []
 
 
 def test_corrections_are_new_entries_and_cannot_go_below_zero(world):
-    entry = vol.record_admin_hours(world["member"], world["admin"], {"hours": 3, "note": "环境整治"})
-    with pytest.raises(ev.EventError) as info:
-        vol.record_admin_hours(world["member"], world["admin"], {"hours": -4, "note": "录错了"})
+    entry = record_admin_hours(world["member"], world["admin"], {"hours": 3, "note": "环境整治"})
+    with pytest.raises(EventError) as info:
+        record_admin_hours(world["member"], world["admin"], {"hours": -4, "note": "录错了"})
     assert info.value.code == "negative_total"
-    vol.record_admin_hours(world["member"], world["admin"], {"hours": -1, "note": "多录了1小时"})
-    assert vol.member_year(world["member"])["hours"] == 2
+    record_admin_hours(world["member"], world["admin"], {"hours": -1, "note": "多录了1小时"})
+    assert member_year(world["member"])["hours"] == 2
     entry.minutes = 10
     with pytest.raises(AppendOnlyError):
         db.session.commit()
@@ -138,11 +143,11 @@ def test_corrections_are_new_entries_and_cannot_go_below_zero(world):
 
 def test_report_and_xlsx_export(world, clock, tmp_path):
     _attend(world, clock, minutes_served=185)
-    vol.register_member(world["community"].id, {"name": "沈立新", "phone": "13900002001", "work_unit": "人民医院",
-                                                "party_org": "医院党委"}, staff=world["admin"])
-    vol.register_member(world["community"].id, {"name": "吴建平", "kind": "volunteer"}, staff=world["admin"])
-    vol.record_admin_hours(world["member"], world["admin"], {"hours": 21, "served_on": "2026-07-01", "note": "暑托"})
-    report = vol.community_report(world["community"], 2026)
+    register_member(world["community"].id, {"name": "沈立新", "phone": "13900002001", "work_unit": "人民医院",
+                                            "party_org": "医院党委"}, staff=world["admin"])
+    register_member(world["community"].id, {"name": "吴建平", "kind": "volunteer"}, staff=world["admin"])
+    record_admin_hours(world["member"], world["admin"], {"hours": 21, "served_on": "2026-07-01", "note": "暑托"})
+    report = community_report(world["community"], 2026)
     assert (report["party_members"], report["volunteers"], report["party_members_met_target"]) == (2, 1, 1)
     assert (report["hours"], report["hours_checkin"], report["hours_admin"]) == (24.0, 3.0, 21.0)
     assert report["events"] == 1 and report["events_held"] == 1 and report["attendances"] == 1
@@ -151,7 +156,7 @@ def test_report_and_xlsx_export(world, clock, tmp_path):
     assert rows["吴建平"]["met_target"] is None
 
     path = tmp_path / "report.xlsx"
-    vol.export_xlsx(world["community"], 2026, str(path))
+    export_xlsx(world["community"], 2026, str(path))
     book = load_workbook(path)
     assert book.sheetnames == ["汇总", "党员时长", "时长明细", "活动"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(values_only=True)}
@@ -166,7 +171,7 @@ def test_report_and_xlsx_export(world, clock, tmp_path):
     events = list(book["活动"].iter_rows(values_only=True))
     assert events[1][1] == "楼道环境整治" and events[1][6] == 1
     # In memory too (the API streams these bytes).
-    assert load_workbook(io.BytesIO(vol.export_xlsx(world["community"], 2026))).sheetnames[0] == "汇总"
+    assert load_workbook(io.BytesIO(export_xlsx(world["community"], 2026))).sheetnames[0] == "汇总"
 
 
 # ---- micro-wishes ---------------------------------------------------------------------------
@@ -182,7 +187,7 @@ def test_micro_wish_claimed_once_and_fulfilled(world, app):
                                    name=f"党员{n}", work_unit="单位", party_org="支部"))
     db.session.add_all(helpers)
     db.session.commit()
-    wish = vol.post_wish(wisher, {"title": "想要一副老花镜", "detail": "300度"})
+    wish = post_wish(wisher, {"title": "想要一副老花镜", "detail": "300度"})
     helper_ids = [h.id for h in helpers]
     results: list = [None] * 4
     barrier = threading.Barrier(4)
@@ -191,7 +196,7 @@ def test_micro_wish_claimed_once_and_fulfilled(world, app):
         with app.app_context():
             try:
                 barrier.wait(timeout=30)
-                results[index] = vol.claim_wish(wish.id, db.session.get(PartyMember, helper_ids[index]))
+                results[index] = claim_wish(wish.id, db.session.get(PartyMember, helper_ids[index]))
             except Exception as exc:  # noqa: BLE001
                 results[index] = exc
             finally:
@@ -201,17 +206,17 @@ def test_micro_wish_claimed_once_and_fulfilled(world, app):
     [t.start() for t in threads]
     [t.join(timeout=60) for t in threads]
     winners = [r for r in results if isinstance(r, MicroWish)]
-    losers = [r for r in results if isinstance(r, ev.EventError)]
+    losers = [r for r in results if isinstance(r, EventError)]
     assert len(winners) == 1 and len(losers) == 3 and {e.code for e in losers} == {"already_claimed"}
     db.session.expire_all()
     claimed = db.session.get(MicroWish, wish.id)
     assert claimed.status == "claimed"
     claimer = db.session.get(PartyMember, claimed.member_id)
     other = next(h for h in helpers if h.id != claimer.id)
-    with pytest.raises(ev.EventError) as info:
-        vol.fulfil_wish(wish.id, member=db.session.get(PartyMember, other.id))
+    with pytest.raises(EventError) as info:
+        fulfil_wish(wish.id, member=db.session.get(PartyMember, other.id))
     assert info.value.code == "not_claimer"
-    done = vol.fulfil_wish(wish.id, member=claimer, note="已送到家")
+    done = fulfil_wish(wish.id, member=claimer, note="已送到家")
     assert done.status == "fulfilled" and done.fulfil_note == "已送到家"
     texts = [m.text for m in outbound(resident_id=wisher.id)]
     assert len(texts) == 2 and "认领" in texts[0] and "实现" in texts[1]
@@ -220,21 +225,21 @@ def test_micro_wish_claimed_once_and_fulfilled(world, app):
 
 def test_wish_rules(world):
     resident = world["resident"]
-    with pytest.raises(ev.EventError) as info:
-        vol.post_wish(resident, {"title": " "})
+    with pytest.raises(EventError) as info:
+        post_wish(resident, {"title": " "})
     assert info.value.field == "title"
-    wish = vol.post_wish(resident, {"title": "修自行车"})
-    with pytest.raises(ev.EventError) as info:
-        vol.claim_wish(wish.id, world["member"])  # the member is the wisher
+    wish = post_wish(resident, {"title": "修自行车"})
+    with pytest.raises(EventError) as info:
+        claim_wish(wish.id, world["member"])  # the member is the wisher
     assert info.value.code == "own_wish"
-    assert vol.cancel_wish(wish.id, resident).status == "cancelled"
+    assert cancel_wish(wish.id, resident).status == "cancelled"
     for n in range(3):
-        vol.post_wish(resident, {"title": f"心愿{n}"})
-    with pytest.raises(ev.EventError) as info:
-        vol.post_wish(resident, {"title": "第四个"})
+        post_wish(resident, {"title": f"心愿{n}"})
+    with pytest.raises(EventError) as info:
+        post_wish(resident, {"title": "第四个"})
     assert info.value.code == "too_many"
     stranger = factories.resident(community_id=None)
     db.session.commit()
-    with pytest.raises(ev.EventError) as info:
-        vol.post_wish(stranger, {"title": "x"})
+    with pytest.raises(EventError) as info:
+        post_wish(stranger, {"title": "x"})
     assert info.value.code == "no_community"

@@ -6,10 +6,11 @@ from openpyxl import load_workbook
 
 from app.cli.events import events_group, volunteers_group
 from app.extensions import db
-from app.handlers import events as ev
-from app.handlers import volunteers as vol
+from app.handlers.events.hours import record_admin_hours
+from app.handlers.events.signups import signup_for
+from app.handlers.events.volunteers import register_member
 from tests import factories
-from tests.handlers.test_events_helpers import local, make_event
+from tests.handlers.events.support import local, make_event
 
 
 @pytest.fixture
@@ -18,12 +19,12 @@ def world(app, clock):
     admin = factories.staff(community=community, roles=("community_admin",), name="王秀英")
     resident = factories.resident(community_id=community.id, name="周晓燕")
     db.session.commit()
-    member, _ = vol.register_member(community.id, {"name": "周晓燕", "work_unit": "实验小学", "party_org": "党总支"},
-                                    resident=resident)
-    vol.register_member(community.id, {"name": "吴建平", "kind": "volunteer"}, staff=admin)
-    vol.record_admin_hours(member, admin, {"hours": 6.5, "served_on": "2026-05-04", "note": "五四志愿服务"})
+    member, _ = register_member(community.id, {"name": "周晓燕", "work_unit": "实验小学", "party_org": "党总支"},
+                                resident=resident)
+    register_member(community.id, {"name": "吴建平", "kind": "volunteer"}, staff=admin)
+    record_admin_hours(member, admin, {"hours": 6.5, "served_on": "2026-05-04", "note": "五四志愿服务"})
     event = make_event(community, capacity=2)
-    ev.signup_for(event.id, resident=resident)
+    signup_for(event.id, resident=resident)
     make_event(community, title="草稿活动", kind="meeting", starts_at=local(2026, 11, 26, 19, 0), publish=False)
     return {"community": community, "event": event}
 
