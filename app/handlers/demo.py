@@ -11,7 +11,7 @@ so a swap made in the demo survives `make run` restarts.
 """
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,16 +24,17 @@ from app.clock import now
 from app.database import begin_write_transaction
 from app.extensions import db
 from app.handlers.audit import record
+from app.handlers.events.demo import seed_demo_events
 from app.handlers.org import importing
+from app.handlers.proxy.demo import seed_demo_catalogue
 from app.models import Building, Community, DutyShift, Resident, ResidentIdentity, Staff
 
-# "module:function" called as function(community) after the demo's own data, in the same
-# transaction (H6: stations and catalogue, H7: events). A function may return a line or a list of
-# lines for the summary.
-DEMO_EXTRAS: list[str] = [
-    "app.handlers.proxy.demo:seed_demo_catalogue",  # H6: the default catalogue and the 政务代办站
-    "app.handlers.events.demo:seed_demo_events",
-]
+# Each domain's demo data, called as function(community) after the organisation and the roster, in
+# the same transaction. A function may return a line or a list of lines for the summary.
+DEMO_EXTRAS: tuple[Callable[[Community], str | list[str] | None], ...] = (
+    seed_demo_catalogue,  # the default catalogue and the 政务代办站
+    seed_demo_events,
+)
 
 STREET = {"name": "红梅街道", "district": "常州市天宁区"}
 COMMUNITY = {"street": "红梅街道", "name": "富强新村社区", "code": "FQXC", "address": "常州市天宁区富强新村",
@@ -235,9 +236,8 @@ def _seed_residents(summary: DemoSummary, community: Community) -> None:
 
 
 def _run_extras(summary: DemoSummary, community: Community) -> None:
-    for spec in DEMO_EXTRAS:
-        module, attr = spec.split(":")
-        result = getattr(importlib.import_module(module), attr)(community)
+    for extra in DEMO_EXTRAS:
+        result = extra(community)
         if isinstance(result, str):
             summary.notes.append(result)
         elif result:

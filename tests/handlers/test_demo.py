@@ -153,7 +153,7 @@ def record_extra(community):
 
 def test_demo_extras_are_called_with_the_community(app, clock, monkeypatch):
     _CALLS.clear()
-    monkeypatch.setattr(demo, "DEMO_EXTRAS", [f"{__name__}:record_extra"])
+    monkeypatch.setattr(demo, "DEMO_EXTRAS", (record_extra,))
     summary = seed_demo()
     assert _CALLS == [summary.community_id]
     assert "  extra: 代办站 1 个" in summary.lines()
@@ -164,7 +164,7 @@ def failing_extra(community):
 
 
 def test_a_failing_extra_leaves_nothing_half_written(app, clock, monkeypatch):
-    monkeypatch.setattr(demo, "DEMO_EXTRAS", [f"{__name__}:failing_extra"])
+    monkeypatch.setattr(demo, "DEMO_EXTRAS", (failing_extra,))
     with pytest.raises(RuntimeError):
         seed_demo()
     db.session.expire_all()

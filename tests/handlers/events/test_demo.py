@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.handlers.demo import DEMO_EXTRAS, seed_demo
+from app.handlers.events.demo import seed_demo_events
 from app.handlers.events.matching import event_terms
 from app.localtime import to_local
 from app.models import Resident
@@ -18,7 +19,7 @@ def _counts() -> tuple[int, int, int, int]:
 
 
 def test_demo_has_the_weekly_health_check_and_the_other_events(app, clock):
-    assert "app.handlers.events.demo:seed_demo_events" in DEMO_EXTRAS
+    assert seed_demo_events in DEMO_EXTRAS
     summary = seed_demo()
     assert any("活动 events" in line for line in summary.lines())
     community_id = summary.community_id
