@@ -1,24 +1,22 @@
 """Helpers shared by the events tests (no tests here).
 
-``ChatCtx`` is a small stand-in for the router's ConversationContext (INTERFACES.md §2)
-with the same attributes and methods, so the chat handlers can be driven without the
-router; ``Chat`` keeps the dialogue state between turns as the router does in Redis.
+``Chat`` is the shared chat driver (tests/support/chat.py) bound to the events domain's
+CHAT feature; it keeps the dialogue state between turns as the router does in Redis.
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from app.bot import Vocabulary, get_bot
 from app.clock import now
 from app.extensions import db
-from app.handlers.events.chat import continue_flow, handle_cancel, handle_signup, progress_lines
+from app.handlers.events import chat as events_chat
 from app.handlers.events.lifecycle import create_event
 from app.handlers.events.matching import event_terms
-from app.handlers.messaging.inbound import InboundMessage, Reply, store_once
 from app.models import Direction, Message
 from app.models.events import Signup
 from tests.support import chat
@@ -53,56 +51,24 @@ def signup_count(event_id: int, status: str | None = None) -> int:
     return db.session.scalar(statement)
 
 
-@dataclass
-class Understood(chat.Understood):
-    intent: str = "event_signup"
+class Chat(chat.ChatDriver):
+    """One resident talking to the bot in a private chat (or a group), turn by turn.
 
-
-ChatCtx = chat.ChatCtx
-
-
-class Chat:
-    """One resident talking to the bot in a private chat (or a group), turn by turn."""
+    ``say(text)`` without slots reads the text with the real bot, this community's events as its vocabulary.
+    """
 
     def __init__(self, resident, *, community, channel: str = "mp", sender: str | None = None, group=None):
-        self.resident, self.community, self.channel, self.group = resident, community, channel, group
-        self.sender = sender or f"openid-{resident.id}"
-        self.state: dict = {}
+        super().__init__(events_chat.CHAT, resident=resident, community_id=community.id, now=now, channel=channel,
+                         sender=sender or f"openid-{resident.id}", group=group, default_intent="event_signup",
+                         understand=self.understand_slots)
+        self.community = community
 
-    def understand(self, text: str) -> dict:
+    def understand_slots(self, text: str) -> dict:
         """The slots the real bot finds, with this community's events as its vocabulary."""
-        from app.bot import Vocabulary, get_bot
         understanding = get_bot().understand(text, now=now(), tz="Asia/Shanghai",
                                              chat_type="group" if self.group else "private", mentioned=True,
                                              vocab=Vocabulary(events=event_terms(self.community.id)))
         return dict(understanding.slots)
 
-    def _ctx(self, text: str, slots: dict | None, intent: str) -> ChatCtx:
-        inbound = InboundMessage(channel=self.group.channel if self.group else self.channel,
-                                 dedupe_key=f"test-{next(_seq)}", sender_id=self.sender,
-                                 chat_id=self.group.chat_id if self.group else None,
-                                 chat_type="group" if self.group else "private", text=text)
-        message, _ = store_once(inbound)
-        if slots is None:
-            slots = self.understand(text)
-        return ChatCtx(message=message, inbound=inbound, understanding=Understood(text, intent, dict(slots)),
-                       resident=self.resident, staff=None, group=self.group, community_id=self.community.id,
-                       now=now(), state=dict(self.state))
-
-    def say(self, text: str, *, slots: dict | None = None, intent: str = "event_signup") -> Reply:
-        """Route like the router: an open flow continues, else the intent's handler.
-
-        ``slots`` None: the real bot's slots for the text.
-        """
-        ctx = self._ctx(text, slots, intent)
-        if self.state.get("flow") == "event_signup":
-            reply = continue_flow(ctx)
-        elif intent == "cancel":
-            reply = handle_cancel(ctx)
-        else:
-            reply = handle_signup(ctx)
-        self.state = ctx.state
-        return reply
-
     def progress(self) -> list[str]:
-        return progress_lines(self._ctx("我报的活动怎么样了", {}, "query_progress"))
+        return self.feature.progress(self.ctx("我报的活动怎么样了", {}, "query_progress"))

@@ -237,6 +237,7 @@ def test_a_resident_without_a_community_is_asked_to_choose_one(world):
     db.session.commit()
     chat = Chat(resident, community=world["community"])
     chat.community = type("NoCommunity", (), {"id": None})()
+    chat.community_id = None
     reply = chat.say("义诊报名", slots={})
     assert reply.handled_by == "events.no_community" and "选择所在社区" in reply.text
 

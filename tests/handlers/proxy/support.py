@@ -18,10 +18,8 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from app.extensions import db, redis_ext
-from app.handlers.messaging.inbound import InboundMessage, Reply, store_once
 from app.handlers.proxy import chat as proxy_chat
 from app.handlers.proxy.catalogue import find_item, load_catalogue
-from app.handlers.proxy.chat_offers import FLOW
 from app.handlers.proxy.stations import create_station, parse_hours_spec
 from app.models import Direction, Message
 from app.models.proxy import Booking, SlotLoad
@@ -100,44 +98,16 @@ def count_bookings(**filters) -> int:
 
 # ---- chat ------------------------------------------------------------------------------------------
 
-@dataclass
-class Understood(chat.Understood):
-    intent: str = "book_proxy"
-
-
-ChatCtx = chat.ChatCtx
-
-
-class Chat:
-    """One resident talking 1:1 to the official account; keeps the dialogue state between turns."""
+class Chat(chat.ChatDriver):
+    """One resident talking 1:1 to the official account about proxy-handling."""
 
     def __init__(self, resident, clock, *, community_id: int | None = None, channel: str = "mp"):
-        self.resident = resident
+        super().__init__(proxy_chat.CHAT, resident=resident, now=clock, channel=channel,
+                         community_id=community_id if community_id is not None else resident.community_id,
+                         sender=next(i.value for i in resident.identities if i.kind == "openid"),
+                         default_intent="book_proxy")
         self.clock = clock
-        self.community_id = community_id if community_id is not None else resident.community_id
-        self.channel = channel
-        self.state: dict = {}
-        self.openid = next(i.value for i in resident.identities if i.kind == "openid")
-
-    def ctx(self, text: str, slots: dict | None = None, intent: str = "book_proxy") -> ChatCtx:
-        inbound = InboundMessage(channel=self.channel, dedupe_key=f"sim-{next(_seq)}", sender_id=self.openid,
-                                 chat_id=None, text=text)
-        message, _ = store_once(inbound)
-        return ChatCtx(message=message, inbound=inbound, understanding=Understood(text, intent, dict(slots or {})),
-                       resident=self.resident, staff=None, group=None, community_id=self.community_id,
-                       now=self.clock(), state=dict(self.state))
-
-    def say(self, text: str, slots: dict | None = None, intent: str = "book_proxy") -> Reply:
-        """Route like the router: an active booking flow continues, else the intent's handler."""
-        ctx = self.ctx(text, slots, intent)
-        if self.state.get("flow") == FLOW:
-            reply = proxy_chat.continue_flow(ctx)
-        elif intent == "cancel":
-            reply = proxy_chat.handle_cancel(ctx)
-        else:
-            reply = proxy_chat.handle_book(ctx)
-        self.state = ctx.state
-        return reply
+        self.openid = self.sender
 
 
 # ---- jobs ------------------------------------------------------------------------------------------
