@@ -69,13 +69,49 @@ def test_a_request_received_at_night_utc_counts_from_its_local_day():
     assert CAL.deadline(received, 1).date() == date(2026, 11, 18)
 
 
-def test_years_the_package_does_not_know_use_weekdays_until_overridden():
-    assert CAL.is_workday(date(2027, 1, 1)) is True   # a Friday; unknown year: Monday–Friday
+def test_years_the_package_does_not_know_skip_the_statutory_holidays_until_overridden():
     assert 2027 not in WorkCalendar().known_years()
+    assert CAL.is_workday(date(2027, 1, 1)) is False   # 元旦, a Friday: computed from the law
+    assert CAL.is_workday(date(2027, 2, 5)) is False   # 除夕 (2024 rules: 春节 starts on New Year's Eve)
+    assert CAL.is_workday(date(2027, 1, 4)) is True    # an ordinary Monday
+    assert CAL.is_workday(date(2027, 1, 2)) is False   # Saturday: no make-up day is ever guessed
+    assert CAL.source(date(2027, 1, 1)) == "statutory" and CAL.source(date(2027, 1, 4)) == "weekday"
     fixed = WorkCalendar({date(2027, 1, 1): False, date(2027, 1, 2): True})
     assert fixed.is_workday(date(2027, 1, 1)) is False and fixed.is_workday(date(2027, 1, 2)) is True
     assert fixed.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 2)
     assert 2027 in fixed.known_years()
+    assert fixed.source(date(2027, 1, 2)) == "override"
+
+
+def test_a_three_day_limit_from_29_december_skips_new_years_day_before_any_notice():
+    # The example: under bare Monday–Friday this was due on 元旦 2027-01-01.
+    received = datetime(2026, 12, 29, 10, 0, tzinfo=SH)
+    assert CAL.deadline(received, 3) == datetime(2027, 1, 4, 23, 59, 59, tzinfo=SH)
+
+
+def test_fallback_years_and_provisional_ranges():
+    assert CAL.is_fallback_year(2027) and not CAL.is_fallback_year(2026)
+    assert CAL.fallback_years(date(2026, 12, 29), date(2028, 1, 3)) == [2027, 2028]
+    assert CAL.fallback_years(date(2028, 1, 3), date(2026, 12, 29)) == [2027, 2028]  # either order
+    assert not CAL.is_provisional(date(2026, 3, 1), date(2026, 12, 31))
+    assert CAL.is_provisional(date(2026, 12, 29), date(2027, 1, 4))
+    assert CAL.is_provisional(date(2027, 6, 1))
+    received = datetime(2026, 12, 29, 10, 0, tzinfo=SH)
+    assert CAL.deadline_is_provisional(received, CAL.deadline(received, 3))
+    assert not CAL.deadline_is_provisional(received, CAL.deadline(received, 1))  # due 12-30, all in 2026
+    # One override for 2027 (an imported notice, or a day entered by hand) loads the year.
+    loaded = WorkCalendar({date(2027, 1, 1): False})
+    assert not loaded.is_fallback_year(2027) and not loaded.is_provisional(date(2027, 6, 1))
+    # Without the package every year is a fallback year unless overridden.
+    assert WorkCalendar(use_package=False).is_fallback_year(2025)
+
+
+def test_the_package_answers_its_own_years_even_against_the_law():
+    # 2014 rules: 除夕 was no holiday, and the package (the 2014 notice) agrees: 2014-01-30 was worked.
+    assert CAL.is_workday(date(2014, 1, 30)) is True
+    # Without the package the statutory rule of the year applies, and it agrees.
+    assert WorkCalendar(use_package=False).is_workday(date(2014, 1, 30)) is True
+    assert WorkCalendar(use_package=False).is_workday(date(2025, 1, 28)) is False  # 除夕 2025 (2024 rules)
 
 
 def test_negative_counts_are_refused():

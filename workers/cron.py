@@ -17,6 +17,7 @@ PERIODIC: list[tuple[str, int]] = [
     ("requests.sweep", 60),  # 督办 backstop for lost overdue jobs; closes unrated
     ("events.sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
     ("proxy.sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders
+    ("calendar.notice_check", 3600),  # next year's holiday notice missing → admins, once per ISO week
 ]
 
 

@@ -21,6 +21,7 @@ ROUTE_MODULES = [
     "app.api.volunteers",
     "app.api.proxy",
     "app.api.proxy_bookings",
+    "app.api.calendar",
 ]
 
 

@@ -1,22 +1,39 @@
-"""`linli calendar`: working-day overrides (调休/节假日) for years the holiday package does not know.
+"""`linli calendar`: the working-day calendar — the yearly notice, single-day overrides, a year's exceptions.
 
-The State Council publishes next year's holidays and make-up working days each
-November; until the `chinesecalendar` package is updated, operators enter them:
+Each autumn the State Council publishes next year's holidays and make-up
+working days (调休). Save the notice's text as published (title included) and
+import it; it is shown as understood and applied only after confirmation:
 
+    linli calendar import 2027通知.txt          # asks; --yes to skip (needed without a terminal)
     linli calendar set 2027-10-09 workday --note "国庆调休上班"
-    linli calendar set 2027-10-01 holiday --note "国庆节"
+    linli calendar unset 2027-10-09
     linli calendar show 2027
 
 Resolution deadlines counted in working days (app/workcal.py) use these at once.
 """
 from __future__ import annotations
 
+import sys
+import unicodedata
 from datetime import date, timedelta
+from pathlib import Path
 
+import chinese_calendar
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app import holidays
+from app.calendar_notice import NoticeError, parse_notice
+from app.errors import DomainError
+from app.extensions import db
+from app.handlers.calendar import notice_import, overrides
+from app.handlers.calendar.readiness import IMPORT_COMMAND
+from app.models import CalendarDay
+from app.workcal import SOURCE_OVERRIDE, SOURCE_PACKAGE, SOURCE_STATUTORY, WorkCalendar, load_calendar
 
 WEEKDAYS = "一二三四五六日"
+MAX_NOTICE_BYTES = 200_000
 
 
 def _parse_day(raw: str) -> date:
@@ -31,52 +48,121 @@ def calendar_group() -> None:
     """Working-day calendar: holidays and make-up working days (调休)."""
 
 
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking (required when there is no terminal).")
+@with_appcontext
+def import_notice(file: Path, yes: bool) -> None:
+    """Import the State Council's holiday notice for a year from FILE (its text as published, UTF-8)."""
+    text = _read_notice(file)
+    try:
+        plan = notice_import.plan_import(parse_notice(text))
+    except NoticeError as exc:
+        for problem in exc.problems:
+            click.echo(f"line {problem.line}: {problem.reason}", err=True)
+        raise click.ClickException(f"{file}: not imported ({len(exc.problems)} problem(s) above); nothing changed")
+    for line in preview_lines(plan):
+        click.echo(line)
+    if not plan.changes:
+        click.echo(f"{plan.year}: the calendar already agrees with this notice; nothing to do")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.ClickException("not applied: no terminal to confirm on; re-run with --yes to apply")
+        if not click.confirm(f"Apply these {len(plan.changes)} changes to {plan.year}?", default=False):
+            raise click.ClickException("not applied; nothing changed")
+    applied = notice_import.apply_notice(plan.notice)
+    click.echo(f"{applied.year}: {len(applied.changes)} changes applied")
+
+
+def _read_notice(file: Path) -> str:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc.strerror or exc})")
+    if len(raw) > MAX_NOTICE_BYTES:
+        raise click.ClickException(f"{file}: larger than {MAX_NOTICE_BYTES // 1000} kB; is it the notice?")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: not UTF-8 text; save the notice as UTF-8 and try again")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _day(day: date) -> str:
+    return f"{day.isoformat()} 周{WEEKDAYS[day.weekday()]}"
+
+
+def _runs(days: tuple[date, ...]) -> str:
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(_day(r[0]) if len(r) == 1 else f"{_day(r[0])} – {_day(r[-1])}" for r in runs)
+
+
+def preview_lines(plan: notice_import.ImportPlan) -> list[str]:
+    """The notice as understood: one row per holiday, then what changes."""
+    rows = [("holiday", "days off", "make-up working days")]
+    for holiday in plan.notice.holidays:
+        rows.append((holiday.label, f"{_runs(holiday.days_off)} ({len(holiday.days_off)} days)",
+                     ", ".join(_day(d) for d in holiday.workdays) or "-"))
+    widths = [max(_width(row[i]) for row in rows) for i in range(2)]
+    lines = [f"The holiday notice for {plan.year}, as understood:"]
+    lines += [f"  {_pad(a, widths[0])} | {_pad(b, widths[1])} | {c}" for a, b, c in rows]
+    lines += [f"  warning: line {w.line}: {w.reason}" for w in plan.notice.warnings]
+    for change in plan.changes:
+        was = "" if change.previous is None else \
+            f" (replaces {overrides.kind_of(change.previous[0])}: {change.previous[1] or 'no note'})"
+        if change.is_workday is None:
+            lines.append(f"  remove {_day(change.day)}: {overrides.kind_of(change.previous[0])} "
+                         f"from an earlier import ({change.previous[1]})")
+        elif change.previous is not None:
+            lines.append(f"  change {_day(change.day)} to {overrides.kind_of(change.is_workday)}{was}")
+    for day, is_workday, note in plan.kept:
+        lines.append(f"  keep   {_day(day)} {overrides.kind_of(is_workday)} ({note or 'no note'}): "
+                     "an override the notice does not mention")
+    new = [c for c in plan.changes if c.previous is None]
+    lines.append(f"{len(plan.changes)} changes: {sum(not c.is_workday for c in new)} new days off, "
+                 f"{sum(bool(c.is_workday) for c in new)} new make-up working days, "
+                 f"{len(plan.changes) - len(new)} changed or removed")
+    return lines
+
+
 @calendar_group.command("set")
 @click.argument("day")
-@click.argument("kind", type=click.Choice(["workday", "holiday"]))
+@click.argument("kind", type=click.Choice([overrides.WORKDAY, overrides.HOLIDAY]))
 @click.option("--note", default=None, help="What it is, e.g. 国庆调休上班.")
 @with_appcontext
 def set_day(day: str, kind: str, note: str | None) -> None:
     """Declare DAY (YYYY-MM-DD) a working day or a day off; replaces an earlier override of that day."""
-    from app.extensions import db
-    from app.handlers.audit import record
-    from app.models import CalendarDay
-
-    parsed = _parse_day(day)
-    if note is not None and len(note) > 100:
-        raise click.ClickException("--note is longer than 100 characters")
-    row = db.session.get(CalendarDay, parsed)
-    previous = None if row is None else ("workday" if row.is_workday else "holiday")
-    if row is None:
-        row = CalendarDay(day=parsed, is_workday=kind == "workday", note=note)
-        db.session.add(row)
-    else:
-        row.is_workday = kind == "workday"
-        row.note = note
-    record("operator", None, "calendar.set", None,
-           detail={"day": parsed.isoformat(), "kind": kind, "note": note, "previous": previous})
-    db.session.commit()
-    click.echo(f"{parsed.isoformat()} 周{WEEKDAYS[parsed.weekday()]} is now a {kind}"
-               + (f" ({note})" if note else "") + (f"; was an override: {previous}" if previous else ""))
+    try:
+        change = overrides.set_day(_parse_day(day), kind, note)
+    except DomainError as exc:
+        raise click.ClickException(exc.message.replace("note is", "--note is"))
+    click.echo(f"{_day(change.day)} is now a {kind}" + (f" ({note})" if note else "")
+               + (f"; was an override: {change.previous}" if change.previous else ""))
 
 
 @calendar_group.command("unset")
 @click.argument("day")
 @with_appcontext
 def unset_day(day: str) -> None:
-    """Remove the override of DAY (the holiday package or Monday–Friday applies again)."""
-    from app.extensions import db
-    from app.handlers.audit import record
-    from app.models import CalendarDay
-
-    parsed = _parse_day(day)
-    row = db.session.get(CalendarDay, parsed)
-    if row is None:
-        raise click.ClickException(f"{parsed.isoformat()} has no override")
-    db.session.delete(row)
-    record("operator", None, "calendar.unset", None, detail={"day": parsed.isoformat()})
-    db.session.commit()
-    click.echo(f"{parsed.isoformat()}: override removed")
+    """Remove the override of DAY (the holiday package or the statutory holidays apply again)."""
+    try:
+        change = overrides.unset_day(_parse_day(day))
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+    click.echo(f"{change.day.isoformat()}: override removed")
 
 
 @calendar_group.command("show")
@@ -84,41 +170,21 @@ def unset_day(day: str) -> None:
 @with_appcontext
 def show_year(year: int) -> None:
     """List YEAR's exceptions: weekdays off (holidays) and weekend working days (调休), with their source."""
-    import chinese_calendar
-
-    from app.workcal import WorkCalendar, load_calendar
-
     calendar = load_calendar()
-    package = WorkCalendar()  # without overrides: what the package alone says
-    package_knows = year in {d.year for d in chinese_calendar.holidays}
-    if package_knows:
-        click.echo(f"{year}: holidays and make-up days from the holiday package (chinesecalendar); "
-                   "overrides marked [override]")
-    else:
-        click.echo(f"{year}: the holiday package does not know this year; only weekends and operator "
-                   "overrides apply. Add the published schedule with `linli calendar set`.")
-    from app.extensions import db
-    from app.models import CalendarDay
-    notes = {row.day: row.note for row in db.session.query(CalendarDay).filter(
-        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))}
-    day = date(year, 1, 1)
-    workdays = 0
-    lines = 0
+    package = WorkCalendar()  # without overrides: what the package (or the law) alone says
+    click.echo(_show_header(year, calendar))
+    notes = dict(db.session.execute(select(CalendarDay.day, CalendarDay.note).where(
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))).all())
+    day, workdays, lines = date(year, 1, 1), 0, 0
     while day.year == year:
         working = calendar.is_workday(day)
         workdays += working
-        weekend = day.weekday() >= 5
-        overridden = day in calendar.overrides
-        if working == weekend or overridden:
-            kind = "workday" if working else "holiday"
-            if overridden:
-                source = "[override" + (f": {notes[day]}" if notes.get(day) else "") + "]"
-            else:
-                name = _holiday_name(day) if not working else _makeup_name(day)
-                source = f"[package{': ' + name if name else ''}]"
-            if overridden and package.is_workday(day) == working:
-                source += " (same as the package)"
-            click.echo(f"{day.isoformat()} 周{WEEKDAYS[day.weekday()]} {kind:<8} {source}")
+        source = calendar.source(day)
+        if working == (day.weekday() >= 5) or source in (SOURCE_OVERRIDE, SOURCE_STATUTORY):
+            label = _source_label(day, source, working, notes.get(day))
+            if source == SOURCE_OVERRIDE and package.is_workday(day) == working:
+                label += " (same as the package)" if year in package.package_years else " (same as the law)"
+            click.echo(f"{_day(day)} {'workday' if working else 'holiday':<8} {label}")
             lines += 1
         day += timedelta(days=1)
     if lines == 0:
@@ -126,14 +192,30 @@ def show_year(year: int) -> None:
     click.echo(f"{workdays} working days in {year}")
 
 
-def _holiday_name(day: date) -> str | None:
-    import chinese_calendar
-    name = chinese_calendar.holidays.get(day)
-    return _chinese(name)
+def _show_header(year: int, calendar: WorkCalendar) -> str:
+    if year in calendar.package_years:
+        return (f"{year}: holidays and make-up days from the holiday package (chinesecalendar); "
+                "overrides marked [override]")
+    if not calendar.is_fallback_year(year):
+        return (f"{year}: the holiday package does not know this year; the overrides (an imported notice or "
+                "`linli calendar set`) and the statutory holidays apply")
+    return (f"{year}: the holiday package does not know this year and no notice is imported: the statutory "
+            "holidays and weekends apply, no make-up working day (deadlines are provisional). "
+            f"Import the State Council's notice with `{IMPORT_COMMAND}`.")
+
+
+def _source_label(day: date, source: str, working: bool, note: str | None) -> str:
+    if source == SOURCE_OVERRIDE:
+        return "[override" + (f": {note}" if note else "") + "]"
+    if source == SOURCE_STATUTORY:
+        return f"[statutory: {'、'.join(holidays.statutory_holidays(day.year)[day])}]"
+    if source == SOURCE_PACKAGE:
+        name = _makeup_name(day) if working else _chinese(chinese_calendar.holidays.get(day))
+        return f"[package{': ' + name if name else ''}]"
+    return "[weekday]"
 
 
 def _makeup_name(day: date) -> str | None:
-    import chinese_calendar
     name = chinese_calendar.workdays.get(day)
     return f"{_chinese(name)}调休上班" if name else None
 
@@ -141,7 +223,6 @@ def _makeup_name(day: date) -> str | None:
 def _chinese(english: str | None) -> str | None:
     if not english:
         return None
-    import chinese_calendar
     for holiday in chinese_calendar.Holiday:
         if holiday.value == english:
             return holiday.chinese

@@ -1,10 +1,16 @@
-"""GET /healthz: the state of the database, Redis and the workers."""
+"""GET /healthz: the state of the database, Redis and the workers, and whether the calendar is loaded.
+
+``calendar`` is information for the operator, not a health check: a missing
+holiday notice never turns the answer into 503 (nothing is down; deadlines
+are provisional until the notice is imported).
+"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from app.extensions import db, redis_ext
+from app.handlers.calendar import readiness
 
 bp = Blueprint("health", __name__)
 
@@ -47,6 +53,14 @@ def _check_workers(client) -> dict:
     return result
 
 
+def _check_calendar() -> dict:
+    try:
+        return readiness.status()
+    except Exception as exc:  # noqa: BLE001 - the database check above reports the cause
+        db.session.rollback()
+        return {"status": "unknown", "error": type(exc).__name__}
+
+
 @bp.get("/healthz")
 def healthz():
     database = _check_database()
@@ -54,5 +68,5 @@ def healthz():
     workers = _check_workers(client)
     checks = {"database": database, "redis": redis_state, "workers": workers}
     ok = all(c["status"] == "ok" for c in checks.values())
-    body = {"status": "ok" if ok else "down", **checks}
+    body = {"status": "ok" if ok else "down", **checks, "calendar": _check_calendar()}
     return jsonify(body), 200 if ok else 503

@@ -13,7 +13,8 @@ from app.workcal import load_calendar
 def test_set_declares_days_and_deadlines_follow(app, cli_runner):
     from app.handlers.requests import compute_due_at
     start = datetime(2027, 9, 29, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    assert compute_due_at(start, "general").date() == date(2027, 10, 8)
+    # Before anything is entered, 2027 counts its statutory days: 国庆 Friday 10-01 is skipped.
+    assert compute_due_at(start, "general").date() == date(2027, 10, 11)
     for day in range(1, 8):
         result = cli_runner.invoke(calendar_group, ["set", f"2027-10-0{day}", "holiday", "--note", "国庆节"])
         assert result.exit_code == 0, result.output
@@ -69,8 +70,19 @@ def test_show_an_unknown_year_says_so(app, cli_runner):
     assert result.exit_code == 0, result.output
     assert "does not know this year" in result.output
     assert "2031-10-11 周六 workday  [override: 调休]" in result.output
-    weekdays_2031 = sum(1 for n in range(365) if date.fromordinal(date(2031, 1, 1).toordinal() + n).weekday() < 5)
-    assert result.output.splitlines()[-1] == f"{weekdays_2031 + 1} working days in 2031"
+    assert "2031-01-22 周三 holiday  [statutory: 春节]" in result.output  # 除夕 (2024 rules)
+    assert "2031-10-01 周三 holiday  [statutory: 中秋节、国庆节]" in result.output
+    # 261 weekdays, 10 of them statutory holidays, and the Saturday override.
+    assert result.output.splitlines()[-1] == "252 working days in 2031"
+
+
+def test_show_a_year_nobody_loaded_names_the_import_command(app, cli_runner):
+    result = cli_runner.invoke(calendar_group, ["show", "2027"])
+    assert result.exit_code == 0, result.output
+    assert "no notice is imported" in result.output and "linli calendar import FILE" in result.output
+    assert "2027-02-05 周五 holiday  [statutory: 春节]" in result.output
+    assert "2027-05-01 周六 holiday  [statutory: 劳动节]" in result.output  # a weekend day, listed for its source
+    assert result.output.splitlines()[-1] == "254 working days in 2027"  # 261 weekdays less 7 statutory ones
 
 
 def test_the_command_is_registered(app):

@@ -1,0 +1,51 @@
+"""Admin API of the working-day calendar: the State Council's yearly notice, previewed then imported.
+
+The calendar is the deployment's, not one community's: every community admin
+and street admin may import the notice (the same as `linli calendar import`).
+``confirm: false`` (the default) answers what was understood and what would
+change; ``confirm: true`` applies it in one transaction. A notice with any
+problem is refused as a whole: 400 with ``field: "text"`` and ``problems``,
+one per line at fault.
+"""
+from __future__ import annotations
+
+from app.api.support import current_staff, field, json_body, require_role, route
+from app.handlers.calendar.notice_import import import_notice, plan_view
+from app.models import Role
+
+ADMIN_ROLES = (Role.COMMUNITY_ADMIN.value, Role.STREET_ADMIN.value)
+MAX_TEXT = 100_000
+
+DAY_LIST = {"type": "array", "items": {"type": "string", "format": "date"}}
+CHANGE = {"type": "object", "properties": {
+    "day": {"type": "string", "format": "date"}, "kind": {"type": ["string", "null"], "enum": ["workday", "holiday", None]},
+    "note": {"type": ["string", "null"]},
+    "previous": {"type": ["object", "null"], "properties": {"kind": {"type": "string"}, "note": {"type": ["string", "null"]}}}}}
+PLAN = {"type": "object", "properties": {
+    "year": {"type": "integer"},
+    "applied": {"type": "boolean"},
+    "holidays": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "line": {"type": "integer"}, "days_off": DAY_LIST, "workdays": DAY_LIST}}},
+    "warnings": {"type": "array", "items": {"type": "object", "properties": {
+        "line": {"type": "integer"}, "reason": {"type": "string"}}}},
+    "changes": {"type": "array", "items": CHANGE},
+    "kept": {"type": "array", "items": {"type": "object"}}}}
+
+
+@route("/calendar/import", methods=["POST"], tags=["calendar"],
+       summary="Import the State Council's holiday notice (preview, or apply with confirm)",
+       body={"type": "object", "required": ["text"], "properties": {
+           "text": {"type": "string", "maxLength": MAX_TEXT,
+                    "description": "the notice as published, title included"},
+           "confirm": {"type": "boolean", "default": False, "description": "false: preview only"}}},
+       responses={"200": {"description": "what was understood; applied when confirmed",
+                          "content": {"application/json": {"schema": PLAN}}},
+                  "400": {"description": "a problem in the notice (field text, problems by line) or the body"}})
+def import_calendar_notice():
+    staff = current_staff()
+    require_role(staff, *ADMIN_ROLES)
+    data = json_body()
+    text = field(data, "text", str, max_length=MAX_TEXT)
+    confirm = field(data, "confirm", bool, required=False, default=False)
+    plan = import_notice(text, confirm=confirm, actor_type="staff", actor_id=staff.id)
+    return plan_view(plan)
