@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers.auth import STAFF, issue_token
+from app.handlers.org.auth import STAFF, issue_token
 from app.models import AuditLog, CalendarDay
 from app.workcal import load_calendar
 from tests import factories as f

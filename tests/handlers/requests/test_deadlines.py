@@ -43,7 +43,8 @@ def test_a_request_on_a_holiday_starts_counting_on_the_next_working_day(world, c
 def test_operator_overrides_change_deadlines_for_unknown_years(world, clock):
     clock.set(local(2027, 9, 29, 9, 0))  # the package does not know 2027
     before = flow.compute_due_at(clock(), "general")
-    assert before == local(2027, 10, 8, 23, 59, 59)  # weekdays only: Sep 30, Oct 1, 4, 5, 6, 7, 8
+    # The statutory days only (国庆 Oct 1–3): Sep 30, Oct 4, 5, 6, 7, 8, 11
+    assert before == local(2027, 10, 11, 23, 59, 59)
     for day in range(1, 8):
         db.session.add(CalendarDay(day=local(2027, 10, day).date(), is_workday=False, note="国庆节"))
     db.session.add(CalendarDay(day=local(2027, 10, 9).date(), is_workday=True, note="国庆调休上班"))
