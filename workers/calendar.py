@@ -15,7 +15,7 @@ from app.clock import now
 from app.extensions import db
 from app.handlers.alerts import raise_alert
 from app.handlers.calendar import readiness
-from app.handlers.roster import community_admins
+from app.handlers.sla.roster import community_admins
 from app.localtime import local_date
 from app.models import Community
 from workers.jobs import job

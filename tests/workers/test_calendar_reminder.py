@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.clock import FrozenClock, set_app_clock
 from app.extensions import db
 from app.handlers.calendar import overrides
-from app.models.sla import Alert
+from app.models.alerts import Alert
 from tests import factories as f
 from workers.calendar import remind_missing_notice
 from workers.jobs import QUEUE_SEND
