@@ -13,12 +13,20 @@ BLUEPRINTS = [
     "app.channels.wechat_mp:bp",   # /wechat/mp
     "app.channels.wework:bp",      # /wechat/work, /wechat/work/aibot
     "app.channels.ingest:bp",      # /ingest/group-messages, /ingest/outbox
+    "app.web.pages:bp",            # /, /board
+    "app.web.login:bp",            # /console/login, /console/logout
+    "app.web.console:bp",          # /console/inbox, /console/requests
+    "app.web.desk:bp",             # /console/desk, /console/events
+    "app.web.office:bp",           # /console/roster, /console/alerts, /console/sent
+    "app.web.dashboard:bp",        # /dashboard
+    "app.web.simulator:bp",        # /try (not in production)
 ]
 
 # Functions called with the app at the end of create_app ("module:function"), e.g. to
 # install the bot's conversation handler. They must not connect to anything.
 STARTUP_HOOKS: list[str] = [
     "app.handlers.conversation:init_app",
+    "app.web:init_app",            # CSRF for the web pages, template filters
 ]
 
 

@@ -145,6 +145,11 @@ def session(app):
     return db.session
 
 
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", default=None,
+                     help="tests/browser: save a screenshot of each page into this folder (docs/screenshots)")
+
+
 def pytest_report_header(config):
     return (f"linli test backends: database={'postgresql' if TEST_DATABASE_URL else 'sqlite (embedded)'}, "
             f"redis={'server' if TEST_REDIS_URL else 'embedded'}")

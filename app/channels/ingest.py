@@ -62,6 +62,14 @@ def group_messages():
     return jsonify({"results": results, **counts})
 
 
+def receive_entry(entry: dict) -> dict:
+    """One group message exactly as the bridge sends it in a batch; answers what the bridge is told.
+
+    The web simulator (/try) delivers its messages here, so they take the path real ones take.
+    """
+    return _one(0, entry)
+
+
 def _one(index: int, entry: Any) -> dict:
     result: dict[str, Any] = {"index": index}
     if not isinstance(entry, dict):

@@ -9,6 +9,7 @@
 | AppChat           | internal WeCom group created by the app          | POST /cgi-bin/appchat/send            |
 | AibotResponse     | answer to a WeCom intelligent-robot message      | its one-time response_url             |
 | BridgeOutbox      | bridge groups (channel "group") without webhook  | the bridge pulls /ingest/outbox       |
+| LocalDelivery     | development only: the channel has no credentials | kept in the local 发送记录 view         |
 
 ``choose(target)`` picks one; ``workers.sends.deliver_message`` runs it and
 records the outcome on the Message row. Senders never raise for WeChat's
@@ -247,6 +248,24 @@ class BridgeOutbox(Sender):
         return Outcome("awaiting_pull")
 
 
+class LocalDelivery(Sender):
+    """The embedded default (LINLI_ENV=development) with nothing configured: nowhere to send to.
+
+    The message counts as delivered into the local "sent messages" view (发送记录, in /try and
+    the console), so a newcomer sees what would have gone out. Production and the test suite
+    always use the real senders.
+    """
+
+    name = "local"
+    max_bytes = 1 << 20
+
+    def __init__(self, instead_of: str):
+        self.instead_of = instead_of
+
+    def send(self, target: Target, text: str) -> Outcome:
+        return Outcome("sent", detail={"instead_of": self.instead_of})
+
+
 class NoRoute(Sender):
     name = "no_route"
 
@@ -291,6 +310,27 @@ def _aibot_sender(target: Target) -> AibotResponse | None:
 
 
 def choose(target: Target) -> Sender:
+    sender = route(target)
+    if current_app.config.get("ENV") == "development" and not configured(sender):
+        return LocalDelivery(sender.name)
+    return sender
+
+
+def configured(sender: Sender) -> bool:
+    """Whether the sender has what it needs to reach anyone (credentials, a bridge)."""
+    try:
+        if isinstance(sender, BridgeOutbox):
+            return bool(current_app.config.get("INGEST_SECRET"))
+        if isinstance(sender, CustomerService):
+            wechat_api.wechat_account(sender.channel)
+        elif isinstance(sender, (WeComApp, AppChat)):
+            wechat_api.wework_account()
+    except WeChatError:
+        return False
+    return True
+
+
+def route(target: Target) -> Sender:
     channel, kind = target.channel, target.kind
     if kind == TO_GROUP:
         if target.group is not None and target.group.webhook_url:

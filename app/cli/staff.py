@@ -4,13 +4,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
 from app.handlers.org.auth import STAFF, issue_token
-from app.handlers.org.staff import StaffError, create_staff
+from app.handlers.org.staff import StaffError, create_staff, new_invite
 from app.models import Community, Role, Staff
+from app.web.demo import demo_duty_staff
+from app.web.login import LINK_LABEL, LINK_TTL
 
 
 @click.group("staff")
@@ -43,15 +46,49 @@ def add_staff(community_name, name, roles, phone, grid_name, wework_userid) -> N
 @click.argument("staff_id", type=int)
 @click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True, help="Valid for this many days.")
 @click.option("--label", default="cli", help="A note on what the token is for.")
+@click.option("--link", is_flag=True, help="Print a one-time web console login link (valid 24 hours) instead.")
+@click.option("--base-url", default=None, help="Start of the link (default: http://LINLI_HOST:LINLI_PORT).")
 @with_appcontext
-def staff_token(staff_id: int, days: int, label: str) -> None:
-    """Print a bearer token for a staff member (shown once)."""
+def staff_token(staff_id: int, days: int, label: str, link: bool, base_url: str | None) -> None:
+    """Print a bearer token for a staff member (shown once), or with --link a one-time login link."""
 
     staff = db.session.get(Staff, staff_id)
     if staff is None or not staff.active:
         raise click.ClickException(f"no active staff member with id {staff_id}")
+    if link:
+        click.echo(login_link(staff, base_url))
+        return
     issued = issue_token(STAFF, staff.id, ttl=timedelta(days=days), label=label)
     click.echo(issued.token)
+
+
+def base_url_of(app, given: str | None = None) -> str:
+    return (given or f"http://{app.config['HOST']}:{app.config['PORT']}").rstrip("/")
+
+
+def login_link(staff, base_url: str | None = None) -> str:
+    """A one-time /console login link for ``staff`` (see app/web/login.py)."""
+
+    issued = issue_token(STAFF, staff.id, ttl=LINK_TTL, label=LINK_LABEL)
+    return f"{base_url_of(current_app, base_url)}/console/login/link?token={issued.token}"
+
+
+@click.command("web-demo")
+@click.option("--base-url", default=None, help="Start of the links (default: http://LINLI_HOST:LINLI_PORT).")
+@with_appcontext
+def web_demo(base_url: str | None) -> None:
+    """Print the start page and how to log in as the demo community's duty staff member."""
+
+    url = base_url_of(current_app, base_url)
+    click.echo(f"linli: 首页 / start page: {url}/")
+    staff = demo_duty_staff()
+    if staff is None:
+        click.echo("linli: no demo community yet (run `linli seed-demo`)")
+        return
+    invite = new_invite(staff)
+    db.session.commit()
+    click.echo(f"linli: 演示登录 / demo login as {staff.name} (on duty now): {login_link(staff, base_url)}")
+    click.echo(f"linli:   or the invite code {invite.code} at {url}/console/login ; try the group at {url}/try")
 
 
 @staff_group.command("list")
@@ -68,4 +105,4 @@ def list_staff(community_name: str | None) -> None:
         click.echo(f"{staff.id}\t{staff.name}\t{','.join(sorted(staff.roles))}\t{staff.community_id or ''}")
 
 
-COMMANDS = [staff_group]
+COMMANDS = [staff_group, web_demo]

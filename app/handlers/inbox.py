@@ -9,15 +9,34 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy import select
+
 from app.clock import now
 from app.errors import DomainError
 from app.extensions import db
 from app.handlers.messaging.outbox import TO_GROUP, TO_USER, queue_message
 from app.handlers.requests import reply_publicly
 from app.handlers.sla import describe_clock, stop_clock
-from app.models import Message, ResidentGroup, Staff
+from app.models import Message, ResidentGroup, Role, Staff
 from app.models.requests import ServiceRequest
 from app.models.sla import ReplyClock
+
+
+# Who answers residents: the duty rotation, the admins, grid leaders and workers (as the API's inbox).
+REPLY_ROLES = (Role.DUTY.value, Role.COMMUNITY_ADMIN.value, Role.GRID_LEADER.value, Role.GRID_WORKER.value)
+
+
+def open_clocks_query(community_id: int):
+    """Open clocks of a community, most urgent first (the inbox's order)."""
+    return (select(ReplyClock).where(ReplyClock.community_id == community_id, ReplyClock.stopped_at.is_(None))
+            .order_by(ReplyClock.due_at, ReplyClock.id))
+
+
+def clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:
+    clock = db.session.get(ReplyClock, clock_id)
+    if clock is None or clock.community_id != staff.community_id:
+        raise DomainError("没有这条待回复诉求 (no such clock)", status=404, code="not_found")
+    return clock
 
 
 def reply_text(clock: ReplyClock, staff: Staff, text: str) -> str:

@@ -1,0 +1,63 @@
+"""Console pages of the community office: the roster (who is on duty now, the gaps), the SLA alerts
+with their delivery state, and the record of sent messages (发送记录).
+
+Scoped as the API's roster and alert routes (app/api/sla.py): the staff member's community;
+alerts for community admins only.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
+
+from app.clock import now
+from app.extensions import db
+from app.handlers import roster
+from app.handlers.alerts import alert_view
+from app.handlers.inbox import REPLY_ROLES
+from app.handlers.reports.outbound import sent_messages
+from app.localtime import local_midnight, to_local
+from app.models import Role
+from app.models.sla import Alert
+from app.web.login import current_staff, staff_required
+from app.web.support import arg_id, demo_mode, protect
+
+bp = protect(Blueprint("web_office", __name__, url_prefix="/console"))
+
+ROSTER_DAYS = 7
+GAP_DAYS = 14
+ALERT_LABELS = {"warn": "即将超时提醒", "breach": "超时告警", "no_duty": "无人值班", "overdue": "超期督办"}
+DELIVERY_LABELS = {"pending": "待发送", "queued": "排队中", "sent": "已送达", "failed": "发送失败",
+                   "rejected": "被拒绝", "no_channel": "无联系渠道"}
+
+
+@bp.get("/roster")
+@staff_required()
+def roster_page():
+    staff = current_staff()
+    at = now()
+    start = local_midnight(to_local(at).date())
+    shifts = roster.shifts_between(staff.community_id, start, start + timedelta(days=ROSTER_DAYS))
+    holes = roster.gaps(staff.community_id, at, at + timedelta(days=GAP_DAYS))
+    return render_template("console/roster.html", on_duty=roster.on_duty(staff.community_id, at), shifts=shifts,
+                           gaps=holes, gap_days=GAP_DAYS, at=at)
+
+
+@bp.get("/alerts")
+@staff_required(Role.COMMUNITY_ADMIN.value)
+def alerts_page():
+    staff = current_staff()
+    rows = db.session.scalars(select(Alert).where(Alert.community_id == staff.community_id)
+                              .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(100)).all()
+    return render_template("console/alerts.html", alerts=[alert_view(a) for a in rows], kinds=ALERT_LABELS,
+                           deliveries=DELIVERY_LABELS)
+
+
+@bp.get("/sent")
+@staff_required(*REPLY_ROLES)
+def sent_page():
+    staff = current_staff()
+    rows = sent_messages(staff.community_id, limit=100, after_id=arg_id("after") or 0)
+    template = "console/_sent_items.html" if request.args.get("partial") else "console/sent.html"
+    return render_template(template, rows=rows, demo=demo_mode())
