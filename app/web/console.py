@@ -90,6 +90,8 @@ def inbox_reply(clock_id: int):
         raise
     except DomainError as exc:
         context = _inbox_context(staff, errors={clock_id: people_message(exc.message)}, typed={clock_id: typed})
+        if clock_id not in {c["id"] for c in context["open"]}:
+            context["page_error"] = people_message(exc.message)  # no longer open: say it at the top
         return render_template("console/inbox.html", **context), exc.status
     flash("已公开回复，计时已停止。", "ok")
     return redirect(url_for("web_console.inbox") + f"#answered-{clock_id}")

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
+from app.extensions import db
 from app.handlers.demo import seed_demo
 from app.handlers.staff import new_invite
-from app.extensions import db
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
