@@ -29,7 +29,7 @@ from app.models.requests import (
 from app.models.sla import ReplyClock
 from app.web.filters import people_message
 from app.web.login import current_staff, staff_required
-from app.web.support import form_choice, form_text, page_count, parse_id, protect
+from app.web.support import form_choice, form_text, page_count, parse_id, preload_clocks, protect
 
 bp = protect(Blueprint("web_console", __name__, url_prefix="/console"))
 
@@ -59,6 +59,7 @@ def _inbox_context(staff: Staff, *, errors: dict | None = None, typed: dict | No
         .order_by(ReplyClock.stopped_at.desc()).limit(20)).all()
     names = {s.id: s.name for s in db.session.scalars(select(Staff).where(
         Staff.id.in_({c.stopped_by_staff_id for c in answered if c.stopped_by_staff_id})))}
+    loaded = preload_clocks(list(clocks) + list(answered))  # noqa: F841 - kept alive for clock_view
     return {"open": [sla.clock_view(c, at) for c in clocks], "at": at, "errors": errors or {}, "typed": typed or {},
             "answered": [{"view": sla.clock_view(c, at), "by": names.get(c.stopped_by_staff_id, "工作人员"),
                           "seconds": c.reply_seconds(), "late": c.stopped_at > c.due_at} for c in answered]}

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.clock import now
 from app.extensions import db
@@ -18,15 +19,16 @@ from app.handlers.alerts import alert_view
 from app.handlers.inbox import REPLY_ROLES
 from app.handlers.reports.outbound import sent_messages
 from app.localtime import local_midnight, to_local
-from app.models import Role
+from app.models import Message, ResidentGroup, Role, Staff
 from app.models.sla import Alert
 from app.web.login import current_staff, staff_required
-from app.web.support import arg_id, demo_mode, protect
+from app.web.support import arg_id, demo_mode, preload, protect
 
 bp = protect(Blueprint("web_office", __name__, url_prefix="/console"))
 
 ROSTER_DAYS = 7
 GAP_DAYS = 14
+ALERTS_SHOWN = 30
 ALERT_LABELS = {"warn": "即将超时提醒", "breach": "超时告警", "no_duty": "无人值班", "overdue": "超期督办"}
 DELIVERY_LABELS = {"pending": "待发送", "queued": "排队中", "sent": "已送达", "failed": "发送失败",
                    "rejected": "被拒绝", "no_channel": "无联系渠道"}
@@ -48,8 +50,12 @@ def roster_page():
 @staff_required(Role.COMMUNITY_ADMIN.value)
 def alerts_page():
     staff = current_staff()
-    rows = db.session.scalars(select(Alert).where(Alert.community_id == staff.community_id)
-                              .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(100)).all()
+    rows = db.session.scalars(select(Alert).options(selectinload(Alert.recipients))
+                              .where(Alert.community_id == staff.community_id)
+                              .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(ALERTS_SHOWN)).all()
+    recipients = [r for alert in rows for r in alert.recipients]
+    loaded = (preload(Staff, (r.staff_id for r in recipients)) + preload(Message, (r.message_id for r in recipients))  # noqa: F841
+              + preload(ResidentGroup, (r.group_id for r in recipients)))
     return render_template("console/alerts.html", alerts=[alert_view(a) for a in rows], kinds=ALERT_LABELS,
                            deliveries=DELIVERY_LABELS)
 

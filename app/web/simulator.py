@@ -24,7 +24,7 @@ from app.handlers import inbox, sla
 from app.handlers.reports.outbound import chat_log, sent_messages
 from app.web.demo import demo_community, demo_duty_staff, demo_groups, demo_residents
 from app.web.filters import people_message
-from app.web.support import demo_mode, error_page, form_text, protect
+from app.web.support import demo_mode, error_page, form_text, preload_clocks, protect
 
 bp = protect(Blueprint("web_try", __name__, url_prefix="/try"))
 
@@ -64,6 +64,7 @@ def _staff_context(community) -> dict:
     at = now()
     clocks = db.session.scalars(inbox.open_clocks_query(community.id).limit(30)).all()
     sent = sent_messages(community.id, limit=30)
+    loaded = preload_clocks(clocks)  # noqa: F841 - kept alive for clock_view
     return {"duty": demo_duty_staff(), "open": [sla.clock_view(c, at) for c in clocks],
             "alerts": [m for m in sent if m.alert], "at": at}
 

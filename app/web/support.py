@@ -11,9 +11,13 @@ import re
 
 from flask import Blueprint, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError, ValidationError
+from app.extensions import db
+from app.models import Message, Resident, ResidentGroup
+from app.models.requests import ServiceRequest
 from app.web.filters import people_message
 
 log = logging.getLogger(__name__)
@@ -105,3 +109,21 @@ def arg_id(name: str) -> int | None:
 
 def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
+
+
+def preload(model, ids) -> list:
+    """Load these rows in one query so the handlers' views find them in the session (no query each).
+
+    Keep the returned list alive while rendering: the session's identity map holds rows weakly.
+    """
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(model).where(model.id.in_(wanted))))
+
+
+def preload_clocks(clocks) -> list:
+    """What ``sla.clock_view`` reads for each clock: its message, group, resident and request."""
+    return (preload(Message, (c.message_id for c in clocks)) + preload(ResidentGroup, (c.group_id for c in clocks))
+            + preload(Resident, (c.resident_id for c in clocks))
+            + preload(ServiceRequest, (c.request_id for c in clocks)))

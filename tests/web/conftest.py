@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.handlers.demo import seed_demo
-from app.handlers.staff import new_invite
+from app.handlers.org.staff import new_invite
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

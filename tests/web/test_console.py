@@ -8,8 +8,8 @@ from sqlalchemy import select
 from app.cli import cli
 from app.extensions import db
 from app.handlers import requests as flow
-from app.handlers.auth import STAFF, issue_token
 from app.handlers.inbox import open_clocks_query
+from app.handlers.org.auth import STAFF, issue_token
 from app.handlers.sla import start_reply_clock
 from app.models import Community, Staff, Street
 from app.models.sla import ReplyClock

@@ -7,13 +7,16 @@ or a neighbour's name), no room numbers.
 """
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+import redis
 from sqlalchemy import func, or_, select
 
 from app.clock import now
-from app.extensions import db
+from app.extensions import db, redis_ext
 from app.handlers import requests as requests_flow
 from app.handlers import sla
 from app.handlers.reports.masking import public_name
@@ -33,6 +36,8 @@ from app.models.sla import ReplyClock
 RECENT_DAYS = 3      # resolved items stay on the board this long
 MAX_ITEMS = 40       # a TV screen's worth
 STATS_DAYS = 30
+RATES_CACHE_SECONDS = 60
+log = logging.getLogger(__name__)
 EVENT_LABELS = requests_flow.EVENT_LABELS
 
 
@@ -129,6 +134,23 @@ def case_items(community_id: int, at: datetime) -> list[BoardItem]:
 
 
 def thirty_day_rates(community_id: int, at: datetime) -> dict:
+    """The 30-day rates, computed at most once a minute per community (the board asks every 20 s)."""
+    key = f"linli:board-rates:{community_id}"
+    try:
+        cached = redis_ext.client.get(key)
+    except redis.RedisError:
+        cached = None
+    if cached:
+        return json.loads(cached)
+    rates = compute_rates(community_id, at)
+    try:
+        redis_ext.client.set(key, json.dumps(rates), ex=RATES_CACHE_SECONDS)
+    except redis.RedisError:
+        log.warning("redis unavailable: the board's rates are computed on every refresh")
+    return rates
+
+
+def compute_rates(community_id: int, at: datetime) -> dict:
     """One-hour reply rate and 三率 (响应率/解决率/满意率) of the requests of the last 30 days."""
     local_today = to_local(at).date()
     start = datetime.combine(local_today - timedelta(days=STATS_DAYS - 1), time(0), tzinfo=zone())
