@@ -166,3 +166,24 @@ def test_simulator_until_the_alerts_fire(page, shoot):
         "button", name="回复并停止计时").click()
     page.wait_for_url("**/try?group=**")
     assert "电工下午来换灯" in page.locator("#group-log").inner_text()
+
+
+@pytest.mark.parametrize("path", ["/console/inbox", "/console/requests", "/try", "/board"])
+def test_pages_fit_a_phone_screen(page, path, shoot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    demo_login(page)
+    page.goto(path)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "scrolls sideways"
+    if path == "/console/inbox":
+        shoot(page, "inbox-phone")
+
+
+def test_keyboard_reaches_the_reply_and_errors_are_announced(page):
+    demo_login(page)
+    page.goto("/console/login")  # logged in: goes on to the inbox
+    page.wait_for_url("**/console/inbox")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    labels = page.evaluate("[...document.querySelectorAll('textarea, input[type=text], select')]"
+                           ".filter(el => !el.labels || el.labels.length === 0).length")
+    assert labels == 0  # every field has a label
