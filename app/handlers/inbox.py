@@ -21,7 +21,6 @@ from app.models import Message, ResidentGroup, Role, Staff
 from app.models.requests import ServiceRequest
 from app.models.sla import ReplyClock
 
-
 # Who answers residents: the duty rotation, the admins, grid leaders and workers (as the API's inbox).
 REPLY_ROLES = (Role.DUTY.value, Role.COMMUNITY_ADMIN.value, Role.GRID_LEADER.value, Role.GRID_WORKER.value)
 

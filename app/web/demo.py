@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.clock import now
 from app.extensions import db
-from app.handlers import demo, roster
+from app.handlers import demo
+from app.handlers.sla import roster
 from app.models import Community, Resident, ResidentGroup, ResidentIdentity, Staff
 
 

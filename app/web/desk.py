@@ -12,10 +12,10 @@ from sqlalchemy import select
 from app.clock import now
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.handlers import bookings, cases
 from app.handlers import events as ev
-from app.handlers.bookings import BookingError
-from app.handlers.cases import HANDLING_ROLES, CaseError
+from app.handlers.proxy import cases
+from app.handlers.proxy import desk as proxy_desk
+from app.handlers.proxy.common import HANDLING_ROLES
 from app.localtime import to_local
 from app.models import Resident, Role, Staff
 from app.models.events import Event, Signup
@@ -27,22 +27,21 @@ from app.web.support import form_choice, form_text, parse_id, protect
 bp = protect(Blueprint("web_desk", __name__, url_prefix="/console"))
 
 DOOR_STAFF = (Role.COMMUNITY_ADMIN.value, Role.DUTY.value, Role.GRID_WORKER.value, Role.GRID_LEADER.value)
-REFUSALS = (DomainError, BookingError, CaseError)
 BOOKING_LABELS = {"confirmed": "已预约", "checked_in": "已到场", "no_show": "未到", "completed": "已办理",
                   "cancelled": "已取消", "handed_over": "已转交"}
 SIGNUP_LABELS = {"confirmed": "已报名", "waiting": "候补", "attended": "已签到", "absent": "缺席", "cancelled": "已取消"}
 
 
-def _refusal(exc: Exception) -> tuple[str, int]:
+def _refusal(exc: DomainError) -> tuple[str, int]:
     db.session.rollback()
-    return people_message(getattr(exc, "message", None) or str(exc)), int(getattr(exc, "status", 400) or 400)
+    return people_message(exc.message), exc.status
 
 
 def _desk_context(staff: Staff, error: str | None = None) -> dict:
     today = to_local(now()).date()
     stations = db.session.scalars(select(Station).where(Station.community_id == staff.community_id)
                                   .order_by(Station.id)).all()
-    day = [(station, bookings.station_bookings(station, today)) for station in stations]
+    day = [(station, proxy_desk.station_bookings(station, today)) for station in stations]
     open_cases = db.session.scalars(select(Case).where(Case.community_id == staff.community_id,
                                                        Case.status != CaseStatus.DONE.value)
                                     .order_by(Case.due_at, Case.id).limit(100)).all()
@@ -68,16 +67,16 @@ def booking_action(booking_id: int, action: str):
         raise NotFound("没有这个预约")
     try:
         if action == "check-in":
-            bookings.check_in(booking, staff=staff)
+            proxy_desk.check_in(booking, staff=staff)
             message = f"预约 {booking.code} 已签到。"
         elif action == "no-show":
-            bookings.mark_no_show(booking, staff=staff)
+            proxy_desk.mark_no_show(booking, staff=staff)
             message = f"预约 {booking.code} 已记为未到。"
         else:
-            case = bookings.complete(booking, staff=staff,
+            case = proxy_desk.complete(booking, staff=staff,
                                      note=form_text("note", label="备注", max_length=500, required=False))
             message = f"材料已收下，代办件 {case.code} 已受理。"
-    except REFUSALS as exc:
+    except DomainError as exc:
         text, status = _refusal(exc)
         return render_template("console/desk.html", **_desk_context(staff, text)), status
     flash(message, "ok")
@@ -95,7 +94,7 @@ def case_transition(case_id: int):
         status = form_choice("status", CASE_STATUS_LABELS, label="下一步")
         cases.transition(case, status, staff=staff,
                          note=form_text("note", label="说明", max_length=500, required=status == "rejected"))
-    except REFUSALS as exc:
+    except DomainError as exc:
         text, status = _refusal(exc)
         return render_template("console/desk.html", **_desk_context(staff, text)), status
     flash(f"代办件 {case.code}：{CASE_STATUS_LABELS[case.status]}。", "ok")
@@ -134,7 +133,7 @@ def event_checkin(event_id: int):
         signup_id = parse_id(request.form.get("signup_id"), label="报名", name="signup_id", required=False)
         code = None if signup_id else form_text("code", label="签到码", max_length=500)
         result = ev.check_in(event, staff, code=code, signup_id=signup_id)
-    except REFUSALS as exc:
+    except DomainError as exc:
         text, status = _refusal(exc)
         return render_template("console/events.html", **_events_context(staff, error=text, typed=typed)), status
     flash("已签到（重复扫码只记一次）。" if result.replay else "签到成功。", "ok")

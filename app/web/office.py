@@ -14,13 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from app.clock import now
 from app.extensions import db
-from app.handlers import roster
 from app.handlers.alerts import alert_view
 from app.handlers.inbox import REPLY_ROLES
 from app.handlers.reports.outbound import sent_messages
+from app.handlers.sla import roster
 from app.localtime import local_midnight, to_local
-from app.models import Message, ResidentGroup, Role, Staff
-from app.models.sla import Alert
+from app.models import Alert, Message, ResidentGroup, Role, Staff
 from app.web.login import current_staff, staff_required
 from app.web.support import arg_id, demo_mode, preload, protect
 
