@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.clock import now
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.handlers import events as ev
+from app.handlers.events import capacity, checkin, views
+from app.handlers.events import text as event_text
 from app.handlers.proxy import cases
 from app.handlers.proxy import desk as proxy_desk
 from app.handlers.proxy.common import HANDLING_ROLES
@@ -102,8 +103,8 @@ def case_transition(case_id: int):
 
 
 def _events_context(staff: Staff, *, error: str | None = None, typed: dict | None = None) -> dict:
-    upcoming = ev.upcoming_events(staff.community_id, limit=20)
-    counters, waiting = ev.counts_for([e.id for e in upcoming])
+    upcoming = views.upcoming_events(staff.community_id, limit=20)
+    counters, waiting = capacity.counts_for([e.id for e in upcoming])
     signups = {}
     for event in upcoming:
         rows = db.session.scalars(select(Signup).where(Signup.event_id == event.id)
@@ -112,7 +113,7 @@ def _events_context(staff: Staff, *, error: str | None = None, typed: dict | Non
     residents = {r.id: r for r in db.session.scalars(select(Resident).where(Resident.id.in_(
         {s.resident_id for rows in signups.values() for s in rows if s.resident_id})))}
     return {"events": upcoming, "counters": counters, "waiting": waiting, "signups": signups, "residents": residents,
-            "labels": SIGNUP_LABELS, "error": error, "typed": typed or {}, "when": ev.format_when}
+            "labels": SIGNUP_LABELS, "error": error, "typed": typed or {}, "when": event_text.format_when}
 
 
 @bp.get("/events")
@@ -132,7 +133,7 @@ def event_checkin(event_id: int):
     try:
         signup_id = parse_id(request.form.get("signup_id"), label="报名", name="signup_id", required=False)
         code = None if signup_id else form_text("code", label="签到码", max_length=500)
-        result = ev.check_in(event, staff, code=code, signup_id=signup_id)
+        result = checkin.check_in(event, staff, code=code, signup_id=signup_id)
     except DomainError as exc:
         text, status = _refusal(exc)
         return render_template("console/events.html", **_events_context(staff, error=text, typed=typed)), status

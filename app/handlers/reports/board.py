@@ -20,6 +20,7 @@ from app.extensions import db, redis_ext
 from app.handlers import requests as requests_flow
 from app.handlers import sla
 from app.handlers.reports.masking import public_name
+from app.handlers.requests.rules import EVENT_LABELS
 from app.localtime import to_local, zone
 from app.models import Building, Community, Resident, Staff
 from app.models.proxy import CASE_STATUS_LABELS, Case, CaseEvent, CaseStatus, ServiceItem
@@ -38,7 +39,6 @@ MAX_ITEMS = 40       # a TV screen's worth
 STATS_DAYS = 30
 RATES_CACHE_SECONDS = 60
 log = logging.getLogger(__name__)
-EVENT_LABELS = requests_flow.EVENT_LABELS
 
 
 @dataclass
