@@ -7,18 +7,16 @@ or a neighbour's name), no room numbers.
 """
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-import redis
 from sqlalchemy import func, or_, select
 
 from app.clock import now
-from app.extensions import db, redis_ext
+from app.extensions import db
 from app.handlers import requests as requests_flow
 from app.handlers import sla
+from app.handlers.reports.cache import cached
 from app.handlers.reports.masking import public_name
 from app.handlers.requests.rules import EVENT_LABELS
 from app.localtime import to_local, zone
@@ -38,7 +36,6 @@ RECENT_DAYS = 3      # resolved items stay on the board this long
 MAX_ITEMS = 40       # a TV screen's worth
 STATS_DAYS = 30
 RATES_CACHE_SECONDS = 60
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -135,19 +132,7 @@ def case_items(community_id: int, at: datetime) -> list[BoardItem]:
 
 def thirty_day_rates(community_id: int, at: datetime) -> dict:
     """The 30-day rates, computed at most once a minute per community (the board asks every 20 s)."""
-    key = f"linli:board-rates:{community_id}"
-    try:
-        cached = redis_ext.client.get(key)
-    except redis.RedisError:
-        cached = None
-    if cached:
-        return json.loads(cached)
-    rates = compute_rates(community_id, at)
-    try:
-        redis_ext.client.set(key, json.dumps(rates), ex=RATES_CACHE_SECONDS)
-    except redis.RedisError:
-        log.warning("redis unavailable: the board's rates are computed on every refresh")
-    return rates
+    return cached(f"board-rates:{community_id}", RATES_CACHE_SECONDS, lambda: compute_rates(community_id, at))
 
 
 def compute_rates(community_id: int, at: datetime) -> dict:

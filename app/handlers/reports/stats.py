@@ -18,6 +18,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.handlers import requests as requests_flow
 from app.handlers import sla
+from app.handlers.reports.cache import cached
 from app.localtime import at_local, to_local
 from app.models import Building, Community, Grid, Role, Staff
 from app.models.requests import CATEGORY_LABELS, ServiceRequest
@@ -27,6 +28,7 @@ MIN_SAMPLE = 10
 MAX_DAYS = 366
 HOTSPOT_MIN = 2        # the same category in the same building this often in the period is a hot spot
 RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "reply_rate")
+CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -192,12 +194,17 @@ def hotspots(ids: list[int], span: Period) -> list[dict]:
     return result
 
 
-def dashboard(communities: list[Community], span: Period, at: datetime) -> dict:
+def compute(communities: list[Community], span: Period, at: datetime) -> dict:
     ids = [c.id for c in communities]
     clocks = _clocks(ReplyClock.community_id.in_(ids), span)  # once, shared out below
     total = overview(ids, span, at, clocks)
-    return {"period": span, "communities": communities, "overview": total,
-            "per_community": per_community(communities, span, at, clocks, total),
-            "per_grid": per_grid(ids, span, at, clocks),
-            "per_staff": per_staff(ids, span, at, clocks), "trend": category_trend(ids, span),
-            "hotspots": hotspots(ids, span), "min_sample": MIN_SAMPLE}
+    return {"overview": total, "per_community": per_community(communities, span, at, clocks, total),
+            "per_grid": per_grid(ids, span, at, clocks), "per_staff": per_staff(ids, span, at, clocks),
+            "trend": category_trend(ids, span), "hotspots": hotspots(ids, span)}
+
+
+def dashboard(communities: list[Community], span: Period, at: datetime) -> dict:
+    """Everything the dashboard shows; the same scope and period is computed at most once a minute."""
+    key = f"dashboard:{','.join(str(c.id) for c in communities)}:{span.first.isoformat()}:{span.last.isoformat()}"
+    numbers = cached(key, CACHE_SECONDS, lambda: compute(communities, span, at))
+    return {"period": span, "communities": communities, "min_sample": MIN_SAMPLE, **numbers}
