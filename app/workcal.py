@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 from sqlalchemy import select
 
-from app import holidays
+from app import holidays, localtime
 from app.extensions import db
 from app.models.calendar import CalendarDay
 
@@ -74,6 +74,11 @@ class WorkCalendar:
         if day.year >= holidays.FIRST_YEAR and day in holidays.statutory_holidays(day.year):
             return SOURCE_STATUTORY
         return SOURCE_WEEKDAY
+
+    def statutory_names(self, day: date) -> tuple[str, ...]:
+        """The statutory holidays ``day`` belongs to (for the names of days off in a fallback year)."""
+        day = _day(day)
+        return holidays.statutory_holidays(day.year).get(day, ()) if day.year >= holidays.FIRST_YEAR else ()
 
     def is_workday(self, day: date) -> bool:
         day = _day(day)
@@ -150,3 +155,37 @@ def load_calendar() -> WorkCalendar:
     """The calendar with the operators' overrides from the database (app context needed)."""
     rows = db.session.execute(select(CalendarDay.day, CalendarDay.is_workday)).all()
     return WorkCalendar({day: is_workday for day, is_workday in rows})
+
+
+def is_provisional_deadline(start: datetime, due: datetime) -> bool:
+    """For views: may this working-day deadline still move once a notice is imported? (app context)
+
+    Cheaper than ``load_calendar()`` per row: years the package knows cost nothing,
+    any other year one indexed look-up.
+    """
+    first, last = localtime.local_date(start), localtime.local_date(due)
+    for year in range(min(first.year, last.year), max(first.year, last.year) + 1):
+        if year in PACKAGE_YEARS:
+            continue
+        loaded = db.session.scalars(select(CalendarDay.day).where(
+            CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)).limit(1)).first()
+        if loaded is None:
+            return True
+    return False
+
+
+def moved_deadline(old: WorkCalendar, new: WorkCalendar, start: datetime, due: datetime) -> datetime | None:
+    """Where a working-day deadline from ``start`` goes when the calendar changes from ``old`` to ``new``.
+
+    The limit is kept as a number of working days (what ``old`` counts from the
+    start's day to the due day), so only the calendar moves it, never a setting
+    changed since. None when it does not move, or when ``due`` is not the end of
+    a day (not a working-day deadline).
+    """
+    zone = localtime.zone()
+    start_day, due_local = start.astimezone(zone).date(), due.astimezone(zone)
+    if due_local.time().replace(microsecond=0) != time(23, 59, 59):
+        return None
+    days = old.workdays_between(start_day, due_local.date())
+    moved = new.deadline(start, days, tz=localtime.zone_name())
+    return None if moved == due else moved

@@ -3,14 +3,16 @@
 The calendar is the deployment's, not one community's: every community admin
 and street admin may import the notice (the same as `linli calendar import`).
 ``confirm: false`` (the default) answers what was understood and what would
-change; ``confirm: true`` applies it in one transaction. A notice with any
+change; ``confirm: true`` applies it in one transaction, then open deadlines and
+upcoming bookings follow (``followed``: app/handlers/calendar_sync.py). A notice with any
 problem is refused as a whole: 400 with ``field: "text"`` and ``problems``,
 one per line at fault.
 """
 from __future__ import annotations
 
 from app.api.support import current_staff, field, json_body, require_role, route
-from app.handlers.calendar.notice_import import import_notice, plan_view
+from app.handlers.calendar.notice_import import plan_view
+from app.handlers.calendar_sync import import_notice
 from app.models import Role
 
 ADMIN_ROLES = (Role.COMMUNITY_ADMIN.value, Role.STREET_ADMIN.value)
@@ -29,7 +31,11 @@ PLAN = {"type": "object", "properties": {
     "warnings": {"type": "array", "items": {"type": "object", "properties": {
         "line": {"type": "integer"}, "reason": {"type": "string"}}}},
     "changes": {"type": "array", "items": CHANGE},
-    "kept": {"type": "array", "items": {"type": "object"}}}}
+    "kept": {"type": "array", "items": {"type": "object"}},
+    "followed": {"type": "object", "description": "after confirm: the deadlines that moved and the bookings "
+                                                  "cancelled because of the change", "properties": {
+        "changed_days": DAY_LIST, "requests": {"type": "array"}, "cases": {"type": "array"},
+        "cancelled_bookings": {"type": "array"}}}}}
 
 
 @route("/calendar/import", methods=["POST"], tags=["calendar"],
@@ -47,5 +53,5 @@ def import_calendar_notice():
     data = json_body()
     text = field(data, "text", str, max_length=MAX_TEXT)
     confirm = field(data, "confirm", bool, required=False, default=False)
-    plan = import_notice(text, confirm=confirm, actor_type="staff", actor_id=staff.id)
-    return plan_view(plan)
+    plan, followed = import_notice(text, confirm=confirm, actor_type="staff", actor_id=staff.id)
+    return {**plan_view(plan), "followed": followed.view()}

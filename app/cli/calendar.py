@@ -27,6 +27,7 @@ from app import holidays
 from app.calendar_notice import NoticeError, parse_notice
 from app.errors import DomainError
 from app.extensions import db
+from app.handlers import calendar_sync
 from app.handlers.calendar import notice_import, overrides
 from app.handlers.calendar.readiness import IMPORT_COMMAND
 from app.models import CalendarDay
@@ -71,8 +72,10 @@ def import_notice(file: Path, yes: bool) -> None:
             raise click.ClickException("not applied: no terminal to confirm on; re-run with --yes to apply")
         if not click.confirm(f"Apply these {len(plan.changes)} changes to {plan.year}?", default=False):
             raise click.ClickException("not applied; nothing changed")
-    applied = notice_import.apply_notice(plan.notice)
+    applied, followed = calendar_sync.apply_notice(plan.notice)
     click.echo(f"{applied.year}: {len(applied.changes)} changes applied")
+    for line in followed.lines():
+        click.echo(line)
 
 
 def _read_notice(file: Path) -> str:
@@ -146,11 +149,13 @@ def preview_lines(plan: notice_import.ImportPlan) -> list[str]:
 def set_day(day: str, kind: str, note: str | None) -> None:
     """Declare DAY (YYYY-MM-DD) a working day or a day off; replaces an earlier override of that day."""
     try:
-        change = overrides.set_day(_parse_day(day), kind, note)
+        change, followed = calendar_sync.set_day(_parse_day(day), kind, note)
     except DomainError as exc:
         raise click.ClickException(exc.message.replace("note is", "--note is"))
     click.echo(f"{_day(change.day)} is now a {kind}" + (f" ({note})" if note else "")
                + (f"; was an override: {change.previous}" if change.previous else ""))
+    for line in followed.lines():
+        click.echo(line)
 
 
 @calendar_group.command("unset")
@@ -159,10 +164,12 @@ def set_day(day: str, kind: str, note: str | None) -> None:
 def unset_day(day: str) -> None:
     """Remove the override of DAY (the holiday package or the statutory holidays apply again)."""
     try:
-        change = overrides.unset_day(_parse_day(day))
+        change, followed = calendar_sync.unset_day(_parse_day(day))
     except DomainError as exc:
         raise click.ClickException(exc.message)
     click.echo(f"{change.day.isoformat()}: override removed")
+    for line in followed.lines():
+        click.echo(line)
 
 
 @calendar_group.command("show")

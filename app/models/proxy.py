@@ -298,7 +298,7 @@ class CaseEvent(IdMixin, Base):
 
     case_id: Mapped[int] = mapped_column(BigId, ForeignKey("proxy_case.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    action: Mapped[str] = mapped_column(String(30))  # created, forwarded, approved, rejected, done, assigned, overdue
+    action: Mapped[str] = mapped_column(String(30))  # created, forwarded, approved, rejected, done, assigned, overdue, deadline_changed
     from_status: Mapped[Optional[str]] = mapped_column(String(20))
     to_status: Mapped[Optional[str]] = mapped_column(String(20))
     staff_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("staff.id"))

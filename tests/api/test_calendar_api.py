@@ -51,8 +51,11 @@ def test_a_preview_changes_nothing_and_confirm_applies(client, admin):
     assert load_calendar().overrides[date(2025, 2, 8)] is True
     audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "calendar.import")).one()
     assert (audit.actor_type, audit.actor_id) == ("staff", admin.id)
+    assert applied["followed"]["changed_days"][0] == "2025-01-01" and applied["followed"]["requests"] == []
+    assert preview.get_json()["followed"] == {"changed_days": [], "requests": [], "cases": [],
+                                              "cancelled_bookings": []}
     again = client.post(URL, json={"text": NOTICE_2025, "confirm": True}, headers=auth(admin)).get_json()
-    assert again["changes"] == []
+    assert again["changes"] == [] and again["followed"]["changed_days"] == []
 
 
 def test_a_bad_notice_names_the_field_and_every_line(client, admin):

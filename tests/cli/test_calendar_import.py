@@ -6,7 +6,7 @@ import pty
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import chinese_calendar
@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from app.cli.calendar import calendar_group
+from app.clock import FrozenClock, set_app_clock
 from app.extensions import db
 from app.models import AuditLog, CalendarDay
 from app.workcal import WorkCalendar
+from tests.factories.requests import build_world, report
+from tests.handlers.calendar.test_year_boundary import NOTICE_2027
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTICES = ROOT / "tests" / "data" / "holiday_notices"
@@ -148,3 +151,16 @@ def test_on_a_terminal_it_asks_and_applies_only_on_yes(app, database_url, redis_
     code, output = _in_a_terminal(database_url, redis_url, tmp_path / "instance", b"y\n")
     assert code == 0 and "2026: 39 changes applied" in output, output
     assert _rows()[date(2026, 2, 14)] == (True, "2026年通知：春节调休上班")
+
+
+def test_the_import_says_which_deadlines_moved(app, cli_runner, tmp_path):
+    set_app_clock(app, FrozenClock(datetime(2026, 12, 29, 10, 0, tzinfo=timezone(timedelta(hours=8)))))
+    app.config["RESOLUTION_DEADLINES"] = "general=3d"
+    _, request = report(build_world())
+    notice = tmp_path / "2027.txt"
+    notice.write_text(NOTICE_2027, encoding="utf-8")
+    result = cli_runner.invoke(calendar_group, ["import", str(notice), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"deadlines moved: 1 open requests ({request.code}); their assignees are told" in result.output
+    result = cli_runner.invoke(calendar_group, ["set", "2027-01-05", "holiday", "--note", "试点"])
+    assert f"deadlines moved: 1 open requests ({request.code})" in result.output

@@ -3,7 +3,8 @@
 Nothing is stored per slot except the load of slots that have bookings
 (``SlotLoad``). A day's slots come from:
 
-* the working-day calendar (app/workcal.py, chinese_calendar + operator overrides):
+* the working-day calendar (app/workcal.py: operator overrides, chinese_calendar, else the statutory
+  holidays computed from the law):
   - an ordinary working day (Mon–Fri) uses that weekday's plan;
   - a public holiday (法定节假日, including the weekend days inside a holiday
     period, and weekdays an operator declared a day off) is closed;
@@ -105,9 +106,15 @@ def day_kind(calendar: WorkCalendar, day: date) -> tuple[str, str | None]:
             return (MAKEUP if weekend else WORKDAY), None
         # An operator only declares a date a day off when it is a holiday.
         return HOLIDAY, None
+    if day.year not in calendar.package_years:
+        # A year the package does not know: the statutory holidays computed from the law, else the weekday.
+        names = calendar.statutory_names(day)
+        if names:
+            return HOLIDAY, "、".join(names)
+        return (WEEKEND if weekend else WORKDAY), None
     try:
         on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:  # a year the package does not know yet: plain weekends
+    except NotImplementedError:  # a gap in the package's data: plain weekends
         return (WEEKEND if weekend else WORKDAY), None
     if on_holiday:
         if name:

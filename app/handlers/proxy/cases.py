@@ -58,8 +58,10 @@ def check_handler(staff: Staff, community_id: int, field: str = "staff_id") -> S
     return staff
 
 
-def _event(case: Case, action: str, *, staff: Staff | None, from_status: str | None, to_status: str | None,
-           note: str | None = None, detail: dict[str, Any] | None = None, at: datetime | None = None) -> CaseEvent:
+def record_event(case: Case, action: str, *, staff: Staff | None, from_status: str | None, to_status: str | None,
+                 note: str | None = None, detail: dict[str, Any] | None = None,
+                 at: datetime | None = None) -> CaseEvent:
+    """Add a step to the case's append-only timeline (the caller commits)."""
     event = CaseEvent(case_id=case.id, at=at or clock_now(), action=action, from_status=from_status,
                       to_status=to_status, staff_id=staff.id if staff else None, note=note, detail=detail)
     db.session.add(event)
@@ -97,7 +99,7 @@ def create_case(*, community_id: int, item: ServiceItem, resident_id: int, respo
         break
     else:  # pragma: no cover - 32^6 codes
         raise CaseError("busy", "生成编号失败，请重试", status=503)
-    _event(case, "created", staff=actor, from_status=None, to_status=case.status, note=note,
+    record_event(case, "created", staff=actor, from_status=None, to_status=case.status, note=note,
            detail={"responsible_staff_id": responsible.id, "due_at": case.due_at.isoformat(),
                    "booking_id": booking.id if booking else None}, at=moment)
     record("staff" if actor else "system", actor.id if actor else None, "proxy_case.created", case,
@@ -138,7 +140,7 @@ def transition(case: Case, to_status: str, *, staff: Staff | None, note: str | N
         case.decided_at = moment
     elif to_status == CaseStatus.DONE.value:
         case.done_at = moment
-    _event(case, to_status, staff=staff, from_status=before, to_status=to_status, note=note,
+    record_event(case, to_status, staff=staff, from_status=before, to_status=to_status, note=note,
            detail={"department": case.department} if to_status == CaseStatus.FORWARDED.value else None, at=moment)
     record("staff" if staff else "system", staff.id if staff else None, f"proxy_case.{to_status}", case,
            community_id=case.community_id, detail={"from": before, "note": note})
@@ -160,7 +162,7 @@ def assign(case: Case, to_staff: Staff, *, staff: Staff | None, note: str | None
     before = case.responsible_staff_id
     case.responsible_staff_id = to_staff.id
     case.updated_at = clock_now()
-    _event(case, "assigned", staff=staff, from_status=case.status, to_status=case.status, note=note,
+    record_event(case, "assigned", staff=staff, from_status=case.status, to_status=case.status, note=note,
            detail={"from_staff_id": before, "to_staff_id": to_staff.id})
     record("staff" if staff else "system", staff.id if staff else None, "proxy_case.assigned", case,
            community_id=case.community_id, detail={"from": before, "to": to_staff.id})
@@ -261,7 +263,7 @@ def sweep_overdue(at: datetime | None = None) -> int:
                                    **({responsible.id: "responsible"} if responsible else {})})
         if alert is not None:
             case.overdue_alerted_at = at
-            _event(case, "overdue", staff=None, from_status=case.status, to_status=case.status,
+            record_event(case, "overdue", staff=None, from_status=case.status, to_status=case.status,
                    note="超过办理时限，已通知负责人和社区管理员督办", at=at)
             db.session.commit()
             raised += 1

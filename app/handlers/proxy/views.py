@@ -23,6 +23,7 @@ from app.models.proxy import (
     CaseStatus,
     Station,
 )
+from app.workcal import is_provisional_deadline
 
 # ---- bookings and stations -------------------------------------------------------------------------
 
@@ -71,6 +72,11 @@ def _local_day(moment: datetime | None) -> str | None:
     return local_date(moment).isoformat() if moment else None
 
 
+def due_provisional(case: Case) -> bool:
+    """An open case's deadline counted over a year whose holiday notice is not loaded yet."""
+    return case.status != CaseStatus.DONE.value and is_provisional_deadline(case.created_at, case.due_at)
+
+
 def case_view(case: Case, *, events: bool = False) -> dict[str, Any]:
     """The staff view (resident unmasked: the staff API only)."""
     resident = db.session.get(Resident, case.resident_id)
@@ -81,7 +87,8 @@ def case_view(case: Case, *, events: bool = False) -> dict[str, Any]:
         "resident": resident.staff_view() if resident else None,
         "status": case.status, "status_label": CASE_STATUS_LABELS[case.status],
         "responsible": responsible.public_view() if responsible else None,
-        "department": case.department, "due_at": iso(case.due_at), "overdue": is_overdue(case),
+        "department": case.department, "due_at": iso(case.due_at), "due_provisional": due_provisional(case),
+        "overdue": is_overdue(case),
         "created_at": iso(case.created_at), "forwarded_at": iso(case.forwarded_at),
         "decided_at": iso(case.decided_at), "done_at": iso(case.done_at), "updated_at": iso(case.updated_at),
         "note": case.note, "next": sorted(CASE_TRANSITIONS[case.status]),
@@ -112,7 +119,7 @@ def public_view(case: Case) -> dict[str, Any]:
         "status": case.status, "status_label": CASE_STATUS_LABELS[case.status],
         "responsible": responsible.name if responsible else None,
         "department": case.department, "submitted_at": iso(case.created_at), "due_date": _local_day(case.due_at),
-        "overdue": is_overdue(case), "done_at": iso(case.done_at),
+        "due_provisional": due_provisional(case), "overdue": is_overdue(case), "done_at": iso(case.done_at),
         "steps": [event_view(e, public=True) for e in timeline(case)
                   if e.action in CASE_STATUS_LABELS or e.action == "created"],
     }

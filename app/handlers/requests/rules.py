@@ -32,7 +32,7 @@ EVENT_LABELS = {
     "dispatched": "派单", "started": "开始处理", "escalated": "吹哨上报", "resolved": "办结",
     "rating_requested": "回访", "rated": "居民评价", "closed": "完结", "reopened": "重新办理",
     "merged": "合并到其他诉求", "merged_from": "合并重复诉求", "rejected": "不予受理",
-    "reclassified": "调整分类", "supervised": "超期督办",
+    "reclassified": "调整分类", "supervised": "超期督办", "deadline_changed": "办理时限调整",
 }
 # What a resident may see of their own timeline (internal steps such as 督办 stay internal).
 RESIDENT_EVENT_KINDS = ("created", "follow_up", "replied", "acknowledged", "dispatched", "started", "escalated",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.clock import now as clock_now
 from app.extensions import db
-from app.handlers.requests.rules import EVENT_LABELS, RESIDENT_EVENT_KINDS
+from app.handlers.requests.rules import EVENT_LABELS, RESIDENT_EVENT_KINDS, deadline_spec
 from app.handlers.sla import clock_view
 from app.localtime import iso
 from app.models import Department, Grid, Resident, ResidentGroup, Staff
@@ -24,6 +24,7 @@ from app.models.requests import (
     ServiceRequest,
 )
 from app.models.sla import ReplyClock
+from app.workcal import is_provisional_deadline
 
 # ---- the timeline ----------------------------------------------------------------------------
 
@@ -82,6 +83,12 @@ def _reply_clock(row: ServiceRequest) -> dict | None:
     return clock_view(clock) if clock is not None else None
 
 
+def due_provisional(row: ServiceRequest) -> bool:
+    """An open working-day deadline counted over a year whose holiday notice is not loaded yet."""
+    unit = deadline_spec().get(row.urgency, (0, "d"))[1]
+    return unit == "d" and row.is_open and is_provisional_deadline(row.created_at, row.due_at)
+
+
 def staff_request_view(row: ServiceRequest, *, detail: bool = False) -> dict:
     at = clock_now()
     resident = db.session.get(Resident, row.resident_id) if row.resident_id else None
@@ -96,7 +103,7 @@ def staff_request_view(row: ServiceRequest, *, detail: bool = False) -> dict:
         "assignee": _staff_brief(row.assignee_id),
         "escalation_level": row.escalation_level, "level_label": LEVEL_LABELS.get(row.escalation_level),
         "department_id": row.department_id,
-        "due_at": iso(row.due_at), "overdue": row.is_overdue(at),
+        "due_at": iso(row.due_at), "due_provisional": due_provisional(row), "overdue": row.is_overdue(at),
         "seconds_to_due": int((row.due_at - at).total_seconds()) if row.is_open else None,
         "supervised_at": iso(row.supervised_at), "first_reply_at": iso(row.first_reply_at),
         "resolved_at": iso(row.resolved_at), "resolution_note": row.resolution_note,
@@ -126,7 +133,7 @@ def resident_request_view(row: ServiceRequest) -> dict:
         "status_label": STATUS_LABELS.get(row.status, row.status),
         "category": row.category, "category_label": CATEGORY_LABELS.get(row.category, row.category),
         "title": row.title, "text": row.text, "location": row.location, "photos": list(row.photos or []),
-        "due_at": iso(row.due_at), "overdue": row.is_overdue(clock_now()),
+        "due_at": iso(row.due_at), "due_provisional": due_provisional(row), "overdue": row.is_overdue(clock_now()),
         "created_at": iso(row.created_at), "resolved_at": iso(row.resolved_at),
         "resolution_note": row.resolution_note, "rating": row.rating,
         "can_rate": row.status == RequestStatus.RESOLVED.value,
