@@ -12,6 +12,7 @@ from app.clock import FrozenClock, set_app_clock
 from app.extensions import db
 from app.handlers import calendar_sync
 from app.handlers.proxy import bookings, cases
+from app.handlers.proxy.availability import day_plan
 from app.handlers.proxy.views import case_view, public_view
 from app.handlers.requests import dispatch
 from app.handlers.requests.supervision import overdue_job_id
@@ -19,6 +20,7 @@ from app.handlers.requests.views import resident_request_view, staff_request_vie
 from app.models.alerts import Alert
 from app.models.proxy import BookingStatus, CaseEvent
 from app.models.requests import RequestEvent, RequestStatus, ServiceRequest
+from app.workcal import WorkCalendar
 from tests.factories.requests import build_world, report
 from tests.handlers.calendar.test_year_boundary import NOTICE_2027
 from tests.handlers.proxy.support import local, outbound, resident, scheduled, setup_community
@@ -146,3 +148,13 @@ def test_a_booking_on_a_day_that_became_a_holiday_is_cancelled_and_the_resident_
     [message] = [m for m in outbound(resident_id=r.id) if m.dedupe_key == f"proxy:cancelled:{on_new_years_eve.id}"]
     assert "已取消：节假日安排调整，12月31日（周四）" in message.text and "代办站不开放" in message.text
     assert followed.lines()[-1].startswith("bookings cancelled: 1 on days the stations now close")
+
+
+def test_stations_close_on_the_statutory_holidays_of_a_year_nobody_loaded(app):
+    s = setup_community()
+    calendar = WorkCalendar()
+    new_year = day_plan(s.station, date(2027, 1, 1), calendar)
+    assert (new_year.open, new_year.closed_reason) == (False, "holiday")
+    assert new_year.message == "1月1日（周五）是元旦假期，代办站不开放"
+    assert day_plan(s.station, date(2027, 1, 4), calendar).open  # an ordinary Monday
+    assert day_plan(s.station, date(2027, 2, 5), calendar).message.endswith("是春节假期，代办站不开放")  # 除夕
