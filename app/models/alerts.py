@@ -22,6 +22,8 @@ class AlertKind(str, enum.Enum):
     BREACH = "breach"      # 超时未回复: on duty + duty lead + community admin
     NO_DUTY = "no_duty"    # 无人值班: a clock started while nobody was on duty
     OVERDUE = "overdue"    # 督办: a request past its resolution deadline (requests module)
+    CALENDAR = "calendar"  # 节假日安排未导入: next year's holiday notice is missing (weekly, admins)
+    DEADLINE = "deadline"  # 办理时限调整: a calendar change moved a deadline (the assignee)
 
 
 ALERT_KIND_LABELS = {
@@ -29,6 +31,8 @@ ALERT_KIND_LABELS = {
     AlertKind.BREACH.value: "超时未回复告警",
     AlertKind.NO_DUTY.value: "无人值班告警",
     AlertKind.OVERDUE.value: "超期督办",
+    AlertKind.CALENDAR.value: "节假日安排未导入",
+    AlertKind.DEADLINE.value: "办理时限调整",
 }
 
 

@@ -12,12 +12,13 @@ from datetime import date
 
 from app.clock import now
 from app.localtime import local_date
+from app.models.alerts import AlertKind
 from app.workcal import WorkCalendar, load_calendar
 
 WARN_FROM = (11, 1)  # month, day: next year's notice is due from then on
 IMPORT_COMMAND = "linli calendar import FILE"
 IMPORT_API = "POST /api/v1/calendar/import"
-ALERT_KIND = "calendar"
+ALERT_KIND = AlertKind.CALENDAR.value
 
 
 def years_to_check(today: date) -> list[int]:

@@ -25,10 +25,11 @@ from app.handlers.proxy.bookings import cancel_booking
 from app.handlers.proxy.cases import record_event
 from app.localtime import at_local, format_local, iso, local_date
 from app.models import Staff
+from app.models.alerts import AlertKind
 from app.models.proxy import Booking, BookingStatus, Case, CaseStatus, Station
 from app.workcal import WorkCalendar, moved_deadline
 
-ALERT_KIND = "deadline"
+ALERT_KIND = AlertKind.DEADLINE.value
 
 
 @dataclass(frozen=True)

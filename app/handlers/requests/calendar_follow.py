@@ -21,10 +21,11 @@ from app.handlers.requests.supervision import schedule_overdue_check
 from app.handlers.requests.timeline import record_event
 from app.localtime import format_local, iso
 from app.models import Staff
+from app.models.alerts import AlertKind
 from app.models.requests import OPEN_STATUSES, ServiceRequest
 from app.workcal import WorkCalendar, moved_deadline
 
-ALERT_KIND = "deadline"
+ALERT_KIND = AlertKind.DEADLINE.value
 
 
 @dataclass(frozen=True)
