@@ -14,7 +14,7 @@ from app.api import bp
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import db
 from app.handlers.org.auth import resolve_token
-from app.localtime import iso  # noqa: F401 - the API's time format, re-exported for its modules
+from app.localtime import iso, zone  # noqa: F401 - iso: the API's time format, re-exported for its modules
 from app.models import Resident, Staff
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
@@ -242,9 +242,6 @@ def field(data: dict, name: str, kind: type | tuple[type, ...] = str, *, require
 
 def parse_datetime(value: Any, name: str) -> datetime:
     """ISO 8601 with an offset (a naive time is taken as LINLI_TIMEZONE local time)."""
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
     if not isinstance(value, str):
         raise ValidationError(f"字段 {name} 必须是 ISO 8601 时间", field=name)
     try:
@@ -252,7 +249,7 @@ def parse_datetime(value: Any, name: str) -> datetime:
     except ValueError:
         raise ValidationError(f"字段 {name} 不是有效的时间 (ISO 8601)", field=name) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+        parsed = parsed.replace(tzinfo=zone())
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise ValidationError(f"字段 {name} 的年份必须在 {MIN_YEAR}–{MAX_YEAR} 之间 (year out of range)", field=name)
     return parsed

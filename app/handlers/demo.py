@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.clock import now
@@ -27,6 +25,7 @@ from app.handlers.audit import record
 from app.handlers.events.demo import seed_demo_events
 from app.handlers.org import importing
 from app.handlers.proxy.demo import seed_demo_catalogue
+from app.localtime import at_local, local_date
 from app.models import Building, Community, DutyShift, Resident, ResidentIdentity, Staff
 
 # Each domain's demo data, called as function(community) after the organisation and the roster, in
@@ -177,11 +176,9 @@ def _upsert(summary: DemoSummary, kind: str, rows: list[dict[str, Any]]) -> list
     return made
 
 
-def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
     # Both ends are local midnights, so one day's end is exactly the next day's start.
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+    return at_local(day), at_local(day + timedelta(days=1))
 
 
 def roster_days(today: date) -> list[date]:
@@ -189,10 +186,9 @@ def roster_days(today: date) -> list[date]:
 
 
 def _seed_roster(summary: DemoSummary, community: Community, staff_by_name: dict[str, Staff]) -> None:
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    today = now().astimezone(zone).date()
+    today = local_date(now())
     for day in roster_days(today):
-        start, end = _day_bounds(day, zone)
+        start, end = _day_bounds(day)
         # Rotation by calendar day, so every run (and every machine) gives the same roster.
         slots = [(True, DUTY_LEADS[day.toordinal() % len(DUTY_LEADS)]),
                  (False, DUTY_MEMBERS[day.toordinal() % len(DUTY_MEMBERS)])]

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.bot.types import CHAT_GROUP, CHAT_PRIVATE  # one definition, shared with the bot
 from app.clock import now
 from app.extensions import db
 from app.models import Direction, Message, ResidentGroup
@@ -33,8 +34,6 @@ HELP_TEXT = (
     "· 转人工，找值班人员"
 )
 
-CHAT_PRIVATE = "private"
-CHAT_GROUP = "group"
 
 
 @dataclass
