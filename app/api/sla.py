@@ -27,15 +27,14 @@ from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.handlers import inbox
 from app.handlers.alerts import alert_view
+from app.handlers.inbox import REPLY_ROLES, clock_in_community, open_clocks_query
 from app.handlers.sla import clock_view, roster, summarise
 from app.handlers.sla import sla_stats as clock_stats
 from app.localtime import local_date, local_midnight
 from app.models import Alert, AlertKind, Community, DutyShift, Role, Staff
-from app.models.sla import ReplyClock
 
 ADMIN = Role.COMMUNITY_ADMIN.value
 # Who answers residents: the duty rotation, the admins, grid leaders and workers.
-REPLY_ROLES = (Role.DUTY.value, Role.COMMUNITY_ADMIN.value, Role.GRID_LEADER.value, Role.GRID_WORKER.value)
 MAX_RANGE = timedelta(days=62)
 
 
@@ -83,17 +82,7 @@ def _list_page(items: list[Any]) -> dict[str, Any]:
 def sla_inbox():
     staff = community_staff(*REPLY_ROLES)
     at = now()
-    statement = (select(ReplyClock).where(ReplyClock.community_id == staff.community_id,
-                                          ReplyClock.stopped_at.is_(None))
-                 .order_by(ReplyClock.due_at, ReplyClock.id))
-    return paginate(statement, lambda clock: clock_view(clock, at))
-
-
-def _clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:
-    clock = db.session.get(ReplyClock, clock_id)
-    if clock is None or clock.community_id != staff.community_id:
-        raise NotFound("没有这条待回复诉求 (no such clock)")
-    return clock
+    return paginate(open_clocks_query(staff.community_id), lambda clock: clock_view(clock, at))
 
 
 @route("/inbox/<int:clock_id>/reply", ["POST"], tags=["sla"],
@@ -104,7 +93,7 @@ def _clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:
                   "409": {"description": "already answered"}})
 def sla_inbox_reply(clock_id: int):
     staff = community_staff(*REPLY_ROLES)
-    clock = _clock_in_community(clock_id, staff)
+    clock = clock_in_community(clock_id, staff)
     text = field(json_body(), "text", str, max_length=1000)
     message = inbox.reply(clock, staff, text)
     message_view = {"id": message.id, "status": message.status, "text": message.text} if message else None
