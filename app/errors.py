@@ -29,9 +29,8 @@ class DomainError(ValueError):
         self.extra = extra or {}
 
     def body(self) -> dict:
-        error = {"code": self.code, "message": self.message}
-        if self.field:
-            error["field"] = self.field
+        # "field" is always present (null when no field is at fault): clients read one shape.
+        error = {"code": self.code, "message": self.message, "field": self.field or None}
         error.update(self.extra)
         return {"error": error}
 
@@ -68,9 +67,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+        return jsonify({"error": {"code": code, "message": exc.description, "field": None}}), exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return jsonify({"error": {"code": "internal_error", "message": "服务暂时出错，请稍后再试 (internal error)"}}), 500
+        return jsonify({"error": {"code": "internal_error", "message": "服务暂时出错，请稍后再试 (internal error)",
+                                  "field": None}}), 500

@@ -18,7 +18,7 @@ function files(dir, ext) {
 const tests = files(path.join(ROOT, 'test'), '.test.js').concat(
   fs.readdirSync(path.join(ROOT, 'test', 'pages')).map(f => path.join(ROOT, 'test', 'pages', f)))
 const testText = tests.map(f => fs.readFileSync(f, 'utf8')).join('\n')
-const sources = files(ROOT, '.js').filter(f => !f.includes(`${path.sep}test${path.sep}`) && !f.endsWith('jest.config.js'))
+const sources = files(ROOT, '.js').filter(f => !f.includes(`${path.sep}test${path.sep}`) && !f.endsWith('.config.js'))
 
 test.each(app.pages)('%s has its four files and a test that opens it', page => {
   ['.js', '.json', '.wxml', '.wxss'].forEach(ext => expect(fs.existsSync(path.join(ROOT, page + ext))).toBe(true))

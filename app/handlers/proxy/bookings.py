@@ -114,7 +114,7 @@ def _limits(resident: Resident, item: ServiceItem, now: datetime, *, ignore_id: 
     if same:
         b = same[0]
         raise BookingError("already_booked", f"您已预约“{item.name}”：{slot_label(b.slot_start, None, local_date(now))}，"
-                                             f"预约码 {b.code}。如需改时间，请说“改到周五下午”；取消请说“取消预约 {b.code}”。",
+                                             f"预约码 {b.code}。",
                            status=409, extra={"booking_code": b.code})
     limit = int(current_app.config.get("PROXY_MAX_ACTIVE_BOOKINGS", 3))
     if len(active) >= limit:

@@ -172,6 +172,15 @@ def idempotency(ctx) -> str:
     return f"chat:{ctx.inbound.channel}:{ctx.inbound.dedupe_key}"
 
 
+def refusal_in_chat(exc: BookingError) -> str:
+    """The refusal with what to say next in chat; the error itself carries no chat instructions
+    (the API answers it to app users, who have buttons, not a chat box)."""
+    code = exc.extra.get("booking_code")
+    if exc.code != "already_booked" or not code:
+        return exc.message
+    return f"{exc.message}如需改时间，请说“改到周五下午”；取消请说“取消预约 {code}”。"
+
+
 def do_book(ctx, item: ServiceItem, station: Station, start: datetime, now: datetime, stations: list[Station]):
     try:
         result = book(resident=ctx.resident, item=item, station=station, slot_start=start,
@@ -179,7 +188,7 @@ def do_book(ctx, item: ServiceItem, station: Station, start: datetime, now: date
     except BookingError as exc:
         if exc.code in ("already_booked", "too_many"):
             ctx.end_flow()
-            return ctx.reply(exc.message, "bookings.refused", reason=exc.code)
+            return ctx.reply(refusal_in_chat(exc), "bookings.refused", reason=exc.code)
         intro = [("这个时间刚刚被约满了。" if exc.code == "slot_full" else exc.message)]
         return offer(ctx, item, stations, now, intro=intro, handled_by="bookings.retry")
     ctx.end_flow()
