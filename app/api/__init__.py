@@ -17,6 +17,7 @@ ROUTE_MODULES = [
     "app.api.auth",
     "app.api.sla",
     "app.api.requests",
+    "app.api.requests_form",
     "app.api.events",
     "app.api.volunteers",
     "app.api.proxy",

@@ -31,7 +31,7 @@ from app.extensions import db
 from app.handlers import requests as flow
 from app.handlers.requests import resident_request_view, staff_request_view
 from app.localtime import local_date, local_midnight
-from app.models import Community, Resident, Staff
+from app.models import Resident, Staff
 from app.models.requests import (
     CATEGORY_LABELS,
     LEVELS,
@@ -338,44 +338,6 @@ def requests_mine():
 def requests_mine_detail(request_id: int):
     resident, row = _own(request_id)
     return jsonify(resident_request_view(row))
-
-
-@route("/my/requests", ["POST"], summary="Report a problem (诉求) with up to 9 photos", auth="resident", tags=TAGS,
-       responses={"201": {"description": "created"}},
-       body={"type": "object", "required": ["text"], "properties": {
-           "text": {"type": "string", "maxLength": flow.MAX_TEXT},
-           "category": {"type": "string", "enum": list(CATEGORY_LABELS)},
-           "building": {"type": "string", "maxLength": 20}, "unit": {"type": "string", "maxLength": 20},
-           "room": {"type": "string", "maxLength": 20},
-           "photos": {"type": "array", "maxItems": flow.MAX_PHOTOS, "items": {"type": "string", "maxLength": 500}},
-           "community_id": {"type": "integer", "description": "only when my account has no community yet"}}})
-def requests_create_mine():
-    resident = current_resident()
-    data = json_body()
-    text = field(data, "text", str, max_length=flow.MAX_TEXT)
-    category = field(data, "category", str, required=False, choices=flow.CATEGORIES)
-    building = field(data, "building", (str, int), required=False)
-    if isinstance(building, int):
-        building = str(building)
-    if building is not None and len(building) > 20:
-        raise ValidationError("字段 building 过长 (longer than 20)", field="building")
-    unit = field(data, "unit", str, required=False, max_length=20)
-    room = field(data, "room", str, required=False, max_length=20)
-    photos = data.get("photos") or []
-    if not isinstance(photos, list) or not all(isinstance(p, str) and p.strip() and len(p) <= 500 for p in photos):
-        raise ValidationError("photos 必须是图片 media id 或链接的列表 (list of strings)", field="photos")
-    if len(photos) > flow.MAX_PHOTOS:
-        raise ValidationError(f"照片最多{flow.MAX_PHOTOS}张 (at most {flow.MAX_PHOTOS} photos)", field="photos")
-    community_id = resident.community_id
-    if community_id is None:
-        community_id = _int_value(data, "community_id", required=True)
-        if db.session.get(Community, community_id) is None:
-            raise ValidationError("社区不存在 (unknown community)", field="community_id")
-    row = flow.create_request(community_id=community_id, text=text, category=category, resident=resident,
-                              building=building, unit=unit, room=room, channel="miniprogram",
-                              photos=[p.strip() for p in photos], source="form")
-    db.session.refresh(row)
-    return jsonify(resident_request_view(row)), 201
 
 
 @route("/my/requests/<int:request_id>/rate", ["POST"], summary="Rate a resolved request (回访); 不满意 reopens it",

@@ -32,6 +32,7 @@ CLI_MODULES = [
     "app.cli.events",
     "app.cli.proxy",
     "app.cli.bot",
+    "app.cli.bot_suggest",
 ]
 
 

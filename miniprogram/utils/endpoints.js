@@ -15,8 +15,7 @@ module.exports = /* endpoints:start */ {
   "communities": {"method": "GET", "path": "/api/v1/communities", "auth": "none", "pending": "phase 2"},
   "buildings": {"method": "GET", "path": "/api/v1/communities/{community_id}/buildings", "auth": "none",
     "pending": "phase 2"},
-  "classify": {"method": "POST", "path": "/api/v1/requests/classify", "auth": "any", "required": ["text"],
-    "pending": "phase 2"},
+  "classify": {"method": "POST", "path": "/api/v1/requests/classify", "auth": "any", "required": ["text"]},
   "upload": {"method": "POST", "path": "/api/v1/uploads", "auth": "any", "upload": "file", "pending": "phase 2"},
 
   "inbox": {"method": "GET", "path": "/api/v1/inbox", "auth": "staff", "query": ["page", "per_page"]},

@@ -92,6 +92,8 @@ class Recorder:
                   "building": "3", "unit": "2", "room": "501", "photos": []}
         self.call("report_missing_text", "POST", "/my/requests", who="resident",
                   body={**report, "text": ""}, expect=400)
+        self.call("classify", "POST", "/requests/classify", who="resident", expect=200,
+                  body={"text": "3栋2单元楼道灯坏了"})
         first = self.call("report", "POST", "/my/requests", who="resident", body=report, expect=201)
         second = self.call("report_second", "POST", "/my/requests", who="resident", expect=201, body={
             "text": "小区门口有人乱停车，堵住了消防通道", "category": "parking", "community_id": community_id})
@@ -230,11 +232,16 @@ class Recorder:
             self.call("party_member_projects", "POST", "/my/party-member/projects", who="resident", expect=200,
                       body={"project_ids": [projects["items"][0]["id"]]})
         self.call("party_member", "GET", "/my/party-member", who="resident", expect=200)
-        # No endpoint gives a mini-program resident a community yet: they cannot post a wish.
-        self.call("wish_post_no_community", "POST", "/my/wishes", who="resident", expect=400,
+        # Both residents have a community since they reported in it: they can post wishes.
+        self.call("wish_post", "POST", "/my/wishes", who="resident", expect=201,
                   body={"title": "帮忙修一下自行车", "detail": "车胎漏气"})
+        neighbours = self.call("wish_post_neighbour", "POST", "/my/wishes", who="neighbour", expect=201,
+                               body={"title": "帮忙换个灯泡", "detail": "厨房灯坏了，够不着"})
         self.call("my_wishes", "GET", "/my/wishes", who="resident", expect=200)
         self.call("wishes_open", "GET", "/wishes", who="resident", expect=200)
+        self.call("wish_claim", "POST", f"/wishes/{neighbours['id']}/claim", who="resident", expect=200)
+        self.call("wish_fulfil", "POST", f"/wishes/{neighbours['id']}/fulfil", who="resident", expect=200,
+                  body={"note": "已帮助实现"})
         self.call("my_wishes_neighbour", "GET", "/my/wishes", who="neighbour", expect=200)
         self.call("wishes_not_member", "GET", "/wishes", who="neighbour", expect=403)
 

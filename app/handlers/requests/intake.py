@@ -143,8 +143,10 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
                    building: Any = None, unit: str | None = None, room: str | None = None,
                    message: Message | None = None, group: ResidentGroup | None = None, chat_id: str | None = None,
                    channel: str | None = None, reporter_channel_id: str | None = None,
-                   photos: Sequence[str] | None = None, source: str = "chat", actor: Any = None) -> ServiceRequest:
-    """Open a request and start its reply clock. Idempotent per source message. Unknown building → no grid."""
+                   photos: Sequence[str] | None = None, source: str = "chat", actor: Any = None,
+                   classified_by: str | None = None) -> ServiceRequest:
+    """Open a request and start its reply clock. Idempotent per source message. Unknown building → no grid.
+    ``classified_by`` ("bot", "resident") says on the timeline who chose the category of a form request."""
     text, category, photos = _checked(community_id, text, category, photos)
     if message is not None:
         existing = db.session.scalars(select(ServiceRequest).where(ServiceRequest.message_id == message.id)).first()
@@ -172,7 +174,7 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
                  detail={"source": source, "category": category, "urgency": urgency, "building": number,
                          "building_id": request.building_id, "grid_id": grid_id, "location": request.location,
                          "due_at": localtime.iso(request.due_at), "message_id": request.message_id,
-                         "photos": len(photos)})
+                         "photos": len(photos), **({"classified_by": classified_by} if classified_by else {})})
     db.session.commit()
     schedule_overdue_check(request)
     _start_reply_clock(request)

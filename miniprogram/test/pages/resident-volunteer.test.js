@@ -1,4 +1,4 @@
-const { open, text, tap, input } = require('../support/page')
+const { open, flush, text, tap, input } = require('../support/page')
 const { signIn } = require('../support/wx')
 
 function resident() {
@@ -38,22 +38,34 @@ describe('双报到', () => {
 describe('微心愿', () => {
   beforeEach(resident)
 
-  test('members see the open wishes; posting needs a community', async () => {
+  test('a resident with a community posts a wish', async () => {
     const page = await open('pages/resident/wishes/wishes')
-    expect(text(page)).toContain('暂时没有待认领的心愿')
     await input(page, '.wish-title', '帮忙修一下自行车')
     await input(page, '.wish-detail', '车胎漏气')
     await tap(page, '.post')
     expect(wx.server.last('POST', '/my/wishes').body).toEqual({ title: '帮忙修一下自行车', detail: '车胎漏气' })
-    expect(wx.shown.pop().text).toBe('请先在小程序中选择您所在的社区')
+    expect(wx.shown.pop()).toEqual({ kind: 'toast', text: '已发布' })
+    expect(text(page)).toContain('我的心愿待认领帮忙修一下自行车撤回')
+  })
+
+  test('a member claims and fulfils a neighbour wish', async () => {
+    const page = await open('pages/resident/wishes/wishes')
+    expect(text(page)).toContain('帮忙换个灯泡厨房灯坏了，够不着认领')
+    const claims = page.querySelectorAll('.claim')
+    claims[claims.length - 1].dispatchEvent('tap', { detail: {} })
+    await flush()
+    expect(wx.server.last('POST', '/claim').path).toMatch(/\/wishes\/\d+\/claim$/)
+    expect(wx.shown.pop()).toEqual({ kind: 'toast', text: '已认领' })
+    await tap(page, '.fulfil')
+    expect(wx.server.last('POST', '/fulfil').body).toEqual({ note: '已帮助实现' })
+    expect(wx.shown.pop()).toEqual({ kind: 'toast', text: '心愿已实现' })
   })
 
   test('a resident who is not a member sees only their own wishes', async () => {
     signIn(wx, 'neighbour')
     const page = await open('pages/resident/wishes/wishes')
     expect(page.querySelector('.open-empty')).toBeFalsy()
-    expect(text(page)).toContain('还没有心愿')
+    expect(page.querySelector('.claim')).toBeFalsy()
+    expect(text(page)).toContain('我的心愿已实现帮忙换个灯泡')
   })
-
-  test.todo('a member claims and fulfils a neighbour wish (needs residents with a community)')
 })
