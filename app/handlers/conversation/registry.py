@@ -20,6 +20,7 @@ CHAT_MODULES: tuple[str, ...] = (
     "app.handlers.requests.chat",
     "app.handlers.proxy.chat",
     "app.handlers.events.chat",
+    "app.handlers.governance.chat",
 )
 
 _loaded: dict[str, tuple[ChatFeature, ...] | None] = {"features": None}
@@ -52,6 +53,10 @@ def intent_handler(intent: str) -> Handler | None:
 
 def flow_handler(flow: str) -> Handler | None:
     return next((f.flows[flow] for f in features() if flow in f.flows), None)
+
+
+def listeners() -> list[Handler]:
+    return [f.listen for f in features() if f.listen is not None]
 
 
 def progress_sources() -> list[Handler]:

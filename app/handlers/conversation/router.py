@@ -100,6 +100,10 @@ def vocabulary_for(community_id: int | None) -> Vocabulary:
 
 def dispatch(ctx: ConversationContext) -> tuple[Reply, bool]:
     """Pick the handler; returns (reply, needs a staff reply within the hour)."""
+    for listener in registry.listeners():
+        reply, ran = registry.call(listener, ctx, "listener")
+        if ran and isinstance(reply, Reply):
+            return reply, False
     u = ctx.understanding
     flow = ctx.state.get("flow")
     needs_reply = u.needs_reply

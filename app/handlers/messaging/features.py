@@ -18,6 +18,10 @@ Handler = Callable[[Any], Any]  # (ctx) -> Reply
 class ChatFeature:
     """The chat entry points of one domain; every field is optional."""
 
+    # (ctx) -> Reply | None: sees each resident text message before its intent or flow is handled; a Reply
+    # takes the message (a vote on a topic open in the group), None lets it through. A listener that answers
+    # sets ctx.understanding.should_reply (a group hears the bot only then); no reply clock is started.
+    listen: Handler | None = None
     # intent -> handler(ctx) -> Reply: the first message of an intent
     intents: dict[str, Handler] = field(default_factory=dict)
     # state["flow"] -> handler(ctx) -> Reply: the next message of a multi-turn dialogue

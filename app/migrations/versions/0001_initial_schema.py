@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 09:29:24.865771
+Create Date: 2026-12-01 22:57:38.896344
 """
 from alembic import op
 import sqlalchemy as sa
@@ -106,6 +106,30 @@ def upgrade() -> None:
     with op.batch_alter_table('grid', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_grid_community_id'), ['community_id'], unique=False)
 
+    op.create_table('partner_unit',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('contact_name', sa.String(length=50), nullable=True),
+    sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('address', sa.String(length=200), nullable=True),
+    sa.Column('party_org', sa.String(length=200), nullable=True),
+    sa.Column('lat', sa.Double(), nullable=True),
+    sa.Column('lng', sa.Double(), nullable=True),
+    sa.Column('agreement_on', sa.Date(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('lat IS NULL OR (lat >= -90 AND lat <= 90)', name=op.f('ck_partner_unit_lat_range')),
+    sa.CheckConstraint('lng IS NULL OR (lng >= -180 AND lng <= 180)', name=op.f('ck_partner_unit_lng_range')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_partner_unit_community_id_community')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_unit')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_partner_unit_community_id_name'))
+    )
+    with op.batch_alter_table('partner_unit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_unit_community_id'), ['community_id'], unique=False)
+
     op.create_table('service_item',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.String(length=50), nullable=False),
@@ -182,6 +206,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_building_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_building_grid_id'), ['grid_id'], unique=False)
 
+    op.create_table('map_station',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('lat', sa.Double(), nullable=False),
+    sa.Column('lng', sa.Double(), nullable=False),
+    sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('services', sa.JSON(), nullable=False),
+    sa.Column('hours', sa.JSON(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('lat >= -90 AND lat <= 90', name=op.f('ck_map_station_lat_range')),
+    sa.CheckConstraint('lng >= -180 AND lng <= 180', name=op.f('ck_map_station_lng_range')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_map_station_community_id_community')),
+    sa.ForeignKeyConstraint(['unit_id'], ['partner_unit.id'], name=op.f('fk_map_station_unit_id_partner_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_map_station')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_map_station_community_id_name'))
+    )
+    with op.batch_alter_table('map_station', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_map_station_community_id'), ['community_id'], unique=False)
+
     op.create_table('resident_group',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('grid_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -254,6 +304,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('station_hours', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_station_hours_station_id'), ['station_id'], unique=False)
+
+    op.create_table('building_location',
+    sa.Column('building_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('lat', sa.Double(), nullable=False),
+    sa.Column('lng', sa.Double(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('lat >= -90 AND lat <= 90', name=op.f('ck_building_location_lat_range')),
+    sa.CheckConstraint('lng >= -180 AND lng <= 180', name=op.f('ck_building_location_lng_range')),
+    sa.ForeignKeyConstraint(['building_id'], ['building.id'], name=op.f('fk_building_location_building_id_building'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_building_location_community_id_community')),
+    sa.PrimaryKeyConstraint('building_id', name=op.f('pk_building_location'))
+    )
+    with op.batch_alter_table('building_location', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_building_location_community_id'), ['community_id'], unique=False)
 
     op.create_table('duty_shift',
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -431,6 +496,42 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_event_capacity_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_event_capacity'))
     )
+    op.create_table('gov_topic',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('request_ids', sa.JSON(), nullable=False),
+    sa.Column('building_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('proposer_resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('proposer_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('stage', sa.String(length=20), nullable=False),
+    sa.Column('group_ids', sa.JSON(), nullable=False),
+    sa.Column('vote_opened_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('vote_closes_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('vote_closed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('review_opened_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('review_closed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision', sa.Text(), nullable=True),
+    sa.Column('owner_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('review_summary', sa.Text(), nullable=True),
+    sa.Column('drop_reason', sa.String(length=200), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['building_id'], ['building.id'], name=op.f('fk_gov_topic_building_id_building')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_topic_community_id_community')),
+    sa.ForeignKeyConstraint(['owner_staff_id'], ['staff.id'], name=op.f('fk_gov_topic_owner_staff_id_staff')),
+    sa.ForeignKeyConstraint(['proposer_resident_id'], ['resident.id'], name=op.f('fk_gov_topic_proposer_resident_id_resident')),
+    sa.ForeignKeyConstraint(['proposer_staff_id'], ['staff.id'], name=op.f('fk_gov_topic_proposer_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_topic')),
+    sa.UniqueConstraint('community_id', 'number', name=op.f('uq_gov_topic_community_id_number'))
+    )
+    with op.batch_alter_table('gov_topic', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_topic_community_stage', ['community_id', 'stage'], unique=False)
+
     op.create_table('message',
     sa.Column('direction', sa.String(length=3), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
@@ -531,6 +632,168 @@ def upgrade() -> None:
     with op.batch_alter_table('shift_swap', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shift_swap_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shift_swap_shift_a_id'), ['shift_a_id'], unique=False)
+
+    op.create_table('gov_participant',
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('party', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_gov_participant_member_id_party_member')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_gov_participant_resident_id_resident')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_gov_participant_staff_id_staff')),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_participant_topic_id_gov_topic')),
+    sa.ForeignKeyConstraint(['unit_id'], ['partner_unit.id'], name=op.f('fk_gov_participant_unit_id_partner_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_participant')),
+    sa.UniqueConstraint('topic_id', 'party', 'name', name=op.f('uq_gov_participant_topic_id_party_name'))
+    )
+    with op.batch_alter_table('gov_participant', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gov_participant_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('gov_resource',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=2, asdecimal=False), nullable=True),
+    sa.Column('quantity_unit', sa.String(length=10), nullable=True),
+    sa.Column('weekdays', sa.JSON(), nullable=False),
+    sa.Column('time_from', sa.String(length=5), nullable=True),
+    sa.Column('time_until', sa.String(length=5), nullable=True),
+    sa.Column('available_from', sa.Date(), nullable=True),
+    sa.Column('available_until', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('recorded_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity IS NULL OR quantity > 0', name=op.f('ck_gov_resource_quantity_positive')),
+    sa.CheckConstraint('unit_id IS NOT NULL OR member_id IS NOT NULL', name=op.f('ck_gov_resource_has_owner')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_resource_community_id_community')),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_gov_resource_member_id_party_member')),
+    sa.ForeignKeyConstraint(['recorded_by_staff_id'], ['staff.id'], name=op.f('fk_gov_resource_recorded_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['unit_id'], ['partner_unit.id'], name=op.f('fk_gov_resource_unit_id_partner_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_resource'))
+    )
+    with op.batch_alter_table('gov_resource', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_resource_community_kind', ['community_id', 'kind', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_resource_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_resource_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('gov_suggestion',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reply_channel', sa.String(length=20), nullable=True),
+    sa.Column('reply_kind', sa.String(length=10), nullable=True),
+    sa.Column('reply_to', sa.String(length=128), nullable=True),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('answered_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('answered_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['answered_by_staff_id'], ['staff.id'], name=op.f('fk_gov_suggestion_answered_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_suggestion_community_id_community')),
+    sa.ForeignKeyConstraint(['group_id'], ['resident_group.id'], name=op.f('fk_gov_suggestion_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_gov_suggestion_message_id_message')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_gov_suggestion_resident_id_resident')),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_suggestion_topic_id_gov_topic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_suggestion')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_gov_suggestion_message_id'))
+    )
+    with op.batch_alter_table('gov_suggestion', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_suggestion_community_status', ['community_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_suggestion_resident_id'), ['resident_id'], unique=False)
+
+    op.create_table('gov_topic_comment',
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('round', sa.String(length=10), nullable=False),
+    sa.Column('choice', sa.String(length=20), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_gov_topic_comment_message_id_message')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_gov_topic_comment_resident_id_resident')),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_topic_comment_topic_id_gov_topic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_topic_comment')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_gov_topic_comment_message_id'))
+    )
+    with op.batch_alter_table('gov_topic_comment', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_topic_comment_topic', ['topic_id', 'id'], unique=False)
+
+    op.create_table('gov_topic_event',
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_type', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('from_stage', sa.String(length=20), nullable=True),
+    sa.Column('to_stage', sa.String(length=20), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_topic_event_topic_id_gov_topic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_topic_event'))
+    )
+    with op.batch_alter_table('gov_topic_event', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_topic_event_topic', ['topic_id', 'id'], unique=False)
+
+    op.create_table('gov_topic_task',
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('ref_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('owner_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('done_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_staff_id'], ['staff.id'], name=op.f('fk_gov_topic_task_created_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['owner_staff_id'], ['staff.id'], name=op.f('fk_gov_topic_task_owner_staff_id_staff')),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_topic_task_topic_id_gov_topic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_topic_task')),
+    sa.UniqueConstraint('topic_id', 'kind', 'ref_id', name=op.f('uq_gov_topic_task_topic_id_kind_ref_id'))
+    )
+    with op.batch_alter_table('gov_topic_task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gov_topic_task_topic_id'), ['topic_id'], unique=False)
+
+    op.create_table('gov_vote',
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('round', sa.String(length=10), nullable=False),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('choice', sa.String(length=20), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('changes', sa.Integer(), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['resident_group.id'], name=op.f('fk_gov_vote_group_id_resident_group')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_gov_vote_resident_id_resident')),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_vote_topic_id_gov_topic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_vote')),
+    sa.UniqueConstraint('topic_id', 'round', 'resident_id', name=op.f('uq_gov_vote_topic_id_round_resident_id'))
+    )
+    with op.batch_alter_table('gov_vote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gov_vote_topic_id'), ['topic_id'], unique=False)
 
     op.create_table('member_project',
     sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -780,6 +1043,46 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_event_checkin_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_event_checkin_signup_id'), ['signup_id'], unique=False)
 
+    op.create_table('gov_need',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('request_ids', sa.JSON(), nullable=False),
+    sa.Column('wish_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('topic_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('building_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=2, asdecimal=False), nullable=True),
+    sa.Column('quantity_unit', sa.String(length=10), nullable=True),
+    sa.Column('weekdays', sa.JSON(), nullable=False),
+    sa.Column('time_from', sa.String(length=5), nullable=True),
+    sa.Column('time_until', sa.String(length=5), nullable=True),
+    sa.Column('wanted_by', sa.Date(), nullable=True),
+    sa.Column('beneficiaries', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('close_reason', sa.String(length=200), nullable=True),
+    sa.Column('created_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity IS NULL OR quantity > 0', name=op.f('ck_gov_need_quantity_positive')),
+    sa.ForeignKeyConstraint(['building_id'], ['building.id'], name=op.f('fk_gov_need_building_id_building')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_need_community_id_community')),
+    sa.ForeignKeyConstraint(['created_by_staff_id'], ['staff.id'], name=op.f('fk_gov_need_created_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_gov_need_resident_id_resident')),
+    sa.ForeignKeyConstraint(['topic_id'], ['gov_topic.id'], name=op.f('fk_gov_need_topic_id_gov_topic')),
+    sa.ForeignKeyConstraint(['wish_id'], ['micro_wish.id'], name=op.f('fk_gov_need_wish_id_micro_wish')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_need')),
+    sa.UniqueConstraint('wish_id', name=op.f('uq_gov_need_wish_id'))
+    )
+    with op.batch_alter_table('gov_need', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_need_community_status', ['community_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_need_resident_id'), ['resident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_need_topic_id'), ['topic_id'], unique=False)
+
     op.create_table('hours_entry',
     sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -863,6 +1166,116 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_alert_recipient_alert_id'), ['alert_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_recipient_staff_id'), ['staff_id'], unique=False)
 
+    op.create_table('gov_claim',
+    sa.Column('need_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('direction', sa.String(length=20), nullable=False),
+    sa.Column('unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resource_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('withdrawn_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('unit_id IS NOT NULL OR member_id IS NOT NULL', name=op.f('ck_gov_claim_has_party')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_claim_community_id_community')),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_gov_claim_member_id_party_member')),
+    sa.ForeignKeyConstraint(['need_id'], ['gov_need.id'], name=op.f('fk_gov_claim_need_id_gov_need')),
+    sa.ForeignKeyConstraint(['resource_id'], ['gov_resource.id'], name=op.f('fk_gov_claim_resource_id_gov_resource')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_gov_claim_staff_id_staff')),
+    sa.ForeignKeyConstraint(['unit_id'], ['partner_unit.id'], name=op.f('fk_gov_claim_unit_id_partner_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_claim')),
+    sa.UniqueConstraint('need_id', 'member_id', name=op.f('uq_gov_claim_need_id_member_id')),
+    sa.UniqueConstraint('need_id', 'unit_id', name=op.f('uq_gov_claim_need_id_unit_id'))
+    )
+    with op.batch_alter_table('gov_claim', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gov_claim_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_claim_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_claim_need_id'), ['need_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_claim_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_claim_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('gov_project',
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('need_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('plan', sa.Text(), nullable=True),
+    sa.Column('owner_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('lead_unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('beneficiaries', sa.Integer(), nullable=True),
+    sa.Column('completed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('progress >= 0 AND progress <= 100', name=op.f('ck_gov_project_progress_percent')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_project_community_id_community')),
+    sa.ForeignKeyConstraint(['lead_unit_id'], ['partner_unit.id'], name=op.f('fk_gov_project_lead_unit_id_partner_unit')),
+    sa.ForeignKeyConstraint(['need_id'], ['gov_need.id'], name=op.f('fk_gov_project_need_id_gov_need')),
+    sa.ForeignKeyConstraint(['owner_staff_id'], ['staff.id'], name=op.f('fk_gov_project_owner_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_project')),
+    sa.UniqueConstraint('community_id', 'code', name=op.f('uq_gov_project_community_id_code')),
+    sa.UniqueConstraint('need_id', name=op.f('uq_gov_project_need_id'))
+    )
+    with op.batch_alter_table('gov_project', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gov_project_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_project_status'), ['status'], unique=False)
+
+    op.create_table('gov_contribution',
+    sa.Column('project_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('community_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('member_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resource_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=2, asdecimal=False), nullable=False),
+    sa.Column('quantity_unit', sa.String(length=10), nullable=False),
+    sa.Column('served_on', sa.Date(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('hours_entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('recorded_by_staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.CheckConstraint('unit_id IS NOT NULL OR member_id IS NOT NULL', name=op.f('ck_gov_contribution_has_party')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_gov_contribution_community_id_community')),
+    sa.ForeignKeyConstraint(['hours_entry_id'], ['hours_entry.id'], name=op.f('fk_gov_contribution_hours_entry_id_hours_entry')),
+    sa.ForeignKeyConstraint(['member_id'], ['party_member.id'], name=op.f('fk_gov_contribution_member_id_party_member')),
+    sa.ForeignKeyConstraint(['project_id'], ['gov_project.id'], name=op.f('fk_gov_contribution_project_id_gov_project')),
+    sa.ForeignKeyConstraint(['recorded_by_staff_id'], ['staff.id'], name=op.f('fk_gov_contribution_recorded_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['resource_id'], ['gov_resource.id'], name=op.f('fk_gov_contribution_resource_id_gov_resource')),
+    sa.ForeignKeyConstraint(['unit_id'], ['partner_unit.id'], name=op.f('fk_gov_contribution_unit_id_partner_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_contribution')),
+    sa.UniqueConstraint('hours_entry_id', name=op.f('uq_gov_contribution_hours_entry_id'))
+    )
+    with op.batch_alter_table('gov_contribution', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_contribution_community_year', ['community_id', 'year'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_contribution_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_contribution_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_contribution_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_gov_contribution_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('gov_project_update',
+    sa.Column('project_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['gov_project.id'], name=op.f('fk_gov_project_update_project_id_gov_project')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_gov_project_update_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_gov_project_update'))
+    )
+    with op.batch_alter_table('gov_project_update', schema=None) as batch_op:
+        batch_op.create_index('ix_gov_project_update_project', ['project_id', 'id'], unique=False)
+
     # ### end Alembic commands ###
     # Append-only tables (audit log, timelines) refuse UPDATE/DELETE in the database too.
     app.models.audit.create_append_only_triggers(op)
@@ -870,6 +1283,31 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('gov_project_update', schema=None) as batch_op:
+        batch_op.drop_index('ix_gov_project_update_project')
+
+    op.drop_table('gov_project_update')
+    with op.batch_alter_table('gov_contribution', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_contribution_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_contribution_resource_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_contribution_project_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_contribution_member_id'))
+        batch_op.drop_index('ix_gov_contribution_community_year')
+
+    op.drop_table('gov_contribution')
+    with op.batch_alter_table('gov_project', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_project_status'))
+        batch_op.drop_index(batch_op.f('ix_gov_project_community_id'))
+
+    op.drop_table('gov_project')
+    with op.batch_alter_table('gov_claim', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_claim_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_claim_resource_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_claim_need_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_claim_member_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_claim_community_id'))
+
+    op.drop_table('gov_claim')
     with op.batch_alter_table('alert_recipient', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alert_recipient_staff_id'))
         batch_op.drop_index(batch_op.f('ix_alert_recipient_alert_id'))
@@ -889,6 +1327,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_hours_entry_community_year')
 
     op.drop_table('hours_entry')
+    with op.batch_alter_table('gov_need', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_need_topic_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_need_resident_id'))
+        batch_op.drop_index('ix_gov_need_community_status')
+
+    op.drop_table('gov_need')
     with op.batch_alter_table('event_checkin', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_checkin_signup_id'))
         batch_op.drop_index(batch_op.f('ix_event_checkin_event_id'))
@@ -949,6 +1393,37 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_member_project_member_id'))
 
     op.drop_table('member_project')
+    with op.batch_alter_table('gov_vote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_vote_topic_id'))
+
+    op.drop_table('gov_vote')
+    with op.batch_alter_table('gov_topic_task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_topic_task_topic_id'))
+
+    op.drop_table('gov_topic_task')
+    with op.batch_alter_table('gov_topic_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_gov_topic_event_topic')
+
+    op.drop_table('gov_topic_event')
+    with op.batch_alter_table('gov_topic_comment', schema=None) as batch_op:
+        batch_op.drop_index('ix_gov_topic_comment_topic')
+
+    op.drop_table('gov_topic_comment')
+    with op.batch_alter_table('gov_suggestion', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_suggestion_resident_id'))
+        batch_op.drop_index('ix_gov_suggestion_community_status')
+
+    op.drop_table('gov_suggestion')
+    with op.batch_alter_table('gov_resource', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_resource_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_gov_resource_member_id'))
+        batch_op.drop_index('ix_gov_resource_community_kind')
+
+    op.drop_table('gov_resource')
+    with op.batch_alter_table('gov_participant', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gov_participant_topic_id'))
+
+    op.drop_table('gov_participant')
     with op.batch_alter_table('shift_swap', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shift_swap_shift_a_id'))
         batch_op.drop_index(batch_op.f('ix_shift_swap_community_id'))
@@ -971,6 +1446,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_message_chat_time')
 
     op.drop_table('message')
+    with op.batch_alter_table('gov_topic', schema=None) as batch_op:
+        batch_op.drop_index('ix_gov_topic_community_stage')
+
+    op.drop_table('gov_topic')
     op.drop_table('event_capacity')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_index('ix_booking_station_slot')
@@ -1007,6 +1486,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_duty_shift_community_id'))
 
     op.drop_table('duty_shift')
+    with op.batch_alter_table('building_location', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_building_location_community_id'))
+
+    op.drop_table('building_location')
     with op.batch_alter_table('station_hours', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_station_hours_station_id'))
 
@@ -1024,6 +1507,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_resident_group_community_id'))
 
     op.drop_table('resident_group')
+    with op.batch_alter_table('map_station', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_map_station_community_id'))
+
+    op.drop_table('map_station')
     with op.batch_alter_table('building', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_building_grid_id'))
         batch_op.drop_index(batch_op.f('ix_building_community_id'))
@@ -1041,6 +1528,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_service_item_community_id'))
 
     op.drop_table('service_item')
+    with op.batch_alter_table('partner_unit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_unit_community_id'))
+
+    op.drop_table('partner_unit')
     with op.batch_alter_table('grid', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grid_community_id'))
 
