@@ -23,6 +23,7 @@ ROUTE_MODULES = [
     "app.api.proxy",
     "app.api.proxy_bookings",
     "app.api.calendar",
+    "app.api.governance",
 ]
 
 
