@@ -33,6 +33,7 @@ CLI_MODULES = [
     "app.cli.proxy",
     "app.cli.bot",
     "app.cli.bot_suggest",
+    "app.cli.governance",
 ]
 
 

@@ -23,6 +23,7 @@ from app.database import begin_write_transaction
 from app.extensions import db
 from app.handlers.audit import record
 from app.handlers.events.demo import seed_demo_events
+from app.handlers.governance.demo import seed_demo_governance
 from app.handlers.org import importing
 from app.handlers.proxy.demo import seed_demo_catalogue
 from app.localtime import at_local, local_date
@@ -33,6 +34,7 @@ from app.models import Building, Community, DutyShift, Resident, ResidentIdentit
 DEMO_EXTRAS: tuple[Callable[[Community], str | list[str] | None], ...] = (
     seed_demo_catalogue,  # the default catalogue and the 政务代办站
     seed_demo_events,
+    seed_demo_governance,  # after events: its 双报到 members take part
 )
 
 STREET = {"name": "红梅街道", "district": "常州市天宁区"}

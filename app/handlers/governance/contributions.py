@@ -57,7 +57,7 @@ def record_contribution(project: Project, data: dict[str, Any], staff: Staff) ->
                          served_on=served_on, year=served_on.year, note=note, recorded_by_staff_id=staff.id,
                          created_at=now())
     if kind == "hours" and member is not None:
-        entry.hours_entry_id = _volunteer_hours(project, member.id, quantity, served_on, note, staff).id
+        entry.hours_entry_id = volunteer_hours_entry(project, member.id, quantity, served_on, note, staff).id
     db.session.add(entry)
     db.session.flush()
     record("staff", staff.id, "governance.contribution", project, community_id=project.community_id,
@@ -95,7 +95,7 @@ def _check_total(project_id: int, unit, member, kind: str, quantity: float) -> N
         raise refuse(f"更正后合计不能为负（当前{total:g}）", "negative_total", field="quantity")
 
 
-def _volunteer_hours(project: Project, member_id: int, hours: float, served_on: date, note: str | None,
+def volunteer_hours_entry(project: Project, member_id: int, hours: float, served_on: date, note: str | None,
                      staff: Staff) -> HoursEntry:
     text = f"共建项目{project.code}：{project.title}" + (f"（{note}）" if note else "")
     entry = HoursEntry(member_id=member_id, community_id=project.community_id, kind="admin",
