@@ -1,0 +1,274 @@
+"""The structure of the understanding: how the cues of a message combine into intent scores,
+a confidence and a report category (the weights live in the data files)."""
+from __future__ import annotations
+
+import math
+
+from app.bot.model import CAT_MAX_OFFSET, CAT_OFFSET, CUE_INDEX, N_CATS, SERVICE_INTENTS
+from app.bot.types import CATEGORIES, INTENTS
+
+
+def top_two(scores: dict[str, float]) -> tuple[str, float, float]:
+    """The best intent (ties: the order of INTENTS), its score and the runner-up's score."""
+    best, s1, s2 = "none", -1.0, -1.0
+    for intent in INTENTS:
+        value = scores[intent]
+        if value > s1:
+            best, s1, s2 = intent, value, s1
+        elif value > s2:
+            s2 = value
+    return best, s1, max(s2, 0.0)
+
+
+def cap(value: float, top: float = 6.0) -> float:
+    return value if value < top else top
+
+
+def confidence_of(s1: float, s2: float) -> float:
+    if s1 <= 0:
+        return 0.0
+    return (1.0 - math.exp(-s1 / 2.0)) * (s1 / (s1 + max(s2, 0.0)))
+
+
+def category_scores(f: list[float]) -> list[float]:
+    """Per category: its strongest word plus half of the others (two weak hints < one clear word)."""
+    totals = f[CAT_OFFSET:CAT_MAX_OFFSET]
+    tops = f[CAT_MAX_OFFSET:]
+    return [top + 0.5 * (total - top) if total else 0.0 for total, top in zip(totals, tops, strict=True)]
+
+
+_ACK = CUE_INDEX["ack"]
+_AD = CUE_INDEX["ad"]
+_BOOK = CUE_INDEX["book"]
+_CANCEL = CUE_INDEX["cancel"]
+_CHATTER = CUE_INDEX["chatter"]
+_EVENT = CUE_INDEX["event"]
+_FORWARD = CUE_INDEX["forward"]
+FRAME = CUE_INDEX["frame"]
+FRAME_ADDRESSED = 1.5
+FAQ_SURE = 0.6     # below this confidence an ask_info guess is checked against the FAQ ...
+FAQ_BONUS = 1.5    # ... and an answer found there raises it
+_GREET = CUE_INDEX["greet"]
+_HUMAN = CUE_INDEX["human"]
+_INFO = CUE_INDEX["info"]
+_NEIGHBOUR = CUE_INDEX["neighbour"]
+_ORG = CUE_INDEX["org"]
+_OWN_REF = CUE_INDEX["own_ref"]
+_PLACE = CUE_INDEX["place"]
+_PLAN = CUE_INDEX["plan"]
+_PROBLEM = CUE_INDEX["problem"]
+_PROGRESS = CUE_INDEX["progress"]
+_QUESTION = CUE_INDEX["question"]
+_RATE_MID = CUE_INDEX["rate_mid"]
+_RATE_NEG = CUE_INDEX["rate_neg"]
+_RATE_POS = CUE_INDEX["rate_pos"]
+_RATE_WORD = CUE_INDEX["rate_word"]
+_REPORT = CUE_INDEX["report"]
+_RESOLVED = CUE_INDEX["resolved"]
+_SERVICE = CUE_INDEX["service"]
+_SIGNUP = CUE_INDEX["signup"]
+_THANKS = CUE_INDEX["thanks"]
+_URGENCY = CUE_INDEX["urgency"]
+_WANT = CUE_INDEX["want"]
+_WHEN = CUE_INDEX["when"]
+THANKS_GREET_ACK = (("thanks", _THANKS), ("greet", _GREET), ("ack", _ACK))
+
+
+def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bool, length: int) -> dict[str, float]:
+    """The structure of the understanding: how cues combine into intents."""
+    # Caps (inline rather than min(): this runs for every message).
+    report = f[_REPORT]
+    if report > 6.0:
+        report = 6.0
+    problem = f[_PROBLEM]
+    if problem > 6.0:
+        problem = 6.0
+    urgency = f[_URGENCY]
+    if urgency > 2.0:
+        urgency = 2.0
+    place = f[_PLACE]
+    if place > 2.0:
+        place = 2.0
+    book = f[_BOOK]
+    if book > 6.0:
+        book = 6.0
+    want = f[_WANT]
+    if want > 2.0:
+        want = 2.0
+    when = f[_WHEN]
+    if when > 2.0:
+        when = 2.0
+    service = f[_SERVICE] + (2.0 if has_service else 0.0)
+    if service > 4.0:
+        service = 4.0
+    signup = f[_SIGNUP]
+    if signup > 6.0:
+        signup = 6.0
+    event = f[_EVENT] + (2.0 if has_event else 0.0)
+    if event > 4.0:
+        event = 4.0
+    progress = f[_PROGRESS]
+    if progress > 6.0:
+        progress = 6.0
+    own_ref = f[_OWN_REF]
+    if own_ref > 4.0:
+        own_ref = 4.0
+    cancel = f[_CANCEL]
+    if cancel > 6.0:
+        cancel = 6.0
+    question = f[_QUESTION]
+    if question > 3.0:
+        question = 3.0
+    info = f[_INFO]
+    if info > 4.0:
+        info = 4.0
+    org = f[_ORG]
+    if org > 2.0:
+        org = 2.0
+    plan = f[_PLAN]
+    if plan > 4.0:
+        plan = 4.0
+    rate = f[_RATE_POS]
+    if f[_RATE_MID] > rate:
+        rate = f[_RATE_MID]
+    if f[_RATE_NEG] > rate:
+        rate = f[_RATE_NEG]
+    rate += f[_RATE_WORD] if f[_RATE_WORD] < 2.0 else 2.0
+    human = f[_HUMAN]
+    if human > 6.0:
+        human = 6.0
+    ack = f[_ACK] if length <= 8 else 0.5 * f[_ACK]   # "好的" alone is an answer; "好热闹" is not
+    chit = f[_GREET] + f[_THANKS] + ack
+    if chit > 6.0:
+        chit = 6.0
+    resolved = f[_RESOLVED]
+    if resolved > 4.0:
+        resolved = 4.0
+    frame = f[FRAME]
+    if frame > 3.0:
+        frame = 3.0
+    noise_words = f[_CHATTER] + f[_NEIGHBOUR]
+    if noise_words > 6.0:
+        noise_words = 6.0
+    ad = f[_AD] + f[_FORWARD]
+    if ad > 8.0:
+        ad = 8.0
+    cats = category_scores(f)
+    best_cat = max(cats)
+    topic = cap(best_cat + 0.3 * (sum(cats) - best_cat), 4.0)
+
+    s: dict[str, float] = {}
+    # A report: a complaint word or a problem, about a thing the community looks after;
+    # or a nuisance named on its own ("楼下饭店油烟直接排到我家窗户").
+    if report or problem:
+        r = report + problem + 0.6 * topic + (0.5 * urgency if (problem or topic >= 1.5) else 0.0)
+    else:
+        r = 0.45 * topic + (0.5 * urgency if topic >= 2 else 0.0)
+    if frame and (problem or topic >= 1.5):
+        # "来电人称小区热水供应中断已三天": the hotline frame states a problem, so it is a report;
+        # the frame alone ("来电人咨询…", "来电人要求回电") says nothing about what is wanted.
+        r += 0.5 * frame
+    if topic:
+        r += 0.3 * place
+    if question and not (report or problem):
+        r *= 0.4          # "小区的充电桩在哪里": a question about a facility, not a complaint
+    r -= 1.5 * resolved + 1.5 * plan
+    follow_up = own_ref and (progress or question or (own_ref >= 2.5 and problem))
+    if follow_up:
+        r *= 0.4          # "我报的漏水修了没有", "我反映的漏水到现在都没人来看": about an existing report
+    if rate >= 3 and not report:
+        r *= 0.6          # "不太满意，灯还是一闪一闪的": the rating explains itself
+    if not topic and not report:
+        r *= 0.6          # "我家电脑开不了机": a problem, but nothing the community looks after
+    elif not topic and not problem and (service or book >= 2 or signup >= 2):
+        r *= 0.6          # "希望社区派人上门帮其母亲办理高龄津贴认证": asking for a service, not a complaint
+    s["report_issue"] = r
+
+    b = book
+    if want >= 1 and service:
+        b += 1.5
+    if book:
+        b += 0.5 * min(service, 2.0)
+    if service and when and (book or want or question):
+        b += 1.0          # an item and a day: wants a slot
+    elif book and when:
+        b += 0.8          # "约明天下午两点"
+    if question and not book:
+        b *= 0.5
+    s["book_proxy"] = b
+
+    g = signup
+    if signup:
+        if event:
+            g += 0.8 * min(event, 2.0) + (0.5 if when else 0.0)
+        elif signup < 4:
+            g *= 0.5      # "我想去公园": joining, but nothing the community organises
+    elif want >= 1 and event:
+        g += 0.8
+    s["event_signup"] = g
+
+    p = progress
+    if own_ref:
+        p += own_ref if follow_up else 0.4 * own_ref
+    elif progress < 3:
+        p *= 0.5          # "路灯什么时候能修" without "my ...": a complaint or a general question
+    if rate >= 3:
+        p *= 0.5          # "不满意，到现在还是没修": a rating that says why
+    s["query_progress"] = p
+
+    c = cancel
+    if cancel and (book or signup or event or service or own_ref):
+        c += 1.0
+    s["cancel"] = c
+    if cancel >= 2:
+        s["event_signup"] *= 0.4    # "取消报名", "退掉我的活动报名"
+        s["book_proxy"] *= 0.4
+    own_item = own_ref >= 2 and (progress or question)
+    if own_item:
+        s["event_signup"] *= 0.5    # "我报名的义诊成功了吗": about an existing signup
+        s["book_proxy"] *= 0.5
+
+    a = 0.0
+    if question or plan:
+        topical = info + plan + 0.8 * service + 0.6 * org + 0.6 * event + 0.5 * min(topic, 2.0)
+        if topical:
+            a = 0.6 * question + topical
+    elif service and not (book or signup or cancel or progress or problem):
+        a = 0.8 * service + 0.5 * info     # a bare "尊老金": what about it? tell them
+    elif info >= 1.5 and (org or service):
+        a = 0.5 * info + 0.5 * org + 0.5 * service
+    if (signup >= 2.5 and event) or book >= 2:
+        a *= 0.5          # "义诊我想去，需要带什么吗": the request comes first, the question with it
+    if own_item and p >= 3:
+        a *= 0.5          # "之前登记的老年卡可以领了吗": about their own application
+    s["ask_info"] = a
+
+    s["rate"] = rate
+    s["human"] = human
+    s["chitchat"] = chit
+    nz = noise_words + ad
+    if length > 200:
+        nz += min(3.0, (length - 200) / 100.0)
+    s["none"] = nz
+
+    # Advertisements and forwarded articles mention drains and locks too.
+    if ad >= 2.0:
+        for key in SERVICE_INTENTS:
+            s[key] *= 0.5
+    # Thanks and greetings are politeness around a request, not a competing intent.
+    strongest_service = max(s["report_issue"], s["book_proxy"], s["event_signup"], s["query_progress"], s["cancel"],
+                            s["ask_info"], s["rate"], s["human"])
+    if strongest_service >= 2.0:
+        s["chitchat"] *= 0.4
+        s["none"] *= 0.6
+    if resolved and chit:
+        s["chitchat"] += resolved
+    return s
+
+
+def category(f: list[float]) -> str:
+    cats = category_scores(f)
+    best = max(range(N_CATS), key=lambda i: cats[i])
+    if cats[best] < 1.0:
+        return "other"
+    return CATEGORIES[best]
