@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from app.bot.evaluation import LabelError, read_examples
+
 # libyaml's C loader reads the data files ~10× faster than the pure-Python one (start-up time).
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -41,7 +43,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 FILES = ("normalize.yaml", "t2s.yaml", "userdict.yaml", "intents.yaml", "categories.yaml", "slots.yaml",
-         "faq.yaml", "replies.yaml", "vocabulary.yaml", "pinyin.yaml")
+         "faq.yaml", "replies.yaml", "vocabulary.yaml", "pinyin.yaml", "examples.tsv")
 
 
 class BotDataError(ValueError):
@@ -60,6 +62,7 @@ class RawData:
     replies: dict
     vocabulary: dict
     pinyin: dict[str, str]   # character -> toneless reading (for sound-alike typos)
+    examples: list[tuple[str, str, str | None]]   # labelled messages the n-gram model learns from
 
 
 def _load_yaml(path: Path) -> Any:
@@ -173,7 +176,23 @@ def load(data_dir: Path | str | None = None) -> RawData:
             pinyin.setdefault(ch, reading)
     return RawData(normalize=normalize, t2s=t2s, userdict=userdict, intents=intents, categories=categories,
                    slots=_load_yaml(folder / "slots.yaml"), faq=faq, replies=_load_yaml(folder / "replies.yaml"),
-                   vocabulary=_load_yaml(folder / "vocabulary.yaml"), pinyin=pinyin)
+                   vocabulary=_load_yaml(folder / "vocabulary.yaml"), pinyin=pinyin,
+                   examples=_load_examples(folder / "examples.tsv"))
+
+
+def _load_examples(path: Path) -> list[tuple[str, str, str | None]]:
+    """The labelled messages of examples.tsv (the format of `linli bot eval`). Optional: without
+    the file the n-gram model is empty and only the cue words count."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            examples = read_examples(handle, path.name)
+    except FileNotFoundError:
+        return []
+    except UnicodeDecodeError as exc:
+        raise BotDataError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except LabelError as exc:
+        raise BotDataError(str(exc)) from exc
+    return [(e.text, e.intent, e.category) for e in examples]
 
 
 def mtimes(data_dir: Path | str | None = None) -> tuple:

@@ -34,7 +34,7 @@ import jieba
 from app.bot import data as data_mod
 from app.bot import slots as slot_mod
 from app.bot import timeparse
-from app.bot.features import HAN_RUN, features
+from app.bot.features import HAN_RUN, features, scan
 from app.bot.model import (  # noqa: F401 - CAT_INDEX, CUE_INDEX: the feature layout, re-exported
     CAT_INDEX,
     CUE_INDEX,
@@ -47,6 +47,7 @@ from app.bot.scoring import (
     FRAME,
     FRAME_ADDRESSED,
     THANKS_GREET_ACK,
+    add_ngram_evidence,
     category,
     confidence_of,
     intent_scores,
@@ -156,7 +157,7 @@ class Bot:
         u = Understanding(text=raw_text, mentioned=mentioned)
 
         chars = set(text)
-        feats = features(model, text, chars)
+        feats, grams = scan(model, text, chars)
         if feats[FRAME] >= FRAME_ADDRESSED:
             addressed = True   # a third-person work order ("来电人反映…") is written to the service
         vocab = vocab if vocab is not None else Vocabulary()
@@ -164,6 +165,14 @@ class Bot:
         service_key = services.find(text, fuzzy=False)
         event_keys = events.find_all(text)
         scores = intent_scores(feats, facts, bool(service_key), bool(event_keys), len(text))
+        cue_top = max(scores.values())
+        # The n-grams re-weigh what the cue words found; alone they never make an intent (a
+        # message without any cue is unclear: at most a possible report, see below). Inside a
+        # flow a short answer belongs to the flow, so there only the cues count.
+        posterior = None
+        if cue_top > 0 and not flow and model.ngram_intent_weight and grams:
+            posterior = model.ngrams.intent_posterior(grams)
+            add_ngram_evidence(scores, posterior, model.ngram_intent_weight)
         u.scores = scores
 
         best, s1, s2 = top_two(scores)
@@ -180,7 +189,7 @@ class Bot:
             intent, confidence = self._in_flow(model, flow, best, s1, confidence, scores, u)
         elif best in ("chitchat", "none"):
             intent = best
-            if s1 == 0:
+            if cue_top == 0:
                 intent, confidence = self._unclear(text, addressed, u)
         elif confidence >= model.threshold:
             intent = best
@@ -223,7 +232,8 @@ class Bot:
         u.slots = slots
 
         if intent == "report_issue":
-            u.category = category(feats)
+            posterior = model.ngrams.category_posterior(grams) if model.ngram_category_weight and grams else None
+            u.category = category(feats, posterior, model.ngram_category_weight)
         elif intent == "chitchat":
             kinds = tuple((name, feats[index]) for name, index in THANKS_GREET_ACK)
             kind, weight = max(kinds, key=lambda kv: kv[1])

@@ -1,4 +1,5 @@
-"""Collecting the cues of one message: the feature vector the scoring reads."""
+"""Collecting the cues of one message: the feature vector the scoring reads, and the
+character n-grams the learned model knows (found in the same pass)."""
 from __future__ import annotations
 
 import re
@@ -9,12 +10,28 @@ HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
 def features(model: Model, text: str, chars: set[str] | None = None) -> list[float]:
-    """Sum the weights of the cues found. Within one cue family (or category) the longest
-    phrase at a place wins: "水压太小" counts once as a problem, and "水压" still counts
-    for utilities. A neutral phrase ("人工智能") hides every shorter phrase inside it."""
+    """The cue features of a cleaned text (``scan`` without the n-grams)."""
+    return scan(model, text, chars)[0]
+
+
+def scan(model: Model, text: str, chars: set[str] | None = None) -> tuple[list[float], list]:
+    """Sum the weights of the cues found, and collect the n-gram model's entries for the text's
+    characters and character pairs (``ngrams.NgramModel.table``).
+
+    Within one cue family (or category) the longest phrase at a place wins: "水压太小" counts
+    once as a problem, and "水压" still counts for utilities. A neutral phrase ("人工智能")
+    hides every shorter phrase inside it."""
     feats = [0.0] * N_FEATURES
+    grams: list = []
     if not text:
-        return feats
+        return feats, grams
+    if chars is None:
+        chars = set(text)
+    gram_get = model.ngram_table.get
+    for ch in chars:
+        gram = gram_get(ch)
+        if gram is not None:
+            grams.append(gram)
     multi = model.multi
     lengths = model.lengths
     neutral = model.neutral
@@ -24,8 +41,12 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
     hide_to = 0                  # end of the last neutral phrase
     hidden: list[tuple[int, int]] = []
     for i in range(n - 1):
+        pair = text[i:i + 2]
+        gram = gram_get(pair)
+        if gram is not None:
+            grams.append(gram)
         # Phrases have two or more characters: the first two index the lengths to try.
-        ls = lengths.get(text[i:i + 2])
+        ls = lengths.get(pair)
         if ls is None:
             continue
         for length in ls:
@@ -49,8 +70,6 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
                     feats[f] += w
                     if f >= CAT_OFFSET and w > feats[f + N_CATS]:
                         feats[f + N_CATS] = w
-    if chars is None:
-        chars = set(text)
     # Single characters count only where jieba cuts them as a word of their own ("修" in
     # "来修一下", not in "装修"). Without any such character in the text, segmenting it could
     # not change anything, so it is skipped.
@@ -81,7 +100,7 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
             feats[f] += w
             if f >= CAT_OFFSET and w > feats[f + N_CATS]:
                 feats[f + N_CATS] = w
-    return feats
+    return feats, grams
 
 
 def alike_fits(model: Model, text: str, start: int, end: int) -> bool:

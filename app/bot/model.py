@@ -11,6 +11,7 @@ import jieba
 
 from app.bot import data as data_mod
 from app.bot import slots as slot_mod
+from app.bot.ngrams import NgramModel
 from app.bot.regexgate import required_chars
 from app.bot.segment import HanSegmenter
 from app.bot.text import Normalizer
@@ -55,6 +56,8 @@ class Model:
         settings = raw.intents.get("settings") or {}
         self.threshold = float(settings.get("threshold", 0.45))
         self.flow_override = float(settings.get("flow_override_score", 3.5))
+        self.ngram_intent_weight = _number(settings, "ngram_intent_weight", 3.0)
+        self.ngram_category_weight = _number(settings, "ngram_category_weight", 3.0)
         self.needs_reply_rules: dict[str, str] = {}
         for intent, rule in (raw.intents.get("needs_reply") or {}).items():
             if intent not in INTENTS or rule not in NEEDS_REPLY_RULES:
@@ -146,6 +149,12 @@ class Model:
         self.rating = slot_mod.RatingMatcher(slots_cfg.get("ratings") or {}, slots_cfg.get("ratings_in_flow") or {})
         self.flow_intents = dict(slots_cfg.get("flow_intents") or {})
         self.faq = Faq(raw.faq, self.normalize_phrase)
+        # The n-gram model learns from the examples as the bot reads them (cleaned like a message).
+        self.ngrams = NgramModel(((self.normalize_phrase(text), intent, category)
+                                  for text, intent, category in raw.examples),
+                                 alpha=_number(settings, "ngram_alpha", 0.5, positive=True),
+                                 temperature=_number(settings, "ngram_temperature", 1.0, positive=True))
+        self.ngram_table = self.ngrams.table if (self.ngram_intent_weight or self.ngram_category_weight) else {}
         self.replies = raw.replies or {}
         self.default_vocabulary = vocabulary_from(raw.vocabulary)
 
@@ -156,6 +165,14 @@ class Model:
 
     def normalize_phrase(self, text: str) -> str:
         return self.normalizer.normalize(text)[0]
+
+
+def _number(settings: dict, key: str, default: float, positive: bool = False) -> float:
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0):
+        raise data_mod.BotDataError(f"intents.yaml settings.{key}: expected a number >= 0"
+                                    f"{' (not 0)' if positive else ''}, got {value!r}")
+    return float(value)
 
 
 REAL_WORD_FREQUENCY = 10   # a string jieba's dictionary counts this often is a word, not a slip

@@ -266,8 +266,16 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
     return s
 
 
-def category(f: list[float]) -> str:
+def add_ngram_evidence(scores: dict[str, float], posterior: list[float], weight: float) -> None:
+    """The learned character n-grams vote like one more cue: P(intent | n-grams) × weight."""
+    for intent, p in zip(INTENTS, posterior, strict=True):
+        scores[intent] += weight * p
+
+
+def category(f: list[float], posterior: list[float] | None = None, weight: float = 0.0) -> str:
     cats = category_scores(f)
+    if posterior is not None:
+        cats = [c + weight * p for c, p in zip(cats, posterior, strict=True)]
     best = max(range(N_CATS), key=lambda i: cats[i])
     if cats[best] < 1.0:
         return "other"

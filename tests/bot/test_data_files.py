@@ -33,7 +33,7 @@ def test_an_edited_file_is_picked_up_without_a_restart(data_dir, tmp_path):
 
     intents = data_dir / "intents.yaml"
     intents.write_text(intents.read_text(encoding="utf-8").replace(
-        "  report:   # explicit", "  report:\n    茉莉花: 3\n  # explicit", 1), encoding="utf-8")
+        "  report:   # explicit", "  report:\n    茉莉花: 6\n  # explicit", 1), encoding="utf-8")
     _touch_later(intents)
     bot.reload_if_changed(force=True)
     assert bot.understand("茉莉花开了", now=NOW, chat_type="group").intent == "report_issue"
