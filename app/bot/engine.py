@@ -44,13 +44,16 @@ from app.bot.model import (  # noqa: F401 - CAT_INDEX, CUE_INDEX: the feature la
 from app.bot.scoring import (
     FAQ_BONUS,
     FAQ_SURE,
+    FOR_SERVICE_SCORE,
     FRAME,
     FRAME_ADDRESSED,
     THANKS_GREET_ACK,
     add_ngram_evidence,
+    broken_promise,
     category,
     confidence_of,
     intent_scores,
+    runner_up,
     top_two,
 )
 from app.bot.types import CHAT_GROUP, CHAT_PRIVATE, INTENTS, Understanding, Vocabulary
@@ -194,8 +197,17 @@ class Bot:
         elif confidence >= model.threshold:
             intent = best
         else:
-            intent, confidence = self._unclear(text, addressed, u, guess=best)
+            # "社区有人吗？急事": a person or a question? Either way it is for the service, so
+            # unsure between two service intents is not a reason for silence: a person answers.
+            for_service = s2 >= FOR_SERVICE_SCORE and runner_up(scores, best) in SERVICE_INTENTS
+            intent, confidence = self._unclear(text, addressed or for_service, u, guess=best)
         u.intent, u.confidence = intent, round(min(max(confidence, 0.0), 1.0), 3)
+        if intent == "report_issue":
+            u.report_likelihood = u.confidence
+        elif chat_type == CHAT_GROUP and not addressed and intent in ("none", "chitchat") and text:
+            # When unsure, do not go silent on a possible report: staff decide (docs/bot.md §4).
+            u.report_likelihood = self._report_likelihood(model, scores, posterior, grams, cue_top)
+            u.maybe_report = u.report_likelihood >= model.maybe_report_threshold
 
         # Slots.
         slots: dict[str, Any] = {}
@@ -249,7 +261,8 @@ class Bot:
 
         rule = model.needs_reply_rules.get(intent, "never")
         u.needs_reply = (rule == "always" or (rule == "unanswered" and u.answer is None)
-                         or (rule == "unsatisfied" and slots.get("rating") == "unsatisfied"))
+                         or (rule == "unsatisfied" and slots.get("rating") == "unsatisfied")
+                         or (rule == "promised" and broken_promise(feats)))
         if chat_type != CHAT_GROUP or mentioned:
             u.should_reply = True
         else:
@@ -272,6 +285,17 @@ class Bot:
         u.flow_continues = True
         u.reason = f"answers the {flow} flow"
         return (flow_intent or best), 0.9
+
+    @staticmethod
+    def _report_likelihood(model: Model, scores: dict[str, float], posterior, grams, cue_top: float) -> float:
+        """How much a message the bot leaves silent looks like a report, 0..1: the confidence
+        the report score would have against the best other intent. Without any cue word the
+        n-grams were not counted in the scores; here they are (a possible report is no answer)."""
+        report = scores["report_issue"]
+        if posterior is None and grams and model.ngram_intent_weight and cue_top == 0:
+            report += model.ngram_intent_weight * model.ngrams.intent_posterior(grams)[0]
+        other = max(v for k, v in scores.items() if k != "report_issue")
+        return round(confidence_of(report, other), 3)
 
     def _unclear(self, text: str, addressed: bool, u: Understanding, guess: str | None = None):
         # Something addressed to the service that we cannot place: a person answers rather than a guess.

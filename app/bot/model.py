@@ -20,7 +20,8 @@ from app.bot.types import CATEGORIES, INTENTS, EventTerm, ServiceTerm, Vocabular
 # The cue families the scoring rules know. intents.yaml gives each its phrases.
 CUES = ("report", "problem", "urgency", "place", "book", "service", "want", "when", "signup", "event", "progress",
         "own_ref", "cancel", "question", "info", "plan", "org", "rate_pos", "rate_mid", "rate_neg", "rate_word",
-        "human", "greet", "thanks", "ack", "resolved", "chatter", "ad", "forward", "neighbour", "frame", "neutral")
+        "human", "greet", "thanks", "ack", "resolved", "chatter", "ad", "forward", "neighbour", "frame", "neutral",
+        "promise", "overdue", "reschedule")
 CUE_INDEX = {name: i for i, name in enumerate(CUES)}
 N_CUES = len(CUES)
 N_CATS = len(CATEGORIES)
@@ -30,7 +31,7 @@ CAT_INDEX = {name: CAT_OFFSET + i for i, name in enumerate(CATEGORIES)}
 N_FEATURES = N_CUES + 2 * N_CATS
 SERVICE_INTENTS = ("report_issue", "book_proxy", "event_signup", "query_progress", "cancel", "ask_info", "rate",
                    "human")
-NEEDS_REPLY_RULES = ("always", "never", "unanswered", "unsatisfied")
+NEEDS_REPLY_RULES = ("always", "never", "unanswered", "unsatisfied", "promised")
 
 C = CUE_INDEX  # short alias in the scoring code
 
@@ -56,6 +57,7 @@ class Model:
         settings = raw.intents.get("settings") or {}
         self.threshold = float(settings.get("threshold", 0.45))
         self.flow_override = float(settings.get("flow_override_score", 3.5))
+        self.maybe_report_threshold = _number(settings, "maybe_report_threshold", 0.3)
         self.ngram_intent_weight = _number(settings, "ngram_intent_weight", 3.0)
         self.ngram_category_weight = _number(settings, "ngram_category_weight", 3.0)
         self.needs_reply_rules: dict[str, str] = {}

@@ -35,9 +35,12 @@ CATEGORY_POS = {name: N_INTENTS + i for i, name in enumerate(CATEGORIES)}
 KINDS = ("uni", "bi")
 
 
-def ngrams(text: str, kinds: tuple[str, ...] = KINDS) -> list[str]:
+def ngrams(text: str, kinds: tuple[str, ...] = KINDS, cut=None) -> list[str]:
     """The features of a cleaned text: its Chinese characters (once each) and the pairs of
-    adjacent Chinese characters (as often as they occur)."""
+    adjacent Chinese characters (as often as they occur). ``"word"`` adds jieba's words
+    (``cut``: a segmenter of one run of Chinese characters), prefixed with a space so that
+    they never collide with a character or a pair: only for measuring (bench/bot_ngrams.py);
+    the bot itself does not segment every message."""
     runs = HAN_RUN.findall(text)
     out: list[str] = []
     if "uni" in kinds:
@@ -45,6 +48,9 @@ def ngrams(text: str, kinds: tuple[str, ...] = KINDS) -> list[str]:
     if "bi" in kinds:
         for run in runs:
             out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    if "word" in kinds and cut is not None:
+        for run in runs:
+            out.extend(" " + word for word in cut(run))
     return out
 
 
@@ -56,9 +62,10 @@ class NgramModel:
     """
 
     def __init__(self, rows: Iterable[tuple[str, str, str | None]], alpha: float = 0.5,
-                 kinds: tuple[str, ...] = KINDS, temperature: float = 1.0):
+                 kinds: tuple[str, ...] = KINDS, temperature: float = 1.0, cut=None):
         self.kinds = kinds
         self.temperature = temperature
+        self.cut = cut
         counts: dict[str, Counter] = {}
         class_totals = [0] * (N_INTENTS + len(CATEGORIES))
         class_docs = [0] * (N_INTENTS + len(CATEGORIES))
@@ -66,7 +73,7 @@ class NgramModel:
             classes = [INTENT_POS[intent]]
             if intent == "report_issue" and category in CATEGORY_POS:
                 classes.append(CATEGORY_POS[category])
-            feats = ngrams(text, kinds)
+            feats = ngrams(text, kinds, cut)
             for cls in classes:
                 class_docs[cls] += 1
                 class_totals[cls] += len(feats)
@@ -90,7 +97,7 @@ class NgramModel:
     def features(self, text: str) -> list[tuple[tuple[int, float], ...]]:
         """The table entries of a cleaned text's features (``features.scan`` finds them itself)."""
         table = self.table
-        return [hit for hit in (table.get(f) for f in ngrams(text, self.kinds)) if hit is not None]
+        return [hit for hit in (table.get(f) for f in ngrams(text, self.kinds, self.cut)) if hit is not None]
 
     def _posterior(self, hits, first: int, count: int) -> list[float]:
         prior, base = self.prior, self.base

@@ -20,6 +20,15 @@ def top_two(scores: dict[str, float]) -> tuple[str, float, float]:
     return best, s1, max(s2, 0.0)
 
 
+def runner_up(scores: dict[str, float], best: str) -> str:
+    """The second-best intent (ties: the order of INTENTS)."""
+    second, value = "none", -1.0
+    for intent in INTENTS:
+        if intent != best and scores[intent] > value:
+            second, value = intent, scores[intent]
+    return second
+
+
 def cap(value: float, top: float = 6.0) -> float:
     return value if value < top else top
 
@@ -46,6 +55,7 @@ _EVENT = CUE_INDEX["event"]
 _FORWARD = CUE_INDEX["forward"]
 FRAME = CUE_INDEX["frame"]
 FRAME_ADDRESSED = 1.5
+FOR_SERVICE_SCORE = 1.5   # an unclear message whose runner-up service intent scores this much is for the service
 FAQ_SURE = 0.6     # below this confidence an ask_info guess is checked against the FAQ ...
 FAQ_BONUS = 1.5    # ... and an answer found there raises it
 _GREET = CUE_INDEX["greet"]
@@ -71,7 +81,16 @@ _THANKS = CUE_INDEX["thanks"]
 _URGENCY = CUE_INDEX["urgency"]
 _WANT = CUE_INDEX["want"]
 _WHEN = CUE_INDEX["when"]
+_PROMISE = CUE_INDEX["promise"]
+_OVERDUE = CUE_INDEX["overdue"]
+_RESCHEDULE = CUE_INDEX["reschedule"]
 THANKS_GREET_ACK = (("thanks", _THANKS), ("greet", _GREET), ("ack", _ACK))
+
+
+def broken_promise(f: list[float]) -> bool:
+    """"说三天修好，今天第五天了": a promised date or time recalled, and it has passed (or the
+    problem is still there). A follow-up, and a complaint: a person must answer it."""
+    return bool(f[_PROMISE]) and bool(f[_OVERDUE] or f[_PROBLEM] or f[_PROGRESS] or f[_QUESTION])
 
 
 def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bool, length: int) -> dict[str, float]:
@@ -173,7 +192,8 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
     if question and not (report or problem):
         r *= 0.4          # "小区的充电桩在哪里": a question about a facility, not a complaint
     r -= 1.5 * resolved + 1.5 * plan
-    follow_up = own_ref and (progress or question or (own_ref >= 2.5 and problem))
+    promised = broken_promise(f)
+    follow_up = promised or (own_ref and (progress or question or (own_ref >= 2.5 and problem)))
     if follow_up:
         r *= 0.4          # "我报的漏水修了没有", "我反映的漏水到现在都没人来看": about an existing report
     if rate >= 3 and not report:
@@ -184,7 +204,10 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
         r *= 0.6          # "希望社区派人上门帮其母亲办理高龄津贴认证": asking for a service, not a complaint
     s["report_issue"] = r
 
-    b = book
+    reschedule = f[_RESCHEDULE]
+    if reschedule > 4.0:
+        reschedule = 4.0
+    b = book + reschedule   # "改到周五": moving a booking is the booking handler's business
     if want >= 1 and service:
         b += 1.5
     if book:
@@ -208,9 +231,12 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
     s["event_signup"] = g
 
     p = progress
+    if promised:
+        overdue = f[_OVERDUE]
+        p += f[_PROMISE] + (overdue if overdue < 3.0 else 3.0)
     if own_ref:
         p += own_ref if follow_up else 0.4 * own_ref
-    elif progress < 3:
+    elif progress < 3 and not promised:
         p *= 0.5          # "路灯什么时候能修" without "my ...": a complaint or a general question
     if rate >= 3:
         p *= 0.5          # "不满意，到现在还是没修": a rating that says why
@@ -219,8 +245,11 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
     c = cancel
     if cancel and (book or signup or event or service or own_ref):
         c += 1.0
-    s["cancel"] = c
-    if cancel >= 2:
+    moving = reschedule and cancel < 3
+    if moving:
+        c *= 0.3          # "我去不了了，换到下周三行不行": the reason for moving, not a cancellation
+    s["cancel"] = c       # (but "我想改时间，先取消吧" cancels: 取消 is decisive)
+    if cancel >= 2 and not moving:
         s["event_signup"] *= 0.4    # "取消报名", "退掉我的活动报名"
         s["book_proxy"] *= 0.4
     own_item = own_ref >= 2 and (progress or question)
@@ -237,7 +266,7 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
         a = 0.8 * service + 0.5 * info     # a bare "尊老金": what about it? tell them
     elif info >= 1.5 and (org or service):
         a = 0.5 * info + 0.5 * org + 0.5 * service
-    if (signup >= 2.5 and event) or book >= 2:
+    if (signup >= 2.5 and event) or book >= 2 or reschedule >= 2:
         a *= 0.5          # "义诊我想去，需要带什么吗": the request comes first, the question with it
     if own_item and p >= 3:
         a *= 0.5          # "之前登记的老年卡可以领了吗": about their own application
@@ -261,8 +290,8 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
     if strongest_service >= 2.0:
         s["chitchat"] *= 0.4
         s["none"] *= 0.6
-    if resolved and chit:
-        s["chitchat"] += resolved
+    if resolved and chit and rate < 3:
+        s["chitchat"] += resolved   # "修好了，谢谢": thanks (but "修好了，很满意" rates the work)
     return s
 
 

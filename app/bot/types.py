@@ -71,6 +71,12 @@ class Understanding:
     mentioned: bool = False            # addressed by @-mention (detected in the text or told by the channel)
     flow_continues: bool = False       # the message answers the active multi-turn flow
     chitchat_kind: str | None = None   # thanks | greet | ack, for a fitting short answer
+    # "When unsure, do not go silent": a group message the bot leaves silent (intent none or
+    # chitchat, not addressed) that might be a report. The router may put it in the duty inbox
+    # as a possible request for staff to decide; the bot never answers it in the group itself.
+    maybe_report: bool = False
+    report_likelihood: float = 0.0     # 0..1: the confidence of a report (for report_issue) or how
+                                       # much a silent group message looks like one (else 0)
     scores: dict[str, float] = field(default_factory=dict)
     reason: str = ""
 
