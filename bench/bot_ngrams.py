@@ -29,38 +29,22 @@ sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
 
-from app.bot import Bot, engine  # noqa: E402
+from app.bot import Bot  # noqa: E402
 from app.bot.evaluation import Example, evaluate, read_file  # noqa: E402
-from app.bot.features import HAN_RUN  # noqa: E402
 from app.bot.ngrams import NgramModel  # noqa: E402
 from bench.bot_throughput import NOW, messages  # noqa: E402
 
 DATA = ROOT / "tests" / "bot" / "data"
 DEVELOPMENT = ("dev.tsv", "hotline.tsv", "holdout2.tsv", "holdout4.tsv")
 FEATURES = {"none": (), "bi": ("bi",), "uni+bi": ("uni", "bi"), "word": ("word",), "word+bi": ("word", "bi")}
-ORIGINAL_SCAN = engine.scan
-
-
-def scan_with_words(model, text, chars=None):
-    """The bot's scan plus the table entries of jieba's words (every run segmented)."""
-    feats, grams = ORIGINAL_SCAN(model, text, chars)
-    get = model.ngram_table.get
-    for run in HAN_RUN.findall(text):
-        for word in model.cut_block(run):
-            hit = get(" " + word)
-            if hit is not None:
-                grams.append(hit)
-    return feats, grams
 
 
 def use(bot: Bot, examples: list[Example], kinds: tuple[str, ...], weight: float, temperature: float) -> None:
     """Replace the bot's n-gram model by one learned from ``examples`` with these settings."""
     model = bot.model
     rows = [(model.normalize_phrase(e.text), e.intent, e.category) for e in examples]
-    model.ngrams = NgramModel(rows if kinds else [], kinds=kinds, temperature=temperature, cut=model.cut_block)
     model.ngram_intent_weight = model.ngram_category_weight = weight if kinds else 0.0
-    model.ngram_table = model.ngrams.table if kinds else {}
-    engine.scan = scan_with_words if "word" in kinds else ORIGINAL_SCAN
+    model.use_ngrams(NgramModel(rows if kinds else [], kinds=kinds, temperature=temperature, cut=model.cut_block))
 
 
 class Totals:

@@ -34,7 +34,7 @@ import jieba
 from app.bot import data as data_mod
 from app.bot import slots as slot_mod
 from app.bot import timeparse
-from app.bot.features import HAN_RUN, features, scan
+from app.bot.features import HAN_RUN, features
 from app.bot.model import (  # noqa: F401 - CAT_INDEX, CUE_INDEX: the feature layout, re-exported
     CAT_INDEX,
     CUE_INDEX,
@@ -51,8 +51,11 @@ from app.bot.scoring import (
     add_ngram_evidence,
     broken_promise,
     category,
+    category_open,
+    category_scores,
     confidence_of,
     intent_scores,
+    ngrams_can_decide,
     runner_up,
     top_two,
 )
@@ -160,7 +163,7 @@ class Bot:
         u = Understanding(text=raw_text, mentioned=mentioned)
 
         chars = set(text)
-        feats, grams = scan(model, text, chars)
+        feats = features(model, text, chars)
         if feats[FRAME] >= FRAME_ADDRESSED:
             addressed = True   # a third-person work order ("来电人反映…") is written to the service
         vocab = vocab if vocab is not None else Vocabulary()
@@ -172,10 +175,13 @@ class Bot:
         # The n-grams re-weigh what the cue words found; alone they never make an intent (a
         # message without any cue is unclear: at most a possible report, see below). Inside a
         # flow a short answer belongs to the flow, so there only the cues count.
-        posterior = None
-        if cue_top > 0 and not flow and model.ngram_intent_weight and grams:
+        # They are looked up only when they could change the decision (ngrams_can_decide).
+        posterior = grams = None
+        weight = model.ngram_intent_weight
+        if cue_top > 0 and not flow and weight and model.ngrams and ngrams_can_decide(scores, weight, model.threshold):
+            grams = model.ngrams.features(text)
             posterior = model.ngrams.intent_posterior(grams)
-            add_ngram_evidence(scores, posterior, model.ngram_intent_weight)
+            add_ngram_evidence(scores, posterior, weight)
         u.scores = scores
 
         best, s1, s2 = top_two(scores)
@@ -206,7 +212,7 @@ class Bot:
             u.report_likelihood = u.confidence
         elif chat_type == CHAT_GROUP and not addressed and intent in ("none", "chitchat") and text:
             # When unsure, do not go silent on a possible report: staff decide (docs/bot.md §4).
-            u.report_likelihood = self._report_likelihood(model, scores, posterior, grams, cue_top)
+            u.report_likelihood = self._report_likelihood(model, text, scores, posterior, cue_top)
             u.maybe_report = u.report_likelihood >= model.maybe_report_threshold
 
         # Slots.
@@ -244,8 +250,7 @@ class Bot:
         u.slots = slots
 
         if intent == "report_issue":
-            posterior = model.ngrams.category_posterior(grams) if model.ngram_category_weight and grams else None
-            u.category = category(feats, posterior, model.ngram_category_weight)
+            u.category = self._category(model, text, feats, grams)
         elif intent == "chitchat":
             kinds = tuple((name, feats[index]) for name, index in THANKS_GREET_ACK)
             kind, weight = max(kinds, key=lambda kv: kv[1])
@@ -287,13 +292,28 @@ class Bot:
         return (flow_intent or best), 0.9
 
     @staticmethod
-    def _report_likelihood(model: Model, scores: dict[str, float], posterior, grams, cue_top: float) -> float:
+    def _category(model: Model, text: str, feats: list[float], grams: list | None) -> str:
+        """The report's category: the words, and the n-grams when they could change it (the
+        words name no category, or the best leads by less than the n-gram weight)."""
+        cats = category_scores(feats)
+        weight = model.ngram_category_weight
+        if weight and model.ngrams and category_open(cats, weight):
+            if grams is None:
+                grams = model.ngrams.features(text)
+            if grams:
+                cats = [c + weight * p for c, p in zip(cats, model.ngrams.category_posterior(grams), strict=True)]
+        return category(cats)
+
+    @staticmethod
+    def _report_likelihood(model: Model, text: str, scores: dict[str, float], posterior, cue_top: float) -> float:
         """How much a message the bot leaves silent looks like a report, 0..1: the confidence
         the report score would have against the best other intent. Without any cue word the
         n-grams were not counted in the scores; here they are (a possible report is no answer)."""
         report = scores["report_issue"]
-        if posterior is None and grams and model.ngram_intent_weight and cue_top == 0:
-            report += model.ngram_intent_weight * model.ngrams.intent_posterior(grams)[0]
+        if posterior is None and model.ngram_intent_weight and model.ngrams and cue_top == 0:
+            vectors = model.ngrams.features(text)
+            if vectors:
+                report += model.ngram_intent_weight * model.ngrams.intent_posterior(vectors)[0]
         other = max(v for k, v in scores.items() if k != "report_issue")
         return round(confidence_of(report, other), 3)
 

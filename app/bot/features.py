@@ -1,8 +1,8 @@
-"""Collecting the cues of one message: the feature vector the scoring reads, and the
-character n-grams the learned model knows (found in the same pass)."""
+"""Collecting the cues of one message: the feature vector the scoring reads."""
 from __future__ import annotations
 
 import re
+from operator import add
 
 from app.bot.model import CAT_OFFSET, N_CATS, N_FEATURES, REAL_WORD_FREQUENCY, Model
 
@@ -10,28 +10,12 @@ HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
 def features(model: Model, text: str, chars: set[str] | None = None) -> list[float]:
-    """The cue features of a cleaned text (``scan`` without the n-grams)."""
-    return scan(model, text, chars)[0]
-
-
-def scan(model: Model, text: str, chars: set[str] | None = None) -> tuple[list[float], list]:
-    """Sum the weights of the cues found, and collect the n-gram model's entries for the text's
-    characters and character pairs (``ngrams.NgramModel.table``).
-
-    Within one cue family (or category) the longest phrase at a place wins: "水压太小" counts
-    once as a problem, and "水压" still counts for utilities. A neutral phrase ("人工智能")
-    hides every shorter phrase inside it."""
+    """Sum the weights of the cues found. Within one cue family (or category) the longest
+    phrase at a place wins: "水压太小" counts once as a problem, and "水压" still counts
+    for utilities. A neutral phrase ("人工智能") hides every shorter phrase inside it."""
     feats = [0.0] * N_FEATURES
-    grams: list = []
     if not text:
-        return feats, grams
-    if chars is None:
-        chars = set(text)
-    gram_get = model.ngram_table.get
-    for ch in chars:
-        gram = gram_get(ch)
-        if gram is not None:
-            grams.append(gram)
+        return feats
     multi = model.multi
     lengths = model.lengths
     neutral = model.neutral
@@ -40,13 +24,9 @@ def scan(model: Model, text: str, chars: set[str] | None = None) -> tuple[list[f
     covered = [0] * N_FEATURES   # per feature: end of the longest phrase counted so far
     hide_to = 0                  # end of the last neutral phrase
     hidden: list[tuple[int, int]] = []
-    for i in range(n - 1):
-        pair = text[i:i + 2]
-        gram = gram_get(pair)
-        if gram is not None:
-            grams.append(gram)
-        # Phrases have two or more characters: the first two index the lengths to try.
-        ls = lengths.get(pair)
+    # Phrases have two or more characters: the first two index the lengths to try (the pairs
+    # and their lookups are made in C; most positions start no phrase).
+    for i, ls in enumerate(map(lengths.get, map(add, text, text[1:]))):
         if ls is None:
             continue
         for length in ls:
@@ -70,21 +50,23 @@ def scan(model: Model, text: str, chars: set[str] | None = None) -> tuple[list[f
                     feats[f] += w
                     if f >= CAT_OFFSET and w > feats[f + N_CATS]:
                         feats[f + N_CATS] = w
-    # Single characters count only where jieba cuts them as a word of their own ("修" in
-    # "来修一下", not in "装修"). Without any such character in the text, segmenting it could
-    # not change anything, so it is skipped.
+    if chars is None:
+        chars = set(text)
+    # Single characters count only where they stand alone: where no word of jieba's dictionary
+    # covers them ("修" in "来修一下", not in "装修"; HanSegmenter.stands_alone).
     if not model.single_chars.isdisjoint(chars):
         single = model.single
-        singles_at = model.cut_block.single_positions
+        stands_alone = model.cut_block.stands_alone
         single_chars = model.single_chars
         for run in HAN_RUN.finditer(text):
             block = run.group()
             if single_chars.isdisjoint(block):
-                continue   # this run has no single-character cue: its segmentation cannot matter
+                continue
             offset = run.start()
-            for x in singles_at(block):
-                hit = single.get(block[x])
-                if hit and not (hidden and any(a <= offset + x < b for a, b in hidden)):
+            for found in model.single_re.finditer(block):
+                x = found.start()
+                hit = single[found.group()]
+                if stands_alone(block, x) and not (hidden and any(a <= offset + x < b for a, b in hidden)):
                     for f, w in hit:
                         feats[f] += w
                         if f >= CAT_OFFSET and w > feats[f + N_CATS]:
@@ -100,7 +82,7 @@ def scan(model: Model, text: str, chars: set[str] | None = None) -> tuple[list[f
             feats[f] += w
             if f >= CAT_OFFSET and w > feats[f + N_CATS]:
                 feats[f + N_CATS] = w
-    return feats, grams
+    return feats
 
 
 def alike_fits(model: Model, text: str, start: int, end: int) -> bool:

@@ -111,14 +111,22 @@ class Model:
         # Two-character phrases of the data files are words too when checking a variant's edges.
         self.known_pairs = frozenset(p for p in table if len(p) == 2 and p not in self.alike)
         self.single_chars = frozenset(self.single)
+        self.single_re = re.compile("[" + "".join(re.escape(ch) for ch in sorted(self.single)) + "]") \
+            if self.single else re.compile("(?!)")
         # jieba's segmentation of one run of Chinese characters (single-character cues are
         # all Chinese, so punctuation and Latin text never need segmenting).
         self.cut_block = HanSegmenter(tokenizer)
+        # The n-gram model learns from the examples as the bot reads them (cleaned like a message).
+        ngram_model = NgramModel(((self.normalize_phrase(text), intent, category)
+                                  for text, intent, category in raw.examples),
+                                 alpha=_number(settings, "ngram_alpha", 0.5, positive=True),
+                                 temperature=_number(settings, "ngram_temperature", 1.0, positive=True))
         lengths: dict[str, set[int]] = {}
         for phrase in self.multi:
             lengths.setdefault(phrase[:2], set()).add(len(phrase))
         # first two characters -> the phrase lengths to try there, longest first
         self.lengths = {pair: tuple(sorted(ls, reverse=True)) for pair, ls in lengths.items()}
+        self.use_ngrams(ngram_model)
 
         # (regex, feature, weight, characters a match needs: a set check skips most regexes)
         self.patterns: list[tuple[re.Pattern, int, float, frozenset[str] | None]] = []
@@ -151,14 +159,12 @@ class Model:
         self.rating = slot_mod.RatingMatcher(slots_cfg.get("ratings") or {}, slots_cfg.get("ratings_in_flow") or {})
         self.flow_intents = dict(slots_cfg.get("flow_intents") or {})
         self.faq = Faq(raw.faq, self.normalize_phrase)
-        # The n-gram model learns from the examples as the bot reads them (cleaned like a message).
-        self.ngrams = NgramModel(((self.normalize_phrase(text), intent, category)
-                                  for text, intent, category in raw.examples),
-                                 alpha=_number(settings, "ngram_alpha", 0.5, positive=True),
-                                 temperature=_number(settings, "ngram_temperature", 1.0, positive=True))
-        self.ngram_table = self.ngrams.table if (self.ngram_intent_weight or self.ngram_category_weight) else {}
         self.replies = raw.replies or {}
         self.default_vocabulary = vocabulary_from(raw.vocabulary)
+
+    def use_ngrams(self, ngram_model: NgramModel) -> None:
+        """Install an n-gram model (the bench swaps them to compare feature sets)."""
+        self.ngrams = ngram_model
 
     @staticmethod
     def _add(table: dict, phrase: str, feature: int, weight: float) -> None:

@@ -7,23 +7,23 @@ features, and they cost no segmentation. This model learns, from the labelled me
 character and each pair of adjacent Chinese characters occurs in messages of each intent and,
 among reports, of each category. Its posterior probabilities are added to the rule scores
 with a weight from ``intents.yaml`` (``settings.ngram_intent_weight``,
-``settings.ngram_category_weight``): a weight of 2 makes the model worth one strong cue.
+``settings.ngram_category_weight``): a weight of 3 makes the model worth one decisive cue.
 
-Scoring is one dictionary lookup per character pair during the cue scan (``features.scan``)
-and a few additions per pair found; the classes a feature never occurred with cost nothing,
-because naive Bayes with add-α smoothing splits into a per-class constant for every known
-feature plus a sparse bonus where the feature was seen:
+The bot consults it only when it could change what the words decide (``scoring.ngrams_can_decide``,
+``scoring.category_open``: about half the messages); then it costs one dictionary lookup per
+character and per character pair and one sum of the vectors found (packed into integers, so
+the sum runs in C): each known feature carries its log-probability under every class, so
 
-    log P(c | x) ∝ log P(c) + Σ_f log((n_cf + α) / (N_c + α V))
-                 = log P(c) + k · log(α / (N_c + α V)) + Σ_{f seen with c} log((n_cf + α) / α)
+    log P(c | x) = log P(c) + Σ_f log((n_cf + α) / (N_c + α V)) + const
 
-with k the number of known features in the message.
+with n_cf how often feature f occurs in the examples of class c, N_c all feature occurrences of
+class c, V the vocabulary, and features never seen in the examples left out.
 """
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from operator import add
 from typing import Iterable
 
 from app.bot.types import CATEGORIES, INTENTS
@@ -54,11 +54,17 @@ def ngrams(text: str, kinds: tuple[str, ...] = KINDS, cut=None) -> list[str]:
     return out
 
 
+SCALE = 1024            # fixed point: 1/1024 of a nat
+FIELD_BITS = 40         # per class; a 600-character message has < 1,200 features: no overflow
+FIELD_MASK = (1 << FIELD_BITS) - 1
+
+
 class NgramModel:
     """Naive Bayes over character unigrams and bigrams (see the module docstring).
 
-    ``table`` maps a feature to ``((class, bonus), ...)``: classes 0..9 are the intents in the
-    order of ``INTENTS``, 10..19 the categories in the order of ``CATEGORIES``.
+    ``table`` maps a feature to its 20 log-probabilities, packed into one integer: one
+    per intent (in the order of ``INTENTS``), then one per category among reports (in the order
+    of ``CATEGORIES``).
     """
 
     def __init__(self, rows: Iterable[tuple[str, str, str | None]], alpha: float = 0.5,
@@ -66,9 +72,10 @@ class NgramModel:
         self.kinds = kinds
         self.temperature = temperature
         self.cut = cut
-        counts: dict[str, Counter] = {}
-        class_totals = [0] * (N_INTENTS + len(CATEGORIES))
-        class_docs = [0] * (N_INTENTS + len(CATEGORIES))
+        n_classes = N_INTENTS + len(CATEGORIES)
+        counts: dict[str, dict[int, int]] = {}   # feature -> {class: occurrences}, sparse
+        class_totals = [0] * n_classes
+        class_docs = [0] * n_classes
         for text, intent, category in rows:
             classes = [INTENT_POS[intent]]
             if intent == "report_issue" and category in CATEGORY_POS:
@@ -78,48 +85,72 @@ class NgramModel:
                 class_docs[cls] += 1
                 class_totals[cls] += len(feats)
             for feat in feats:
-                per_class = counts.setdefault(feat, Counter())
+                per_class = counts.get(feat)
+                if per_class is None:
+                    per_class = counts[feat] = {}
                 for cls in classes:
-                    per_class[cls] += 1
+                    per_class[cls] = per_class.get(cls, 0) + 1
         self.size = sum(class_docs[:N_INTENTS])
-        vocabulary = len(counts)
-        self.table: dict[str, tuple[tuple[int, float], ...]] = {
-            feat: tuple((cls, math.log((n + alpha) / alpha)) for cls, n in sorted(per_class.items()))
-            for feat, per_class in counts.items()}
-        # Per class: log prior, and the log-probability of a known feature never seen with the class.
         self.prior = [math.log(docs) if docs else -math.inf for docs in class_docs]
-        self.base = [math.log(alpha / (total + alpha * vocabulary)) if vocabulary else 0.0
-                     for total in class_totals]
+        # Each feature's 20 log-probabilities log((n + α) / (N_c + α V)) are packed as fixed-point
+        # fields of one integer (FIELD_BITS each, 1/SCALE of a nat, shifted to be >= 0), so that
+        # summing a message's features is one sum() of integers in C. The shift is the same for
+        # every class, so it cancels in the posterior; the rounding (< 0.001 nat per feature) is
+        # far below what the temperature smooths away. A feature is the packed value of a
+        # feature never seen (n = 0 everywhere) plus, for the few classes it was seen with, the
+        # difference log((n + α) / α): one shift per class seen, not 20 logarithms.
+        vocabulary = len(counts)
+        unseen = [math.log(alpha / (total + alpha * vocabulary)) if vocabulary else 0.0 for total in class_totals]
+        shift = -min(unseen)
+        base = 0
+        for cls, value in enumerate(unseen):
+            base |= round((value + shift) * SCALE) << (FIELD_BITS * cls)
+        bonus: dict[int, int] = {}   # occurrences -> round(log((n + α) / α) · SCALE)
+        table: dict[str, int] = {}
+        for feat, per_class in counts.items():
+            packed = base
+            for cls, n in per_class.items():
+                step = bonus.get(n)
+                if step is None:
+                    step = bonus[n] = round(math.log((n + alpha) / alpha) * SCALE)
+                packed += step << (FIELD_BITS * cls)
+            table[feat] = packed
+        self.table = table
 
     def __bool__(self) -> bool:
         return self.size > 0
 
-    def features(self, text: str) -> list[tuple[tuple[int, float], ...]]:
-        """The table entries of a cleaned text's features (``features.scan`` finds them itself)."""
-        table = self.table
-        return [hit for hit in (table.get(f) for f in ngrams(text, self.kinds, self.cut)) if hit is not None]
+    def features(self, text: str) -> list[int]:
+        """The packed vectors of a cleaned text's known features (the posteriors sum them)."""
+        get = self.table.get
+        if self.kinds != KINDS or self.cut is not None:
+            return [vector for vector in map(get, ngrams(text, self.kinds, self.cut)) if vector is not None]
+        # The same features as ngrams(), with the loops in C: the table holds only Chinese
+        # characters and pairs of them, so the other characters and pairs simply miss.
+        vectors = list(filter(None, map(get, set(text))))
+        vectors.extend(filter(None, map(get, map(add, text, text[1:]))))
+        return vectors
 
-    def _posterior(self, hits, first: int, count: int) -> list[float]:
-        prior, base = self.prior, self.base
-        k = len(hits)
-        logp = [prior[first + i] + k * base[first + i] for i in range(count)]
-        last = first + count
-        for hit in hits:
-            for cls, bonus in hit:
-                if first <= cls < last:
-                    logp[cls - first] += bonus
+    def _posterior(self, vectors: list[int], first: int, count: int) -> list[float]:
+        prior = self.prior
+        logp = prior[first:first + count]
+        if vectors:
+            total = sum(vectors) >> (FIELD_BITS * first)
+            for i in range(count):
+                logp[i] += (total & FIELD_MASK) / SCALE
+                total >>= FIELD_BITS
         top = max(logp)
         if top == -math.inf:
             return [0.0] * count
         t = self.temperature
         weights = [math.exp((v - top) / t) for v in logp]
-        total = sum(weights)
-        return [w / total for w in weights]
+        total_weight = sum(weights)
+        return [w / total_weight for w in weights]
 
-    def intent_posterior(self, hits) -> list[float]:
-        """P(intent | features), in the order of INTENTS."""
-        return self._posterior(hits, 0, N_INTENTS)
+    def intent_posterior(self, vectors: list[int]) -> list[float]:
+        """P(intent | features), in the order of INTENTS (``vectors``: from ``features``)."""
+        return self._posterior(vectors, 0, N_INTENTS)
 
-    def category_posterior(self, hits) -> list[float]:
+    def category_posterior(self, vectors: list[int]) -> list[float]:
         """P(category | features, a report), in the order of CATEGORIES."""
-        return self._posterior(hits, N_INTENTS, len(CATEGORIES))
+        return self._posterior(vectors, N_INTENTS, len(CATEGORIES))

@@ -301,11 +301,32 @@ def add_ngram_evidence(scores: dict[str, float], posterior: list[float], weight:
         scores[intent] += weight * p
 
 
-def category(f: list[float], posterior: list[float] | None = None, weight: float = 0.0) -> str:
-    cats = category_scores(f)
-    if posterior is not None:
-        cats = [c + weight * p for c, p in zip(cats, posterior, strict=True)]
+def ngrams_can_decide(scores: dict[str, float], weight: float, threshold: float) -> bool:
+    """Could the n-grams, adding at most ``weight`` to one intent, change what the words
+    decide? Not when the best intent leads by ``weight`` or more and would stay above the
+    threshold even if the runner-up got all of it: then they are not consulted (cheaper, and
+    the decision is the same)."""
+    s1 = s2 = -1.0
+    for value in scores.values():
+        if value > s1:
+            s1, s2 = value, s1
+        elif value > s2:
+            s2 = value
+    return s1 - s2 < weight or confidence_of(s1, s2 + weight) < threshold
+
+
+def category_open(cats: list[float], weight: float) -> bool:
+    """Could P(category | n-grams) × weight change the category the words give?"""
+    ordered = sorted(cats, reverse=True)
+    return ordered[0] < CATEGORY_FLOOR or ordered[0] - ordered[1] < weight
+
+
+CATEGORY_FLOOR = 1.0   # below this the words name no category: "other"
+
+
+def category(cats: list[float]) -> str:
+    """The best category of the scores (``category_scores``, plus any n-gram evidence)."""
     best = max(range(N_CATS), key=lambda i: cats[i])
-    if cats[best] < 1.0:
+    if cats[best] < CATEGORY_FLOOR:
         return "other"
     return CATEGORIES[best]

@@ -47,6 +47,24 @@ class HanSegmenter:
             x = y
         return out
 
+    def stands_alone(self, run: str, x: int, longest: int = 4) -> bool:
+        """Is ``run[x]`` outside every word of 2..``longest`` characters of the dictionary that
+        covers it? The bot's test for a single-character cue ("修" in "来修一下" counts, in "装修"
+        it does not): a few lookups around the character instead of a route through the whole
+        run, and on every labelled set the same outcome as jieba's route (docs/bot.md §3)."""
+        freq = self.tokenizer.FREQ
+        n = len(run)
+        for start in range(x - longest + 1 if x >= longest else 0, x + 1):
+            end = start + 1
+            while end < n and end - start < longest:
+                end += 1
+                f = freq.get(run[start:end])
+                if f is None:
+                    break          # no dictionary word starts with this fragment
+                if f and end > x:
+                    return False   # a word covers position x
+        return True
+
     def _route(self, run: str) -> list[int]:
         """For each position, the last index of the word the best route takes there.
 
