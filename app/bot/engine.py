@@ -170,7 +170,8 @@ class Bot:
         services, events = slot_mod.vocabulary_matchers(vocab, model.normalize_phrase)
         service_key = services.find(text, fuzzy=False)
         event_keys = events.find_all(text)
-        scores = intent_scores(feats, facts, bool(service_key), bool(event_keys), len(text))
+        cats = category_scores(feats)
+        scores = intent_scores(feats, facts, bool(service_key), bool(event_keys), len(text), cats)
         cue_top = max(scores.values())
         # The n-grams re-weigh what the cue words found; alone they never make an intent (a
         # message without any cue is unclear: at most a possible report, see below). Inside a
@@ -250,7 +251,7 @@ class Bot:
         u.slots = slots
 
         if intent == "report_issue":
-            u.category = self._category(model, text, feats, grams)
+            u.category = self._category(model, text, cats, grams)
         elif intent == "chitchat":
             kinds = tuple((name, feats[index]) for name, index in THANKS_GREET_ACK)
             kind, weight = max(kinds, key=lambda kv: kv[1])
@@ -292,10 +293,10 @@ class Bot:
         return (flow_intent or best), 0.9
 
     @staticmethod
-    def _category(model: Model, text: str, feats: list[float], grams: list | None) -> str:
-        """The report's category: the words, and the n-grams when they could change it (the
-        words name no category, or the best leads by less than the n-gram weight)."""
-        cats = category_scores(feats)
+    def _category(model: Model, text: str, cats: list[float], grams: list | None) -> str:
+        """The report's category: the words (``cats``: ``category_scores``), and the n-grams
+        when they could change it (the words name no category, or the best leads by less than
+        the n-gram weight)."""
         weight = model.ngram_category_weight
         if weight and model.ngrams and category_open(cats, weight):
             if grams is None:

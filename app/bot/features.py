@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from operator import add
 
-from app.bot.model import CAT_OFFSET, N_CATS, N_FEATURES, REAL_WORD_FREQUENCY, Model
+from app.bot.model import CAT_OFFSET, N_CATS, N_FEATURES, NEUTRAL, REAL_WORD_FREQUENCY, Model
 
 HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
@@ -16,10 +16,8 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
     feats = [0.0] * N_FEATURES
     if not text:
         return feats
-    multi = model.multi
+    phrases = model.phrases
     lengths = model.lengths
-    neutral = model.neutral
-    alike = model.alike
     n = len(text)
     covered = [0] * N_FEATURES   # per feature: end of the longest phrase counted so far
     hide_to = 0                  # end of the last neutral phrase
@@ -31,56 +29,48 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
             continue
         for length in ls:
             end = i + length
-            if end > n:
+            if end > n or end <= hide_to:
                 continue
-            phrase = text[i:end]
-            hit = multi.get(phrase)
-            if hit is None:
+            entry = phrases.get(text[i:end])
+            if entry is None:
                 continue
-            if end <= hide_to:
-                continue
-            if phrase in neutral:   # e.g. "人工智能", "修电脑": what is inside does not count
-                hide_to = end
-                hidden.append((i, end))
-            elif phrase in alike and not alike_fits(model, text, i, end):
-                continue            # "6号楼水压" is no slip of 漏水: 楼 belongs to 号楼
-            for f, w in hit:
+            kind, hit = entry
+            if kind:
+                if kind == NEUTRAL:     # e.g. "人工智能", "修电脑": what is inside does not count
+                    hide_to = end
+                    hidden.append((i, end))
+                elif not alike_fits(model, text, i, end):
+                    continue            # "6号楼水压" is no slip of 漏水: 楼 belongs to 号楼
+            for f, w, is_category in hit:
                 if end > covered[f]:
                     covered[f] = end
                     feats[f] += w
-                    if f >= CAT_OFFSET and w > feats[f + N_CATS]:
+                    if is_category and w > feats[f + N_CATS]:
                         feats[f + N_CATS] = w
     if chars is None:
         chars = set(text)
     # Single characters count only where they stand alone: where no word of jieba's dictionary
     # covers them ("修" in "来修一下", not in "装修"; HanSegmenter.stands_alone).
-    if not model.single_chars.isdisjoint(chars):
+    single_chars = model.single_chars
+    if not single_chars.isdisjoint(chars):
         single = model.single
         stands_alone = model.cut_block.stands_alone
-        single_chars = model.single_chars
-        for run in HAN_RUN.finditer(text):
-            block = run.group()
-            if single_chars.isdisjoint(block):
-                continue
-            offset = run.start()
-            for found in model.single_re.finditer(block):
-                x = found.start()
-                hit = single[found.group()]
-                if stands_alone(block, x) and not (hidden and any(a <= offset + x < b for a, b in hidden)):
-                    for f, w in hit:
-                        feats[f] += w
-                        if f >= CAT_OFFSET and w > feats[f + N_CATS]:
-                            feats[f + N_CATS] = w
+        for found in model.single_re.finditer(text):
+            x = found.start()
+            if stands_alone(text, x) and not (hidden and any(a <= x < b for a, b in hidden)):
+                for f, w in single[found.group()]:
+                    feats[f] += w
+                    if f >= CAT_OFFSET and w > feats[f + N_CATS]:
+                        feats[f + N_CATS] = w
+    # Each regex runs only when a character it needs is in the text (app/bot/regexgate.py).
     index = model.pattern_index
-    candidates = set(model.ungated)
-    for ch in chars & model.pattern_chars:
-        candidates.update(index[ch])
-    patterns = model.patterns
+    candidates = model.ungated.union(*map(index.__getitem__, chars & model.pattern_chars))
+    searches = model.pattern_search
     for number in candidates:
-        pattern, f, w, _gate = patterns[number]
-        if pattern.search(text):
+        search, f, w, is_category = searches[number]
+        if search(text):
             feats[f] += w
-            if f >= CAT_OFFSET and w > feats[f + N_CATS]:
+            if is_category and w > feats[f + N_CATS]:
                 feats[f + N_CATS] = w
     return feats
 

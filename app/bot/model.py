@@ -6,6 +6,7 @@ the summed weight and the strongest single word (``CAT_OFFSET``, ``CAT_MAX_OFFSE
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import jieba
 
@@ -110,6 +111,12 @@ class Model:
         self.word_freq = tokenizer.FREQ
         # Two-character phrases of the data files are words too when checking a variant's edges.
         self.known_pairs = frozenset(p for p in table if len(p) == 2 and p not in self.alike)
+        # What the scan needs of a phrase in one lookup: (kind, ((feature, weight, is a
+        # category), ...)); kind 0 counts, NEUTRAL hides what is inside it, ALIKE is a
+        # sound-alike variant whose edges must be checked.
+        self.phrases = {phrase: (NEUTRAL if phrase in self.neutral else ALIKE if phrase in self.alike else 0,
+                                 tuple((f, w, f >= CAT_OFFSET) for f, w in hit))
+                        for phrase, hit in self.multi.items()}
         self.single_chars = frozenset(self.single)
         self.single_re = re.compile("[" + "".join(re.escape(ch) for ch in sorted(self.single)) + "]") \
             if self.single else re.compile("(?!)")
@@ -128,6 +135,9 @@ class Model:
         self.lengths = {pair: tuple(sorted(ls, reverse=True)) for pair, ls in lengths.items()}
         self.use_ngrams(ngram_model)
 
+        # How often residents type each character (in the labelled examples): the regexes are
+        # gated on the rarest characters a match needs (app/bot/regexgate.py).
+        char_counts = Counter(ch for text, _i, _c in raw.examples for ch in self.normalize_phrase(text))
         # (regex, feature, weight, characters a match needs: a set check skips most regexes)
         self.patterns: list[tuple[re.Pattern, int, float, frozenset[str] | None]] = []
         self.pattern_index: dict[str, tuple[int, ...]] = {}   # character -> patterns that need it
@@ -136,12 +146,12 @@ class Model:
             if item["cue"] not in CUE_INDEX:
                 raise data_mod.BotDataError(f"intents.yaml patterns: unknown cue {item['cue']!r}")
             self.patterns.append((re.compile(item["regex"]), CUE_INDEX[item["cue"]], item["weight"],
-                                  required_chars(item["regex"])))
+                                  required_chars(item["regex"], char_counts)))
         for item in raw.categories["patterns"]:
             if item["category"] not in CAT_INDEX:
                 raise data_mod.BotDataError(f"categories.yaml patterns: unknown category {item['category']!r}")
             self.patterns.append((re.compile(item["regex"]), CAT_INDEX[item["category"]], item["weight"],
-                                  required_chars(item["regex"])))
+                                  required_chars(item["regex"], char_counts)))
 
         index: dict[str, list[int]] = {}
         ungated = []
@@ -151,9 +161,10 @@ class Model:
             else:
                 for ch in gate:
                     index.setdefault(ch, []).append(number)
-        self.pattern_index = {ch: tuple(numbers) for ch, numbers in index.items()}
+        self.pattern_index = {ch: frozenset(numbers) for ch, numbers in index.items()}
         self.pattern_chars = frozenset(self.pattern_index)
-        self.ungated = tuple(ungated)
+        self.ungated = frozenset(ungated)
+        self.pattern_search = [(regex.search, f, w, f >= CAT_OFFSET) for regex, f, w, _gate in self.patterns]
 
         slots_cfg = raw.slots or {}
         self.rating = slot_mod.RatingMatcher(slots_cfg.get("ratings") or {}, slots_cfg.get("ratings_in_flow") or {})
@@ -183,6 +194,7 @@ def _number(settings: dict, key: str, default: float, positive: bool = False) ->
     return float(value)
 
 
+NEUTRAL, ALIKE = 1, 2   # kinds of phrase for the scan (Model.phrases)
 REAL_WORD_FREQUENCY = 10   # a string jieba's dictionary counts this often is a word, not a slip
 
 

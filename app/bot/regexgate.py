@@ -62,30 +62,45 @@ def _first_item(op, av) -> tuple[set[str] | None, bool]:
     return None, False
 
 
-def _required(items) -> set[str] | None:
-    """The smallest set of characters of which every match contains at least one."""
+def _required(items, cost) -> set[str] | None:
+    """The cheapest set of characters of which every match contains at least one."""
     best: set[str] | None = None
+    best_cost = 0.0
     for op, av in items:
         candidate: set[str] | None
         if op is C.BRANCH:
-            sets = [_required(branch) for branch in av[1]]
+            sets = [_required(branch, cost) for branch in av[1]]
             candidate = set().union(*sets) if sets and all(s for s in sets) else None
         elif op is C.SUBPATTERN:
-            candidate = _required(av[-1])
+            candidate = _required(av[-1], cost)
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
-            candidate = _required(av[2]) if av[0] >= 1 else None
+            candidate = _required(av[2], cost) if av[0] >= 1 else None
         else:
             first, nullable = _first_item(op, av)
             candidate = first if first and not nullable else None
-        if candidate and (best is None or len(candidate) < len(best)):
-            best = candidate
+        if candidate:
+            candidate_cost = sum(map(cost, candidate))
+            if best is None or candidate_cost < best_cost:
+                best, best_cost = candidate, candidate_cost
     return best
 
 
-def required_chars(pattern: str) -> frozenset[str] | None:
+def required_chars(pattern: str, frequency: dict[str, int] | None = None) -> frozenset[str] | None:
+    """Characters of which every match of ``pattern`` contains one, or None when it cannot tell.
+
+    Of the sets that would do, the one whose characters occur least often in messages
+    (``frequency``: character -> count, e.g. in the labelled examples): "(咣|哐|咚…)…(响|的|一声)"
+    is gated on its rare sound words, not on 的. Without frequencies the smallest set wins.
+    """
     try:
         parsed = P.parse(pattern)
     except Exception:  # noqa: BLE001 - any doubt: no gate, the pattern always runs
         return None
-    found = _required(list(parsed))
+    if frequency:
+        def cost(ch: str) -> float:
+            return 1.0 + frequency.get(ch, 0)
+    else:
+        def cost(ch: str) -> float:
+            return 1.0
+    found = _required(list(parsed), cost)
     return frozenset(found) if found else None

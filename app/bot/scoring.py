@@ -93,8 +93,10 @@ def broken_promise(f: list[float]) -> bool:
     return bool(f[_PROMISE]) and bool(f[_OVERDUE] or f[_PROBLEM] or f[_PROGRESS] or f[_QUESTION])
 
 
-def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bool, length: int) -> dict[str, float]:
-    """The structure of the understanding: how cues combine into intents."""
+def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: bool, length: int,
+                  cats: list[float] | None = None) -> dict[str, float]:
+    """The structure of the understanding: how cues combine into intents (``cats``: the
+    category scores of ``f`` when the caller has them already)."""
     # Caps (inline rather than min(): this runs for every message).
     report = f[_REPORT]
     if report > 6.0:
@@ -172,7 +174,8 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
     ad = f[_AD] + f[_FORWARD]
     if ad > 8.0:
         ad = 8.0
-    cats = category_scores(f)
+    if cats is None:
+        cats = category_scores(f)
     best_cat = max(cats)
     topic = cap(best_cat + 0.3 * (sum(cats) - best_cat), 4.0)
 

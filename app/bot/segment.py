@@ -51,7 +51,8 @@ class HanSegmenter:
         """Is ``run[x]`` outside every word of 2..``longest`` characters of the dictionary that
         covers it? The bot's test for a single-character cue ("修" in "来修一下" counts, in "装修"
         it does not): a few lookups around the character instead of a route through the whole
-        run, and on every labelled set the same outcome as jieba's route (docs/bot.md §3)."""
+        run, and on every labelled set the same outcome as jieba's route (docs/bot.md §3).
+        ``run`` may be a whole message: a fragment across a space or a comma is no word."""
         freq = self.tokenizer.FREQ
         n = len(run)
         for start in range(x - longest + 1 if x >= longest else 0, x + 1):
