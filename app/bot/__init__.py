@@ -15,10 +15,11 @@ from app.bot.types import (
                            INTENTS,
                            RATINGS,
                            EventTerm,
+                           FormClassification,
                            ServiceTerm,
                            Understanding,
                            Vocabulary,
 )
 
-__all__ = ["Bot", "BotDataError", "CATEGORIES", "CHAT_GROUP", "CHAT_PRIVATE", "EventTerm", "INTENTS", "RATINGS",
-           "ServiceTerm", "Understanding", "Vocabulary", "configure", "get_bot"]
+__all__ = ["Bot", "BotDataError", "CATEGORIES", "CHAT_GROUP", "CHAT_PRIVATE", "EventTerm", "FormClassification",
+           "INTENTS", "RATINGS", "ServiceTerm", "Understanding", "Vocabulary", "configure", "get_bot"]

@@ -55,11 +55,12 @@ from app.bot.scoring import (
     category_scores,
     confidence_of,
     intent_scores,
+    is_emergency,
     ngrams_can_decide,
     runner_up,
     top_two,
 )
-from app.bot.types import CHAT_GROUP, CHAT_PRIVATE, INTENTS, Understanding, Vocabulary
+from app.bot.types import CHAT_GROUP, CHAT_PRIVATE, INTENTS, FormClassification, Understanding, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,8 @@ class Bot:
         u.slots = slots
 
         if intent == "report_issue":
-            u.category = self._category(model, text, cats, grams)
+            u.category = self._category(model, text, cats, grams)[0]
+            u.emergency = is_emergency(feats)
         elif intent == "chitchat":
             kinds = tuple((name, feats[index]) for name, index in THANKS_GREET_ACK)
             kind, weight = max(kinds, key=lambda kv: kv[1])
@@ -293,17 +295,41 @@ class Bot:
         return (flow_intent or best), 0.9
 
     @staticmethod
-    def _category(model: Model, text: str, cats: list[float], grams: list | None) -> str:
-        """The report's category: the words (``cats``: ``category_scores``), and the n-grams
-        when they could change it (the words name no category, or the best leads by less than
-        the n-gram weight)."""
+    def _category(model: Model, text: str, cats: list[float], grams: list | None) -> tuple[str, list[float]]:
+        """The report's category and the scores it was chosen on: the words (``cats``:
+        ``category_scores``), and the n-grams when they could change it (the words name no
+        category, or the best leads by less than the n-gram weight)."""
         weight = model.ngram_category_weight
         if weight and model.ngrams and category_open(cats, weight):
             if grams is None:
                 grams = model.ngrams.features(text)
             if grams:
                 cats = [c + weight * p for c, p in zip(cats, model.ngrams.category_posterior(grams), strict=True)]
-        return category(cats)
+        return category(cats), cats
+
+    def classify_form(self, text: str | None) -> FormClassification:
+        """What a request filed without a category is about (the mini-program form, the API):
+        the same reading as a chat message, taken as a report whatever its wording — its
+        category, where (building, unit, room) and whether it is an emergency. Never raises."""
+        if self.auto_reload:
+            self.reload_if_changed()
+        model = self.model
+        raw = text if isinstance(text, str) else ("" if text is None else str(text))
+        try:
+            normalized = model.normalizer.normalize(raw)[0]
+            chars = set(normalized)
+            feats = features(model, normalized, chars)
+            chosen, cats = self._category(model, normalized, category_scores(feats), None)
+            ordered = sorted(cats, reverse=True)
+            where = slot_mod.location(normalized) if (not DIGITS.isdisjoint(chars)
+                                                      or not LOCATION_CHARS.isdisjoint(chars)) else {}
+        except Exception:  # noqa: BLE001 - a form must be filed whatever its text
+            log.exception("bot failed to classify a form of %d characters", len(raw))
+            return FormClassification(category="other")
+        return FormClassification(
+            category=chosen, building=where.get("building"), unit=where.get("unit"), room=where.get("room"),
+            urgency="emergency" if is_emergency(feats) else None,
+            confidence=round(confidence_of(ordered[0], ordered[1]), 3))
 
     @staticmethod
     def _report_likelihood(model: Model, text: str, scores: dict[str, float], posterior, cue_top: float) -> float:

@@ -39,6 +39,22 @@ CHAT_TYPES = ("group", "private")
 
 
 @dataclass
+class Miss:
+    """A labelled line the bot got wrong (intent, category or needs_reply), and what it said."""
+
+    example: Example
+    intent: str
+    category: str | None
+    needs_reply: bool
+    confidence: float
+    maybe_report: bool
+
+
+# In a group both stay silent: for what a resident sees they are one class.
+SILENT = frozenset(("none", "chitchat"))
+
+
+@dataclass
 class Result:
     total: int = 0
     correct: int = 0
@@ -53,11 +69,32 @@ class Result:
     nr_tn: int = 0
     nr_rows: int = 0
     nr_derived: bool = False
-    errors: list[tuple[Example, str, str | None, bool]] = field(default_factory=list)
+    # maybe_report: group messages left silent that the bot marks as possible reports
+    maybe_needed: int = 0            # ... that need a reply (a miss of needs_reply that staff still see)
+    maybe_not_needed: int = 0        # ... that do not (staff look at them for nothing)
+    errors: list[Miss] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else 0.0
+
+    @property
+    def silent_merged_accuracy(self) -> float:
+        """Intent accuracy with none and chitchat counted as one class (both stay silent in a group)."""
+        right = sum(v for (gold, pred), v in self.confusion.items() if gold == pred or {gold, pred} <= SILENT)
+        return right / self.total if self.total else 0.0
+
+    @property
+    def missed_replies(self) -> list[Miss]:
+        """The misses that matter most: a person had to reply and the bot did not start the clock."""
+        return [m for m in self.errors if m.example.needs_reply is not False and not m.needs_reply
+                and (m.example.needs_reply or DERIVED_NEEDS_REPLY.get(m.example.intent))]
+
+    @property
+    def with_possible_reports(self) -> tuple[float, float]:
+        """needs_reply (precision, recall) if the possible reports counted as asking for a reply."""
+        tp, fp, fn = self.nr_tp + self.maybe_needed, self.nr_fp + self.maybe_not_needed, self.nr_fn - self.maybe_needed
+        return (tp / (tp + fp) if tp + fp else 0.0), (tp / (tp + fn) if tp + fn else 0.0)
 
     def per_intent(self) -> dict[str, tuple[float, float, float, int]]:
         out = {}
@@ -180,9 +217,14 @@ def evaluate(bot, examples: list[Example], now: datetime, chat_type: str = "grou
                 result.nr_fn += 1
             else:
                 result.nr_tn += 1
+            if u.maybe_report and not u.needs_reply:
+                if gold_nr:
+                    result.maybe_needed += 1
+                else:
+                    result.maybe_not_needed += 1
         if not ok or (ex.intent == "report_issue" and u.category != ex.category) or (
                 gold_nr is not None and gold_nr != u.needs_reply):
-            result.errors.append((ex, u.intent, u.category, u.needs_reply))
+            result.errors.append(Miss(ex, u.intent, u.category, u.needs_reply, u.confidence, u.maybe_report))
     return result
 
 
@@ -190,7 +232,9 @@ def report(result: Result) -> list[str]:
     """Human-readable lines: accuracy, per-intent P/R/F1, macro-F1, categories, needs_reply, confusion."""
     lines = [f"messages: {result.total}",
              f"intent accuracy: {result.accuracy:.3f} ({result.correct}/{result.total})",
-             f"intent macro-F1: {result.macro_f1:.3f}", "",
+             f"intent macro-F1: {result.macro_f1:.3f}",
+             f"intent accuracy with none and chitchat as one class (both silent in a group): "
+             f"{result.silent_merged_accuracy:.3f}", "",
              f"{'intent':<16}{'precision':>10}{'recall':>10}{'F1':>8}{'support':>9}"]
     for intent, (p, r, f1, n) in result.per_intent().items():
         lines.append(f"{intent:<16}{p:>10.3f}{r:>10.3f}{f1:>8.3f}{n:>9}")
@@ -203,6 +247,11 @@ def report(result: Result) -> list[str]:
         source = "labelled" if not result.nr_derived else "labelled or derived from the intent"
         lines.append(f"needs_reply precision: {result.needs_reply_precision:.3f}  recall: "
                      f"{result.needs_reply_recall:.3f}  ({result.nr_rows} rows, {source})")
+        flagged = result.maybe_needed + result.maybe_not_needed
+        precision, recall = result.with_possible_reports
+        lines.append(f"possible reports (maybe_report: silent in a group, for the duty inbox): {flagged}, "
+                     f"{result.maybe_needed} of them needing a reply; counted as replies: needs_reply "
+                     f"precision {precision:.3f}  recall {recall:.3f}")
     else:
         lines.append("needs_reply: not derivable from this file")
     lines.append("")

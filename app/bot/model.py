@@ -22,7 +22,7 @@ from app.bot.types import CATEGORIES, INTENTS, EventTerm, ServiceTerm, Vocabular
 CUES = ("report", "problem", "urgency", "place", "book", "service", "want", "when", "signup", "event", "progress",
         "own_ref", "cancel", "question", "info", "plan", "org", "rate_pos", "rate_mid", "rate_neg", "rate_word",
         "human", "greet", "thanks", "ack", "resolved", "chatter", "ad", "forward", "neighbour", "frame", "neutral",
-        "promise", "overdue", "reschedule")
+        "promise", "overdue", "reschedule", "emergency")
 CUE_INDEX = {name: i for i, name in enumerate(CUES)}
 N_CUES = len(CUES)
 N_CATS = len(CATEGORIES)
@@ -58,7 +58,7 @@ class Model:
         settings = raw.intents.get("settings") or {}
         self.threshold = float(settings.get("threshold", 0.45))
         self.flow_override = float(settings.get("flow_override_score", 3.5))
-        self.maybe_report_threshold = _number(settings, "maybe_report_threshold", 0.3)
+        self.maybe_report_threshold = _number(settings, "maybe_report_threshold", 0.4)
         self.ngram_intent_weight = _number(settings, "ngram_intent_weight", 3.0)
         self.ngram_category_weight = _number(settings, "ngram_category_weight", 3.0)
         self.needs_reply_rules: dict[str, str] = {}

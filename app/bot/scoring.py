@@ -55,6 +55,7 @@ _EVENT = CUE_INDEX["event"]
 _FORWARD = CUE_INDEX["forward"]
 FRAME = CUE_INDEX["frame"]
 FRAME_ADDRESSED = 1.5
+PROMISE_DECIDES = 2.0    # a broken promise is a follow-up, whatever the problem it names
 FOR_SERVICE_SCORE = 1.5   # an unclear message whose runner-up service intent scores this much is for the service
 FAQ_SURE = 0.6     # below this confidence an ask_info guess is checked against the FAQ ...
 FAQ_BONUS = 1.5    # ... and an answer found there raises it
@@ -84,7 +85,14 @@ _WHEN = CUE_INDEX["when"]
 _PROMISE = CUE_INDEX["promise"]
 _OVERDUE = CUE_INDEX["overdue"]
 _RESCHEDULE = CUE_INDEX["reschedule"]
+_EMERGENCY = CUE_INDEX["emergency"]
+EMERGENCY_SCORE = 2.0     # the `emergency` cues (a person trapped, fire, gas ...) that make it one
 THANKS_GREET_ACK = (("thanks", _THANKS), ("greet", _GREET), ("ack", _ACK))
+
+
+def is_emergency(f: list[float]) -> bool:
+    """Danger now ("电梯困人了", "楼道一股煤气味"): the deadline class emergency, not the category's."""
+    return f[_EMERGENCY] >= EMERGENCY_SCORE
 
 
 def broken_promise(f: list[float]) -> bool:
@@ -235,8 +243,9 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
 
     p = progress
     if promised:
+        # The promise decides: what it was about ("说两天就来修") is no new request.
         overdue = f[_OVERDUE]
-        p += f[_PROMISE] + (overdue if overdue < 3.0 else 3.0)
+        p += f[_PROMISE] + (overdue if overdue < 3.0 else 3.0) + PROMISE_DECIDES
     if own_ref:
         p += own_ref if follow_up else 0.4 * own_ref
     elif progress < 3 and not promised:

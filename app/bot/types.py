@@ -77,9 +77,23 @@ class Understanding:
     maybe_report: bool = False
     report_likelihood: float = 0.0     # 0..1: the confidence of a report (for report_issue) or how
                                        # much a silent group message looks like one (else 0)
+    emergency: bool = False            # a report of danger now (a person trapped, fire, gas, flooding)
     scores: dict[str, float] = field(default_factory=dict)
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 3),
                 "category": self.category, "needs_reply": self.needs_reply, "slots": dict(self.slots)}
+
+
+@dataclass(frozen=True)
+class FormClassification:
+    """A request filed without a category (mini-program form, API), read by the bot
+    (``Bot.classify_form``): what the caller needs to file it like a chat report."""
+
+    category: str                       # one of CATEGORIES ("other" when nothing points anywhere)
+    building: str | None = None         # as in Understanding.slots: "3", "B" ...
+    unit: str | None = None
+    room: str | None = None
+    urgency: str | None = None          # "emergency" (danger now), else None: the category's deadline class
+    confidence: float = 0.0             # of the category, 0..1

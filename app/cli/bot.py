@@ -87,7 +87,8 @@ def classify(chat_type: str, mentioned: bool, tz: str, now_raw: str | None, cach
 @click.option("--mentioned", is_flag=True)
 @click.option("--now", "now_raw", default="2026-11-17T09:30", show_default=True,
               help="Message time for every line (dates in slots do not affect the scores).")
-@click.option("--errors", is_flag=True, help="Also list every misclassified message.")
+@click.option("--errors", is_flag=True, help="Also list every misclassified message (the missed replies are always "
+              "listed).")
 @click.option("--min-accuracy", type=float, default=None, help="Exit with an error below this intent accuracy.")
 @click.option("--min-macro-f1", type=float, default=None, help="Exit with an error below this intent macro-F1.")
 @click.option("--cache-dir", default=None)
@@ -108,17 +109,32 @@ def evaluate_file(path: str, chat_type: str, mentioned: bool, now_raw: str, erro
     result = evaluate(_bot(cache_dir), examples, now, chat_type=chat_type, mentioned=mentioned)
     for line in report(result):
         click.echo(line)
+    missed = result.missed_replies
+    click.echo("")
+    if missed:
+        click.echo(f"missed replies: {len(missed)} line(s) where a person had to reply and the bot did not "
+                   f"start the clock (line: text | expected -> predicted)")
+        for miss in missed:
+            click.echo(_miss_line(miss))
+    else:
+        click.echo("missed replies: none")
     if errors and result.errors:
         click.echo("")
         click.echo("errors (line: text | expected -> predicted)")
-        for ex, intent, category, needs_reply in result.errors:
-            expected = f"{ex.intent}/{ex.category or '-'}/{'' if ex.needs_reply is None else int(ex.needs_reply)}"
-            got = f"{intent}/{category or '-'}/{int(needs_reply)}"
-            click.echo(f"{ex.line}: {ex.text} | {expected} -> {got}")
+        for miss in result.errors:
+            click.echo(_miss_line(miss))
     if min_accuracy is not None and result.accuracy < min_accuracy:
         raise click.ClickException(f"intent accuracy {result.accuracy:.3f} is below {min_accuracy}")
     if min_macro_f1 is not None and result.macro_f1 < min_macro_f1:
         raise click.ClickException(f"intent macro-F1 {result.macro_f1:.3f} is below {min_macro_f1}")
+
+
+def _miss_line(miss) -> str:
+    ex = miss.example
+    expected = f"{ex.intent}/{ex.category or '-'}/{'' if ex.needs_reply is None else int(ex.needs_reply)}"
+    got = f"{miss.intent}/{miss.category or '-'}/{int(miss.needs_reply)}"
+    flag = " (possible report)" if miss.maybe_report else ""
+    return f"{ex.line}: {ex.text} | {expected} -> {got} ({miss.confidence:.2f}){flag}"
 
 
 COMMANDS = [bot_group]

@@ -65,3 +65,34 @@ def test_eval_errors_are_one_clear_line(tmp_path):
     low.write_text("电梯坏了\tnone\t\n", encoding="utf-8")
     result = _run(["eval", str(low), "--min-accuracy", "0.9", "--cache-dir", str(tmp_path / "c")], "", tmp_path)
     assert result.returncode != 0 and "below 0.9" in result.stderr
+
+
+def test_eval_prints_the_confusion_and_the_missed_replies(tmp_path):
+    labelled = tmp_path / "set.tsv"
+    labelled.write_text("电梯坏了\treport_issue\trepair\t1\n"
+                        "三号楼那边黑灯瞎火的\treport_issue\trepair\t1\n"       # silent: a possible report
+                        "谢谢\tnone\t\t0\n"                                   # chitchat for none: both silent
+                        "转人工\thuman\t\t1\n", encoding="utf-8")
+    result = _run(["eval", str(labelled), "--cache-dir", str(tmp_path / "c")], "", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "intent accuracy: 0.500 (2/4)" in out
+    assert "intent accuracy with none and chitchat as one class (both silent in a group): 0.750" in out
+    assert "possible reports (maybe_report: silent in a group, for the duty inbox): 1, 1 of them needing a reply" in out
+    assert "needs_reply precision 1.000  recall 1.000" in out          # counting the possible report
+    matrix = out[out.index("confusion matrix"):]
+    assert matrix.splitlines()[2].split() == ["report_issue", "1", "0", "0", "0", "0", "0", "0", "0", "0", "1"]
+    missed = out[out.index("missed replies: 1 line(s)"):].splitlines()
+    assert missed[1].startswith("2: 三号楼那边黑灯瞎火的 | report_issue/repair/1 -> none/-/0 (")
+    assert missed[1].endswith("(possible report)")
+    assert "errors (line" not in out                                      # only with --errors
+    errors = _run(["eval", str(labelled), "--errors", "--cache-dir", str(tmp_path / "c")], "", tmp_path).stdout
+    listed = errors[errors.index("errors (line"):].splitlines()[1:]
+    assert [line.split(":")[0] for line in listed] == ["2", "3"]
+
+
+def test_eval_says_when_no_reply_was_missed(tmp_path):
+    labelled = tmp_path / "set.tsv"
+    labelled.write_text("电梯坏了\treport_issue\trepair\t1\n今天好冷\tnone\t\t0\n", encoding="utf-8")
+    result = _run(["eval", str(labelled), "--cache-dir", str(tmp_path / "c")], "", tmp_path)
+    assert result.returncode == 0 and "missed replies: none" in result.stdout
