@@ -21,12 +21,8 @@ DEV_SECRET_KEY = "linli-development-secret-not-for-production"
 
 
 class ConfigError(SystemExit):
-    """A setting is missing or invalid.
-
-    A subclass of SystemExit so that, wherever it escapes (the CLI, wsgi.py
-    under gunicorn, ``python -c``), the operator sees one clear line instead of
-    a traceback.
-    """
+    """A setting is missing or invalid. A SystemExit, so that wherever it escapes (the CLI, wsgi.py
+    under gunicorn, ``python -c``) the operator sees one clear line instead of a traceback."""
 
     def __init__(self, message: str):
         super().__init__(f"linli: configuration error: {message}")

@@ -1,22 +1,11 @@
-"""The bot: text in, understanding out.
+"""The bot: text in, understanding out (all weights and words live in app/bot/data/*.yaml).
 
-How a message is understood (all weights and words live in app/bot/data/*.yaml):
-
-1. normalise (繁体, full-width, emoji, typos, synonyms), strip @-mentions;
-2. collect *cues*: every phrase of 2+ characters found in the text (within a
-   cue family the longest match wins; "人工智能" hides "人工"), every
-   single-character cue word that jieba cuts as a word of its own (so "修"
-   counts in "来修一下" but not inside "装修"; segmentation uses a private
-   jieba tokenizer with the community words, app/bot/segment.py), and the
-   regex patterns; sound-alike slips of listed words (电题 for 电梯) are extra
-   entries of the phrase table (``sound_alike_variants``);
-3. combine the cues into one score per intent (``scoring.intent_scores``; the
-   combination rules are the structure: a problem word *and* a facility make a
-   report, a question word *and* a service topic make an information request...);
-4. the best intent with a confidence; below the threshold an addressed message
-   goes to a person (``human``) and group chatter stays ``none``;
-5. slots, the report category, ``needs_reply`` and ``should_reply``.
-"""
+Normalise the text (繁体, full-width, emoji, typos, synonyms); collect *cues* (phrases of 2+
+characters, longest match per family; single-character cues only where jieba cuts them as a word;
+regex patterns; sound-alike slips); combine them into one score per intent (``scoring.intent_scores``:
+a problem word *and* a facility make a report…); take the best intent with a confidence (below the
+threshold an addressed message goes to a person, group chatter stays ``none``); then slots, the
+report category, ``needs_reply`` and ``should_reply`` (docs/bot.md tells the whole story)."""
 from __future__ import annotations
 
 import logging
