@@ -39,6 +39,8 @@ def _community_from_args() -> Community | None:
         return None
     if raw.isascii() and raw.isdigit() and len(raw) < 19:
         return db.session.get(Community, int(raw))
+    if len(raw) > 64 or not raw.isprintable():
+        return None  # no community code looks like this (and PostgreSQL refuses NUL in a query)
     return db.session.scalars(select(Community).where(Community.code == raw)).first()
 
 
