@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from app.extensions import db
+from app.handlers.calendar import readiness
 from app.handlers.reports import board as board_report
 from app.models import Community
 from app.web.demo import demo_community, demo_duty_staff
@@ -30,7 +31,8 @@ def start():
     nominal = int(current_app.config.get("REPLY_SLA_NOMINAL_SECONDS") or sla)
     return render_template("start.html", demo=demo_mode(), community=community, duty=duty,
                            communities=board_report.communities(), staff=current_staff(),
-                           fast_clock=nominal != sla, sla_seconds=sla, nominal_seconds=nominal)
+                           fast_clock=nominal != sla, sla_seconds=sla, nominal_seconds=nominal,
+                           calendar=readiness.status())
 
 
 def _community_from_args() -> Community | None:

@@ -16,9 +16,11 @@ from app.clock import now
 from app.extensions import db
 from app.handlers import requests as requests_flow
 from app.handlers import sla
+from app.handlers.proxy.views import due_provisional as case_due_provisional
 from app.handlers.reports.cache import cached
 from app.handlers.reports.masking import public_name
 from app.handlers.requests.rules import EVENT_LABELS
+from app.handlers.requests.views import due_provisional as request_due_provisional
 from app.localtime import to_local, zone
 from app.models import Building, Community, Resident, Staff
 from app.models.proxy import CASE_STATUS_LABELS, Case, CaseEvent, CaseStatus, ServiceItem
@@ -53,6 +55,7 @@ class BoardItem:
     done: bool
     last_step: str
     last_at: datetime | None
+    provisional: bool = False  # counted over a year whose holiday notice is not loaded: may still move
 
 
 def communities() -> list[Community]:
@@ -98,7 +101,7 @@ def request_items(community_id: int, at: datetime) -> list[BoardItem]:
             seconds_left=None if done else int((row.due_at - at).total_seconds()),
             overdue=row.is_overdue(at), done=done,
             last_step=EVENT_LABELS.get(event.kind, event.kind) if event else "已接收",
-            last_at=event.at if event else row.created_at))
+            last_at=event.at if event else row.created_at, provisional=not done and request_due_provisional(row)))
     return items
 
 
@@ -126,7 +129,8 @@ def case_items(community_id: int, at: datetime) -> list[BoardItem]:
             responsible=staff.get(case.responsible_staff_id, ""), place="", status=label, due_at=case.due_at,
             seconds_left=None if done else int((case.due_at - at).total_seconds()),
             overdue=not done and case.due_at < at, done=done, last_step=step,
-            last_at=event.at if event is not None else case.created_at))
+            last_at=event.at if event is not None else case.created_at,
+            provisional=not done and case_due_provisional(case)))
     return items
 
 
