@@ -25,10 +25,14 @@ FLOORS = {
     "hotline.tsv": {"accuracy": 0.98, "macro_f1": 0.97, "category": 0.97, "nr_precision": 0.97, "nr_recall": 0.97},
     "holdout2.tsv": {"accuracy": 0.97, "macro_f1": 0.97, "category": 0.95, "nr_precision": 0.97, "nr_recall": 0.95},
     "holdout3.tsv": {"accuracy": 0.86, "macro_f1": 0.84, "category": 0.77, "nr_precision": 0.96, "nr_recall": 0.85},
+    "holdout5.tsv": {"accuracy": 0.94, "macro_f1": 0.94, "category": 0.92, "nr_precision": 0.97, "nr_recall": 0.94},
+    "hotline2.tsv": {"accuracy": 0.97, "macro_f1": 0.83, "category": 0.97, "nr_precision": 0.97, "nr_recall": 0.97},
 }
 # (minimum size, intents the set must cover): a hotline has no neighbours' chatter.
 SIZES = {"dev.tsv": 400, "holdout.tsv": 150, "hotline.tsv": 150, "holdout2.tsv": 150, "holdout3.tsv": 120,
-         "holdout4.tsv": 180}
+         "holdout4.tsv": 180, "holdout5.tsv": 130, "hotline2.tsv": 70}
+# Intents a set of hotline records lacks: residents' chatter goes to groups, not to 12345.
+ABSENT = {"hotline.tsv": {"none"}, "hotline2.tsv": {"none", "chitchat"}}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
@@ -50,7 +54,7 @@ def test_the_sets_are_big_enough_and_cover_every_label(name):
 
     examples = read_file(DATA / name)
     assert len(examples) >= SIZES[name]
-    intents = set(INTENTS) - ({"none"} if name == "hotline.tsv" else set())
+    intents = set(INTENTS) - ABSENT.get(name, set())
     assert {e.intent for e in examples} >= intents
     assert {e.category for e in examples if e.intent == "report_issue"} == set(CATEGORIES)
     assert all(e.needs_reply is not None for e in examples)
