@@ -15,6 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ROUTE_MODULES = [
     "app.api.meta",
     "app.api.auth",
+    "app.api.profile",
     "app.api.sla",
     "app.api.requests",
     "app.api.requests_form",

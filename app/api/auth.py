@@ -148,7 +148,7 @@ def _login_response(subject: Staff | Resident) -> dict:
         user = {"kind": "staff", **subject.staff_view()}
     else:
         issued = issue_token(RESIDENT, subject.id, ttl=_token_ttl(), label="miniprogram")
-        user = {"kind": "resident", **subject.public_view(), "community_id": subject.community_id}
+        user = {"kind": "resident", **subject.own_view(), "community_id": subject.community_id}
     return {"token": issued.token, "token_type": "Bearer", "expires_at": iso(issued.expires_at), "user": user}
 
 

@@ -24,4 +24,4 @@ def me():
     subject = g.subject
     if isinstance(subject, Staff):
         return jsonify({"kind": "staff", "staff": current_staff().staff_view()})
-    return jsonify({"kind": "resident", "resident": subject.public_view()})
+    return jsonify({"kind": "resident", "resident": subject.own_view()})

@@ -314,3 +314,20 @@ def code2session(js_code: str) -> dict:
     if payload.get("unionid"):
         result["unionid"] = payload["unionid"]
     return result
+
+
+def phone_number(phone_code: str) -> dict:
+    """Mini-program 手机号快速验证: exchange getPhoneNumber's one-time code for the user's number
+    (POST /wxa/business/getuserphonenumber). Returns {"phone", "country_code"}.
+
+    Raises WeChatError (40029 invalid or used code) or TransportError.
+    """
+    if not phone_code or not isinstance(phone_code, str) or len(phone_code) > 256:
+        raise WeChatError(40029, "invalid code")
+    payload = call(wechat_account("miniprogram"), "POST", "/wxa/business/getuserphonenumber",
+                   what="getuserphonenumber", body={"code": phone_code})
+    info = payload.get("phone_info")
+    number = info.get("purePhoneNumber") or info.get("phoneNumber") if isinstance(info, dict) else None
+    if not number or not isinstance(number, str):
+        raise TransportError("getuserphonenumber answer without phone_info")
+    return {"phone": number, "country_code": str(info.get("countryCode") or "86")}

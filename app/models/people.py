@@ -52,6 +52,11 @@ class Resident(IdMixin, TimestampMixin, Base):
         """What residents, groups and public pages may see."""
         return {"id": self.id, "name": mask_name(self.display_name), "phone": mask_phone(self.phone)}
 
+    def own_view(self) -> dict:
+        """What the resident is shown of themselves at login and in /me: their own name whole; the
+        phone masked (login answers travel further than the profile, where it is shown whole)."""
+        return {"id": self.id, "name": self.display_name, "phone": mask_phone(self.phone)}
+
     def staff_view(self) -> dict:
         """Only for the staff API, scoped to the resident's community."""
         return {"id": self.id, "name": self.name, "nickname": self.nickname, "phone": self.phone,

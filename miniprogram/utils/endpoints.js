@@ -9,12 +9,11 @@ module.exports = /* endpoints:start */ {
   "bind": {"method": "POST", "path": "/api/v1/auth/bind", "auth": "any", "body": [], "required": ["invite_code"]},
   "me": {"method": "GET", "path": "/api/v1/me", "auth": "any"},
 
-  "profile": {"method": "GET", "path": "/api/v1/my/profile", "auth": "resident", "pending": "phase 2"},
+  "profile": {"method": "GET", "path": "/api/v1/my/profile", "auth": "resident"},
   "updateProfile": {"method": "PATCH", "path": "/api/v1/my/profile", "auth": "resident",
-    "body": ["name", "phone", "phone_code", "community_id", "building_id", "unit", "room"], "pending": "phase 2"},
-  "communities": {"method": "GET", "path": "/api/v1/communities", "auth": "none", "pending": "phase 2"},
-  "buildings": {"method": "GET", "path": "/api/v1/communities/{community_id}/buildings", "auth": "none",
-    "pending": "phase 2"},
+    "body": ["name", "phone", "phone_code", "community_id", "building_id", "unit", "room"]},
+  "communities": {"method": "GET", "path": "/api/v1/communities", "auth": "none"},
+  "buildings": {"method": "GET", "path": "/api/v1/communities/{community_id}/buildings", "auth": "none"},
   "classify": {"method": "POST", "path": "/api/v1/requests/classify", "auth": "any", "required": ["text"]},
   "upload": {"method": "POST", "path": "/api/v1/uploads", "auth": "any", "upload": "file", "pending": "phase 2"},
 

@@ -5,6 +5,7 @@ It speaks the calls linli makes, with WeChat's token rules:
 - POST /cgi-bin/stable_token      {grant_type, appid, secret, force_refresh} → access_token
 - GET  /cgi-bin/gettoken          ?corpid&corpsecret → access_token (WeCom)
 - GET  /sns/jscode2session        ?appid&secret&js_code&grant_type → openid, session_key[, unionid]
+- POST /wxa/business/getuserphonenumber?access_token=  {code} → phone_info (one use per code)
 - POST /cgi-bin/message/custom/send, /cgi-bin/message/send, /cgi-bin/appchat/send (?access_token)
 - POST /cgi-bin/webhook/send?key=  (20 per minute per key, like WeCom; more → 45009)
 - POST /cgi-bin/aibot/response?response_code=   (one use per code)
@@ -59,6 +60,7 @@ class FakeWeChat:
         self.scripted: dict[str, deque] = defaultdict(deque)
         self.sessions: dict[str, dict] = {}         # js_code → jscode2session answer
         self.used_codes: set[str] = set()
+        self.phone_codes: dict[str, str] = {}       # getPhoneNumber code → phone number
         self.used_response_codes: set[str] = set()
         self.webhook_sends: dict[str, deque] = defaultdict(deque)
         self.delay = 0.0                            # seconds before each answer
@@ -137,6 +139,10 @@ class FakeWeChat:
             answer["unionid"] = unionid
         with self.lock:
             self.sessions[js_code] = answer
+
+    def add_phone(self, phone_code: str, phone: str) -> None:
+        with self.lock:
+            self.phone_codes[phone_code] = phone
 
     def webhook_url(self, key: str) -> str:
         return f"{self.base_url}/cgi-bin/webhook/send?key={key}"
@@ -220,6 +226,8 @@ class FakeWeChat:
                 return 200, {"errcode": 44004, "errmsg": "empty content"}
             window.append(clock)
             return 200, {"errcode": 0, "errmsg": "ok"}
+        if path == "/wxa/business/getuserphonenumber" and method == "POST":
+            return 200, self._phone(query, body)
         if path == "/cgi-bin/aibot/response" and method == "POST":
             code = query.get("response_code") or ""
             if code in self.used_response_codes:
@@ -240,6 +248,23 @@ class FakeWeChat:
                 return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": uuid.uuid4().hex}
             return 200, {"errcode": 0, "errmsg": "ok"}
         return 404, {"errcode": 404, "errmsg": f"fake has no {method} {path}"}
+
+    def _phone(self, query: dict, body: Any) -> dict:
+        problem = self._token_ok(query, wework=False)
+        if problem:
+            return problem
+        scripted = self._scripted("/wxa/business/getuserphonenumber")
+        if scripted is not None:
+            return scripted
+        code = body.get("code") if isinstance(body, dict) else None
+        if code in self.used_codes or code not in self.phone_codes:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        self.used_codes.add(code)
+        phone = self.phone_codes[code]
+        app_id = next((a for a, t in self.tokens.items() if t == query.get("access_token")), "")
+        return {"errcode": 0, "errmsg": "ok", "phone_info": {
+            "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
+            "watermark": {"timestamp": int(time.time()), "appid": app_id}}}
 
     def _scripted(self, path: str) -> dict | None:
         queue = self.scripted.get(path)
