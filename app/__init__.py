@@ -20,6 +20,8 @@ BLUEPRINTS = [
     "app.web.office:bp",           # /console/roster, /console/alerts, /console/sent
     "app.web.dashboard:bp",        # /dashboard
     "app.web.simulator:bp",        # /try (not in production)
+    "app.web.governance:bp",       # /console/resources, /console/needs, /console/projects
+    "app.web.deliberation:bp",     # /console/topics
 ]
 
 # Functions called with the app at the end of create_app ("module:function"), e.g. to

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.clock import now
+from app.handlers.governance.roles import VIEWERS
 from app.handlers.inbox import REPLY_ROLES
 from app.localtime import iso
 from app.models import Role, Staff
@@ -25,6 +26,8 @@ def nav_items(staff: Staff | None) -> list[tuple[str, str]]:
                 items += [("web_office.alerts_page", "告警")]
             if staff.has_role(*REPLY_ROLES):
                 items += [("web_office.sent_page", "发送记录")]
+            if staff.has_role(*VIEWERS):
+                items += [("web_gov.needs_page", "共建"), ("web_topics.topics_page", "议事")]
         if staff.has_role(*STATS_ROLES):
             items += [("web_dashboard.dashboard", "统计")]
     if demo_mode():

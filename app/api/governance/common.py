@@ -7,18 +7,11 @@ from app.api.support import current_resident, current_staff, id_arg, int_arg, re
 from app.clock import now
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.handlers.governance.roles import COLLECTORS, COMMITTEE, EDITORS, VIEWERS  # noqa: F401 - re-exported
 from app.localtime import local_date
 from app.models import Community, Resident, Role, Staff
 
 TAGS = ["governance"]
-# Everyone working in the community sees the lists, the projects, the topics and the map.
-VIEWERS = (Role.COMMUNITY_ADMIN.value, Role.DUTY.value, Role.GRID_LEADER.value, Role.GRID_WORKER.value)
-# The lists, projects and the map are kept by the community's admins, the duty team (两委) and grid leaders.
-EDITORS = (Role.COMMUNITY_ADMIN.value, Role.DUTY.value, Role.GRID_LEADER.value)
-# Grid workers also bring needs and suggestions from their rounds (每日巡、经常访).
-COLLECTORS = EDITORS + (Role.GRID_WORKER.value,)
-# 议事 is run by the community committee: admins and the duty team (两委 members).
-COMMITTEE = (Role.COMMUNITY_ADMIN.value, Role.DUTY.value)
 
 YEAR_QUERY = {"type": "integer", "minimum": 2000, "maximum": 2100}
 
