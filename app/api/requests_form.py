@@ -8,6 +8,7 @@ from app.api.support import current_resident, field, json_body, route
 from app.errors import ValidationError
 from app.extensions import db
 from app.handlers import requests as flow
+from app.handlers.org.profile import adopt_community
 from app.handlers.requests import resident_request_view
 from app.handlers.requests.classify import suggest
 from app.models import Community
@@ -63,7 +64,7 @@ def requests_create_mine():
         community_id = int(field(data, "community_id", int, minimum=1))
         if db.session.get(Community, community_id) is None:
             raise ValidationError("社区不存在 (unknown community)", field="community_id")
-        resident.community_id = community_id  # acting in a community makes it theirs
+        adopt_community(resident, community_id)  # committed with the request
     classified_by = "resident"
     if category is None:
         guess = suggest(text)

@@ -20,6 +20,7 @@ from app.handlers.events.audience import check_audience, membership
 from app.handlers.events.errors import EventError, refusal
 from app.handlers.events.notices import NoticeTarget, default_notice_target, notify_promoted, remember_target
 from app.handlers.events.text import format_deadline, format_when
+from app.handlers.org.profile import adopt_community
 from app.localtime import day_label
 from app.models import Resident, Staff
 from app.models.events import ACTIVE_SIGNUP, Event, EventStatus, Signup, SignupStatus
@@ -145,6 +146,8 @@ def _record(event: Event, existing: Signup | None, ask: _Ask, status: str, posit
         else ("system", None)
     record(actor[0], actor[1], "event.signup", signup, community_id=event.community_id,
            detail={"event_id": event.id, "status": status, "position": position, "source": ask.source})
+    if ask.resident_id is not None:
+        adopt_community(db.session.get(Resident, ask.resident_id), event.community_id)
     db.session.commit()
     return signup
 

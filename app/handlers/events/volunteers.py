@@ -17,6 +17,7 @@ from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers.audit import record
 from app.handlers.events.errors import refusal
+from app.handlers.org.profile import adopt_community
 from app.localtime import iso, to_local
 from app.models import Resident, Staff
 from app.models.masking import mask_name
@@ -90,6 +91,7 @@ def register_member(community_id: int, data: dict[str, Any], *, resident: Reside
         record("staff" if staff else "resident", staff.id if staff else (resident.id if resident else None),
                "member.register" if created else "member.update", member, community_id=community_id,
                detail={"kind": member.kind, "projects": project_ids})
+        adopt_community(resident, community_id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

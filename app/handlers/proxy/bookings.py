@@ -26,6 +26,7 @@ from app.clock import now as clock_now
 from app.database import begin_write_transaction, dialect_name
 from app.extensions import db
 from app.handlers.audit import record
+from app.handlers.org.profile import adopt_community
 from app.handlers.proxy.availability import Slot, check_slot
 from app.handlers.proxy.common import day_label, new_code, slot_label
 from app.handlers.proxy.errors import BookingError, SlotError
@@ -222,6 +223,7 @@ def _book_locked(resident: Resident, item: ServiceItem, station: Station, slot: 
         db.session.flush()
         record("resident", resident.id, "booking.created", booking, community_id=station.community_id,
                detail={"item": item.key, "slot_start": slot.start.isoformat(), "source": fields.get("source")})
+        adopt_community(resident, station.community_id)
         db.session.commit()
     except BookingError:
         db.session.rollback()
