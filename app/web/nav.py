@@ -15,7 +15,7 @@ STATS_ROLES = (Role.DUTY.value, Role.GRID_LEADER.value, Role.COMMUNITY_ADMIN.val
 
 
 def nav_items(staff: Staff | None) -> list[tuple[str, str]]:
-    items = [("web_pages.board", "督办墙")]
+    items = [("web_pages.board", "督办墙"), ("web_pages.service_map", "服务地图")]
     if staff is not None:
         if staff.community_id is not None and staff.has_role(*REPLY_ROLES):
             items += [("web_console.inbox", "值班收件箱")]
