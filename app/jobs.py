@@ -59,6 +59,8 @@ JOBS: dict[str, JobSpec] = {
     # Backoff between attempts after transient errors: 10 s, 1 min, 5 min, 15 min, 1 h.
     "send.deliver": JobSpec("workers.sends.deliver_message", QUEUE_SEND,
                             Retry(max=5, interval=[10, 60, 300, 900, 3600]), 120),
+    # Sends nobody settled (lease ran out, job lost): re-sent when safe, else "unknown" for an operator.
+    "send.reconcile": JobSpec("workers.sends.reconcile_outbox", QUEUE_SEND, timeout=120),
 }
 
 

@@ -193,6 +193,15 @@ SETTINGS: list[Setting] = [
             "within this time.", _parse_positive_int, group="channels"),
     Setting("WECHAT_HTTP_TIMEOUT_SECONDS", 10, "Timeout of one call to the WeChat/WeCom API.", _parse_positive_int,
             group="channels"),
+    Setting("SEND_LEASE_SECONDS", 60, "A send attempt holds its outbound message this long (per part); a message "
+            "still 'sending' after it is resolved by the reconciler (`send.reconcile`).", _parse_positive_int,
+            group="channels"),
+    Setting("WEWORK_DUPLICATE_CHECK_SECONDS", 1800, "WeCom app messages are sent with enable_duplicate_check and "
+            "this interval (WeCom: at most 14400), so a send repeated after a crash is delivered once; 0 turns it "
+            "off (an interrupted send then becomes 'unknown').", _parse_non_negative_int, group="channels"),
+    Setting("OUTBOX_STUCK_SECONDS", 120, "An outbound message still queued this long after it was due is handed "
+            "to a worker again by the reconciler and listed by `linli outbox stuck`.", _parse_positive_int,
+            group="channels"),
     # --- bot ---
     Setting("BOT_STATE_TTL_SECONDS", 1800,
             "A multi-turn dialogue (booking, signup, rating) is forgotten after this many seconds of silence.",

@@ -62,7 +62,7 @@ def test_init_db_command(fresh_database, tmp_path):
     from app.cli.db import init_db
     first = runner.invoke(init_db)
     assert first.exit_code == 0, first.output
-    assert "0001" in first.output
+    assert head_revision(application) in first.output
     second = runner.invoke(init_db)
     assert second.exit_code == 0, second.output
     assert "已是最新" in second.output

@@ -14,6 +14,7 @@ from workers.jobs import JobFunction
 # (job name in app.jobs.JOBS, interval seconds); each feature adds its own sweeps.
 PERIODIC: list[tuple[str, int]] = [
     ("sla.sweep", 30),  # reply-clock backstop (workers.sla.SWEEP_INTERVAL)
+    ("send.reconcile", 15),  # outbox: expired send leases, queued rows whose job was lost
     ("requests.sweep", 60),  # 督办 backstop for lost overdue jobs; closes unrated
     ("events.sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
     ("proxy.sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders

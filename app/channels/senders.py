@@ -15,6 +15,10 @@
 records the outcome on the Message row. Senders never raise for WeChat's
 answers: every result is an ``Outcome`` (sent, rejected, retry, deferred,
 awaiting_pull) so the job can record it.
+
+``repeat_window()``: may a send interrupted before its answer be repeated without a
+second delivery (WeCom app messages within the duplicate check; never for 客服消息,
+group robots, appchat)?
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from wechatpy.enterprise.replies import TextReply as WeComTextReply
 from wechatpy.replies import TextReply
 
 from app.channels import wechat_api
-from app.channels.wechat_api import TransportError, WeChatError
+from app.channels.wechat_api import TransportError, WeChatError, duplicate_check_seconds
 from app.clock import now
 from app.extensions import db, redis_ext
 from app.handlers.messaging.outbox import TO_GROUP, TO_STAFF, TO_USER
@@ -71,6 +75,7 @@ class Outcome:
     reason: str | None = None
     retry_at: datetime | None = None
     body: str | None = None           # PassiveReply: the HTTP response body
+    uncertain: bool = False           # retry: the request may have been carried out (answer timed out)
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,19 +90,27 @@ class Target:
     message_id: int | None = None      # the outbound row being delivered
 
 
+ALWAYS = "always"
+
+
 class Sender:
     name = "sender"
     max_bytes = TEXT_MAX_BYTES
+    repeat: int | str = 0
 
     def send(self, target: Target, text: str) -> Outcome:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def repeat_window(self) -> int | str:
+        """Seconds within which an interrupted send may be repeated safely; "always", or 0 for never."""
+        return self.repeat
 
     def _call(self, fn, *args) -> Outcome:
         """Run one API call and turn WeChat's answer into an Outcome."""
         try:
             fn(*args)
         except TransportError as exc:
-            return Outcome("retry", error_code="transport", reason=str(exc)[:500])
+            return Outcome("retry", error_code="transport", reason=str(exc)[:500], uncertain=exc.uncertain)
         except WeChatError as exc:
             return outcome_for_error(exc)
         return Outcome("sent")
@@ -164,6 +177,10 @@ class WeComApp(Sender):
     def send(self, target: Target, text: str) -> Outcome:
         return self._call(wechat_api.wework_message_send, target.recipient_id, text)
 
+    def repeat_window(self) -> int | str:
+        # The same request body within WeCom's duplicate-check interval is delivered once.
+        return duplicate_check_seconds()
+
 
 class AppChat(Sender):
     name = "appchat"
@@ -180,6 +197,8 @@ class AibotResponse(Sender):
 
     def __init__(self, key: str, url: str):
         self.key, self.url = key, url
+
+    repeat = ALWAYS  # the response_url works once: WeCom itself refuses a second delivery
 
     def send(self, target: Target, text: str) -> Outcome:
         outcome = self._call(wechat_api.aibot_respond, self.url, text)
@@ -244,6 +263,8 @@ class BridgeOutbox(Sender):
     name = "bridge_outbox"
     max_bytes = 1 << 20  # the bridge posts it as a whole
 
+    repeat = ALWAYS  # no call made: the bridge acks what it posted
+
     def send(self, target: Target, text: str) -> Outcome:
         return Outcome("awaiting_pull")
 
@@ -262,6 +283,8 @@ class LocalDelivery(Sender):
     def __init__(self, instead_of: str):
         self.instead_of = instead_of
 
+    repeat = ALWAYS
+
     def send(self, target: Target, text: str) -> Outcome:
         return Outcome("sent", detail={"instead_of": self.instead_of})
 
@@ -271,6 +294,8 @@ class NoRoute(Sender):
 
     def __init__(self, why: str):
         self.why = why
+
+    repeat = ALWAYS
 
     def send(self, target: Target, text: str) -> Outcome:
         return Outcome("rejected", error_code="no_route", reason=f"{REASONS['no_route']}: {self.why}")

@@ -46,7 +46,15 @@ class WeChatError(Exception):
 
 
 class TransportError(Exception):
-    """No usable answer (network error, timeout, 5xx, not JSON): worth retrying later."""
+    """No usable answer (network error, timeout, 5xx, not JSON): worth retrying later.
+
+    ``uncertain``: the request may have reached WeChat and been acted on (the answer timed out), so a
+    repeat could deliver the message twice unless the API dedupes it.
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False):
+        super().__init__(message)
+        self.uncertain = uncertain
 
 
 class _RedactQueryStrings(logging.Filter):
@@ -122,8 +130,12 @@ def wework_account() -> Account:
 
 # ---------------------------------------------------------------- HTTP
 
-def _request(method: str, url: str, *, what: str, params: dict | None = None, body: Any = None) -> dict:
-    """One HTTP call; returns the JSON object. ``what`` names the call in logs (never the URL)."""
+def _request(method: str, url: str, *, what: str, params: dict | None = None, body: Any = None,
+             acts: bool = False) -> dict:
+    """One HTTP call; returns the JSON object. ``what`` names the call in logs (never the URL).
+
+    ``acts``: the call does something (sends a message), so a timed-out answer leaves it uncertain.
+    """
     timeout = current_app.config.get("WECHAT_HTTP_TIMEOUT_SECONDS", 10)
     data = None
     headers = {}
@@ -135,7 +147,10 @@ def _request(method: str, url: str, *, what: str, params: dict | None = None, bo
         response = _session().request(method, url, params=params, data=data, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
         log.warning("%s: %s", what, type(exc).__name__)
-        raise TransportError(f"{what}: {type(exc).__name__}") from None
+        # A read timeout is the one failure after which the request may have been carried out;
+        # refused or unreachable connections never sent it.
+        raise TransportError(f"{what}: {type(exc).__name__}",
+                             uncertain=acts and isinstance(exc, requests.ReadTimeout)) from None
     if response.status_code >= 500:
         raise TransportError(f"{what}: HTTP {response.status_code}")
     try:
@@ -236,7 +251,7 @@ def call(account: Account, method: str, path: str, *, what: str, body: Any = Non
     token = access_token(account)
     for attempt in (1, 2):
         payload = _request(method, f"{account.base}{path}", what=what, body=body,
-                           params={**(params or {}), "access_token": token})
+                           params={**(params or {}), "access_token": token}, acts=True)
         if _errcode(payload) in EXPIRED_TOKEN_CODES and attempt == 1:
             log.info("%s: access token rejected (%s), refreshing once", what, _errcode(payload))
             token = _refresh(account, stale=token)
@@ -253,15 +268,28 @@ def custom_send(channel: str, openid: str, text: str) -> dict:
                 body={"touser": openid, "msgtype": "text", "text": {"content": text}})
 
 
+def duplicate_check_seconds() -> int:
+    """WeCom's duplicate check interval for app messages (0: off)."""
+    return int(current_app.config.get("WEWORK_DUPLICATE_CHECK_SECONDS") or 0)
+
+
 def wework_message_send(userid: str, text: str) -> dict:
-    """WeCom app message to a member (staff)."""
+    """WeCom app message to a member (staff).
+
+    With ``enable_duplicate_check`` WeCom delivers an identical request (the same JSON) only once
+    within the interval: a send repeated after a crash, with the same body, reaches the member once.
+    """
     account = wework_account()
     try:
         agent_id = int(account.agent_id)
     except ValueError:
         raise WeChatError("not_configured", "LINLI_WEWORK_AGENT_ID must be the app's numeric AgentId") from None
-    payload = call(account, "POST", "/cgi-bin/message/send", what="message_send", body={
-        "touser": userid, "msgtype": "text", "agentid": agent_id, "text": {"content": text}, "safe": 0})
+    body: dict[str, Any] = {"touser": userid, "msgtype": "text", "agentid": agent_id, "text": {"content": text},
+                            "safe": 0}
+    interval = duplicate_check_seconds()
+    if interval:
+        body.update(enable_duplicate_check=1, duplicate_check_interval=interval)
+    payload = call(account, "POST", "/cgi-bin/message/send", what="message_send", body=body)
     # errcode 0 with the user listed as invalid means nobody received it.
     invalid = str(payload.get("invaliduser") or "")
     if userid in invalid.split("|"):
@@ -285,7 +313,8 @@ def webhook_send(url: str, text: str) -> dict:
     """WeCom group robot (消息推送) webhook: the key is in the URL, no access token."""
     if not webhook_allowed(url):
         raise WeChatError("webhook_url_not_allowed", "webhook URL is not a WeCom group robot URL")
-    return _check(_request("POST", url, what="webhook_send", body={"msgtype": "text", "text": {"content": text}}))
+    return _check(_request("POST", url, what="webhook_send", body={"msgtype": "text", "text": {"content": text}},
+                           acts=True))
 
 
 def aibot_respond(response_url: str, text: str) -> dict:
@@ -294,7 +323,7 @@ def aibot_respond(response_url: str, text: str) -> dict:
     if not response_url.startswith(base + "/cgi-bin/aibot/response?"):
         raise WeChatError("response_url_not_allowed", "response_url is not a WeCom aibot URL")
     return _check(_request("POST", response_url, what="aibot_response",
-                           body={"msgtype": "markdown", "markdown": {"content": text}}))
+                           body={"msgtype": "markdown", "markdown": {"content": text}}, acts=True))
 
 
 def code2session(js_code: str) -> dict:

@@ -34,6 +34,7 @@ CLI_MODULES = [
     "app.cli.bot",
     "app.cli.bot_suggest",
     "app.cli.governance",
+    "app.cli.outbox",
 ]
 
 

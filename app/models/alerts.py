@@ -24,6 +24,7 @@ class AlertKind(str, enum.Enum):
     OVERDUE = "overdue"    # 督办: a request past its resolution deadline (requests module)
     CALENDAR = "calendar"  # 节假日安排未导入: next year's holiday notice is missing (weekly, admins)
     DEADLINE = "deadline"  # 办理时限调整: a calendar change moved a deadline (the assignee)
+    SEND_UNKNOWN = "send_unknown"  # 发送结果未知: a send was interrupted where it cannot be repeated safely
 
 
 ALERT_KIND_LABELS = {
@@ -33,6 +34,7 @@ ALERT_KIND_LABELS = {
     AlertKind.OVERDUE.value: "超期督办",
     AlertKind.CALENDAR.value: "节假日安排未导入",
     AlertKind.DEADLINE.value: "办理时限调整",
+    AlertKind.SEND_UNKNOWN.value: "发送结果未知",
 }
 
 

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, IdMixin, utcnow
@@ -18,9 +18,15 @@ class Direction(str, enum.Enum):
 
 class OutboundStatus(str, enum.Enum):
     QUEUED = "queued"
+    SENDING = "sending"    # claimed by one attempt (attempt_id) until check_at; then the reconciler decides
     SENT = "sent"
     FAILED = "failed"      # gave up after retries
     REJECTED = "rejected"  # the channel refused it for good (e.g. 45015 window expired)
+    UNKNOWN = "unknown"    # a send was interrupted on a channel without idempotency: an operator resolves it
+
+
+# Outbound rows not settled yet: what the reconciler and `linli outbox stuck` look at.
+UNSETTLED = (OutboundStatus.QUEUED.value, OutboundStatus.SENDING.value, OutboundStatus.UNKNOWN.value)
 
 
 class Message(IdMixin, Base):
@@ -35,6 +41,10 @@ class Message(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("channel", "direction", "dedupe_key"),
         Index("ix_message_chat_time", "channel", "chat_id", "received_at"),
+        # Small by construction (settled rows leave it): the outbox reconciler's query.
+        Index("ix_message_unsettled", "status", "check_at",
+              postgresql_where=text("status IN ('queued', 'sending', 'unknown')"),
+              sqlite_where=text("status IN ('queued', 'sending', 'unknown')")),
     )
 
     direction: Mapped[str] = mapped_column(String(3))
@@ -64,3 +74,8 @@ class Message(IdMixin, Base):
     error_code: Mapped[Optional[str]] = mapped_column(String(30))
     error: Mapped[Optional[str]] = mapped_column(String(500))
     delivered_at: Mapped[Optional[datetime]]
+    # The attempt that holds the row while "sending" (and that may still settle it when "unknown").
+    attempt_id: Mapped[Optional[str]] = mapped_column(String(32))
+    # When the reconciler looks at a row nobody settled: a sending row's lease end, a queued row's
+    # latest expected pick-up. None: nothing to check (settled, or waiting for the bridge to pull).
+    check_at: Mapped[Optional[datetime]]

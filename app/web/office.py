@@ -30,7 +30,7 @@ GAP_DAYS = 14
 ALERTS_SHOWN = 30
 ALERT_LABELS = {"warn": "即将超时提醒", "breach": "超时告警", "no_duty": "无人值班", "overdue": "超期督办"}
 DELIVERY_LABELS = {"pending": "待发送", "queued": "排队中", "sent": "已送达", "failed": "发送失败",
-                   "rejected": "被拒绝", "no_channel": "无联系渠道"}
+                   "rejected": "被拒绝", "no_channel": "无联系渠道", "sending": "发送中", "unknown": "结果未知"}
 
 
 @bp.get("/roster")

@@ -115,7 +115,15 @@ def test_wework_token_and_app_message(app, fake_wechat):
     assert fetch.query == {"corpid": CORP, "corpsecret": CREDENTIALS["WEWORK_SECRET"]}
     first = fake_wechat.sent("/cgi-bin/message/send")[0]
     assert first.body == {"touser": "zhangsan", "msgtype": "text", "agentid": 1000002,
-                          "text": {"content": "有新的诉求"}, "safe": 0}
+                          "text": {"content": "有新的诉求"}, "safe": 0,
+                          "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+
+
+def test_wework_duplicate_check_can_be_turned_off(app, fake_wechat):
+    app.config["WEWORK_DUPLICATE_CHECK_SECONDS"] = 0
+    wechat_api.wework_message_send("zhangsan", "有新的诉求")
+    [call] = fake_wechat.sent("/cgi-bin/message/send")
+    assert "enable_duplicate_check" not in call.body
 
 
 def test_wework_invalid_user_is_an_error(app, fake_wechat):

@@ -13,6 +13,13 @@ It speaks the calls linli makes, with WeChat's token rules:
 Every request is recorded (``calls``); ``script(path, {...})`` makes the next
 calls to a path answer with given bodies (e.g. ``{"errcode": 45015}``);
 ``expire_tokens()`` makes every issued token answer 42001 from then on.
+
+WeCom's duplicate check on /cgi-bin/message/send: a request with
+``enable_duplicate_check: 1`` whose JSON equals one accepted within its
+``duplicate_check_interval`` (default 1800 s) is answered ok but not delivered
+again (``delivered()`` lists what a member really received). ``hold(path)``
+keeps the answers to a path pending (the request already carried out) until
+``release()``: a worker killed -9 meanwhile never learns the result.
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ class Call:
     body: Any
     at: float = field(default_factory=time.monotonic)
     accepted: bool = False   # the fake answered errcode 0
+    duplicate: bool = False  # accepted, but WeCom's duplicate check kept it from the member
 
     @property
     def text(self) -> str | None:
@@ -64,6 +72,8 @@ class FakeWeChat:
         self.used_response_codes: set[str] = set()
         self.webhook_sends: dict[str, deque] = defaultdict(deque)
         self.delay = 0.0                            # seconds before each answer
+        self.held: dict[str, threading.Event] = {}  # path → answers wait until set
+        self.seen: dict[str, float] = {}            # duplicate check: request JSON → when accepted
         self.now = time.monotonic                   # the webhook limit's clock (tests may pass the app's)
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -90,6 +100,9 @@ class FakeWeChat:
                 payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
                 if fake.delay:
                     time.sleep(fake.delay)
+                gate = fake.held.get(parts.path)
+                if gate is not None:
+                    gate.wait(120)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
@@ -109,6 +122,7 @@ class FakeWeChat:
         return self
 
     def stop(self) -> None:
+        self.release()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -150,6 +164,22 @@ class FakeWeChat:
     def aibot_response_url(self, code: str) -> str:
         return f"{self.base_url}/cgi-bin/aibot/response?response_code={code}"
 
+    def hold(self, path: str) -> None:
+        """Carry out requests to ``path`` but keep their answers pending until ``release``."""
+        with self.lock:
+            self.held.setdefault(path, threading.Event())
+
+    def release(self) -> None:
+        with self.lock:
+            for gate in self.held.values():
+                gate.set()
+            self.held.clear()
+
+    def delivered(self, path: str) -> list[Call]:
+        """Sends a recipient really received: accepted and not dropped by the duplicate check."""
+        with self.lock:
+            return [c for c in self.calls if c.path == path and c.accepted and not c.duplicate]
+
     def calls_to(self, path: str) -> list[Call]:
         with self.lock:
             return [c for c in self.calls if c.path == path]
@@ -185,7 +215,21 @@ class FakeWeChat:
             self.calls.append(call)
             result = self._answer(method, path, query, body)
             call.accepted = result[1].get("errcode", 0) == 0
+            if call.accepted and path == "/cgi-bin/message/send":
+                call.duplicate = self._duplicate(body)
             return result
+
+    def _duplicate(self, body: Any) -> bool:
+        if not isinstance(body, dict) or body.get("enable_duplicate_check") != 1:
+            return False
+        key = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        interval = float(body.get("duplicate_check_interval") or 1800)
+        clock = time.monotonic()
+        first = self.seen.get(key)
+        if first is not None and clock - first < interval:
+            return True
+        self.seen[key] = clock
+        return False
 
     def _answer(self, method: str, path: str, query: dict, body: Any) -> tuple[int, dict]:
         if path == "/cgi-bin/stable_token" and method == "POST":

@@ -19,7 +19,8 @@ ROUTE_LABELS = {
     "wework_app": "企业微信应用消息", "custom_send": "客服消息", "aibot_response": "智能机器人",
     "no_route": "无可用渠道",
 }
-STATUS_LABELS = {"queued": "待发送", "sent": "已发送", "failed": "发送失败", "rejected": "被拒绝"}
+STATUS_LABELS = {"queued": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "rejected": "被拒绝",
+                 "unknown": "结果未知"}
 KIND_LABELS = {"group": "群", "staff": "工作人员", "user": "居民"}
 
 
