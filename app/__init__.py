@@ -9,7 +9,8 @@ from config import ConfigError, default_instance_path, load_settings
 
 # Blueprints outside the API ("module:attribute"); each feature adds its own line.
 BLUEPRINTS = [
-    "app.web.health:bp",
+    "app.web.health:bp",           # /healthz, /healthz/live, /healthz/ready, /healthz/full
+    "app.web.metrics:bp",          # /metrics (Prometheus)
     "app.channels.wechat_mp:bp",   # /wechat/mp
     "app.channels.wework:bp",      # /wechat/work, /wechat/work/aibot
     "app.channels.ingest:bp",      # /ingest/group-messages, /ingest/outbox

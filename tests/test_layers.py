@@ -31,7 +31,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (5, ("app.api", "app.channels", "app.cli", "app.web", "workers", "app.gunicorn_conf")),
     (1, ("app.clock", "app.localtime", "app.database", "app.errors", "app.jobs", "app.extensions",
          "app.workcal", "app.text_numbers", "app.models", "app.bot", "app.logging_setup", "app.embedded_redis",
-         "app.db_setup", "app.data", "app.holidays", "app.calendar_notice")),
+         "app.db_setup", "app.data", "app.holidays", "app.calendar_notice", "app.status")),
     (0, ("config",)),
 ]
 APP_FACTORY = "app"  # app/__init__.py wires every blueprint: it sits with the entry points

@@ -1,4 +1,4 @@
-"""Periodic jobs, loaded by `rq cron workers.cron` (production) or `linli cron`.
+"""Periodic jobs, loaded by `linli cron` (workers.runner.LinliCron, which rides out Redis outages).
 
 Each entry is registered with RQ's cron registry.
 """

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from flask.cli import with_appcontext
 from app import embedded_redis
 from app.cli.preflight import check_database, check_redis, check_schema
 from app.embedded_redis import die_with_parent
+from app.extensions import redis_ext
 from app.jobs import ALL_QUEUES
-from workers.runner import run_cron, run_worker
+from workers.runner import run_cron, run_worker, wait_for_redis
 
 
 def _child(args: list[str]) -> subprocess.Popen:
@@ -33,6 +35,15 @@ def _gunicorn_options() -> list[str]:
     # gunicorn >= 24 opens a control socket at a fixed path in $HOME by default; two
     # instances on one machine would fight over it, and we do not use it.
     return ["--no-control-socket"] if "control_socket_disable" in known else []
+
+
+def _metrics_folder(instance_path: str) -> str:
+    """An empty folder where each web process keeps its /metrics counts (prometheus_client's
+    multiprocess mode), so a scrape adds up all of them; emptied at each start."""
+    folder = os.path.join(instance_path, "metrics")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    return folder
 
 
 def _stop_children(children: list[tuple[str, subprocess.Popen]], timeout: float = 20.0) -> None:
@@ -91,6 +102,7 @@ def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
         children.append(("web", _child([
             python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
             "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-", *_gunicorn_options(),
+            "--env", f"PROMETHEUS_MULTIPROC_DIR={_metrics_folder(app.instance_path)}",
             "--config", "python:app.gunicorn_conf", "app:create_app()"])))
         click.echo(f"linli: serving on http://{host}:{port} (Ctrl-C to stop)")
         while stop_requested["signal"] is None:
@@ -123,7 +135,11 @@ def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> Non
         raise click.BadParameter(f"unknown queue {unknown[0]!r}; choose from {', '.join(ALL_QUEUES)}",
                                  param_hint="--queue")
     check_database(app)
-    check_redis(app)
+    if burst:
+        check_redis(app)
+    else:
+        # A daemon waits for Redis (one line, then backoff) rather than exiting into a restart loop.
+        wait_for_redis(redis_ext.client_for(app), "worker")
     ok = run_worker(app, queue_names or ALL_QUEUES, burst=burst, with_scheduler=not no_scheduler)
     sys.exit(0 if ok or burst else 1)
 
@@ -131,10 +147,10 @@ def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> Non
 @click.command("cron")
 @with_appcontext
 def cron() -> None:
-    """Run the RQ cron scheduler for periodic sweeps (same as `rq cron workers.cron`)."""
+    """Run the periodic sweeps (`rq cron workers.cron`, made to wait out Redis outages)."""
 
     app = current_app._get_current_object()
-    check_redis(app)
+    wait_for_redis(redis_ext.client_for(app), "cron")
     run_cron(app)
 
 

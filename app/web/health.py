@@ -1,27 +1,30 @@
-"""GET /healthz: the state of the database, Redis and the workers, and whether the calendar is loaded.
+"""Health checks: ``/healthz`` (as before), ``/healthz/live``, ``/healthz/ready`` and ``/healthz/full``.
 
-``calendar`` is information for the operator, not a health check: a missing
-holiday notice never turns the answer into 503 (nothing is down; deadlines
-are provisional until the notice is imported).
+- ``/healthz/live``: 200 whenever this process serves requests (restart the web tier when it fails).
+- ``/healthz/ready``: 200 when the database answers (take this web process out of the load balancer
+  when it fails). Redis and the workers are not asked: the WeChat callbacks store deliveries in the
+  database, and a worker that is down must not take the callbacks offline.
+- ``/healthz/full`` (also ``/healthz?full=1``): every part, for operators and monitoring; 503 when
+  any is down or an alert is late.
+- ``/healthz``: the database, Redis and the workers (503 when one is down), as it always was.
+
+``calendar`` is information for the operator, not a health check: a missing holiday notice never
+turns an answer into 503 (nothing is down; deadlines are provisional until the notice is imported).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+import os
+import socket
 
+from flask import Blueprint, current_app, jsonify, request
+
+from app import clock, status
 from app.extensions import db, redis_ext
 from app.handlers.calendar import readiness
 
 bp = Blueprint("health", __name__)
 
-
-def _check_database() -> dict:
-    try:
-        db.session.execute(text("SELECT 1"))
-        return {"status": "ok", "dialect": db.engine.dialect.name}
-    except Exception as exc:  # noqa: BLE001 - any driver error means "down"
-        db.session.rollback()
-        return {"status": "down", "error": type(exc).__name__}
+REDIS_UNAVAILABLE = {"status": "down", "error": "redis unavailable"}
 
 
 def _check_redis() -> tuple[dict, object]:
@@ -33,24 +36,13 @@ def _check_redis() -> tuple[dict, object]:
         return {"status": "down", "error": type(exc).__name__}, None
 
 
-def _check_workers(client) -> dict:
+def _from_redis(client, check) -> dict:
     if client is None:
-        return {"status": "down", "error": "redis unavailable"}
-    from rq import Worker
-
-    from app.jobs import ALL_QUEUES
-
+        return dict(REDIS_UNAVAILABLE)
     try:
-        workers = Worker.all(connection=client)
-    except Exception as exc:  # noqa: BLE001 - any client error means "down"
+        return check(client)
+    except Exception as exc:  # noqa: BLE001 - Redis went away between two checks
         return {"status": "down", "error": type(exc).__name__}
-    listening = {q for w in workers for q in w.queue_names()}
-    missing = [q for q in ALL_QUEUES if q not in listening]
-    state = "ok" if workers and not missing else "down"
-    result = {"status": state, "count": len(workers)}
-    if missing:
-        result["queues_without_worker"] = missing
-    return result
 
 
 def _check_calendar() -> dict:
@@ -61,12 +53,53 @@ def _check_calendar() -> dict:
         return {"status": "unknown", "error": type(exc).__name__}
 
 
+def _check_alerts(database: dict) -> dict:
+    if database["status"] != "ok":
+        return {"status": "down", "error": "database unavailable"}
+    try:
+        return status.alert_backlog(clock.now())
+    except Exception as exc:  # noqa: BLE001 - reported as down, like the database check
+        db.session.rollback()
+        return {"status": "down", "error": type(exc).__name__}
+
+
+def _answer(checks: dict, extra: dict):
+    ok = all(c["status"] == "ok" for c in checks.values())
+    return jsonify({"status": "ok" if ok else "down", **checks, **extra}), 200 if ok else 503
+
+
 @bp.get("/healthz")
 def healthz():
-    database = _check_database()
+    if request.args.get("full") not in (None, "", "0"):
+        return healthz_full()
+    database = status.database_ok()
     redis_state, client = _check_redis()
-    workers = _check_workers(client)
-    checks = {"database": database, "redis": redis_state, "workers": workers}
-    ok = all(c["status"] == "ok" for c in checks.values())
-    body = {"status": "ok" if ok else "down", **checks, "calendar": _check_calendar()}
-    return jsonify(body), 200 if ok else 503
+    checks = {"database": database, "redis": redis_state, "workers": _from_redis(client, status.workers_state)}
+    return _answer(checks, {"calendar": _check_calendar()})
+
+
+@bp.get("/healthz/live")
+def healthz_live():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/healthz/ready")
+def healthz_ready():
+    return _answer({"database": status.database_ok()}, {})
+
+
+@bp.get("/healthz/full")
+def healthz_full():
+    database = status.database_ok()
+    redis_state, client = _check_redis()
+    checks = {
+        "web": {"status": "ok", "host": socket.gethostname(), "pid": os.getpid()},
+        "database": database,
+        "redis": redis_state,
+        "workers": _from_redis(client, status.workers_state),
+        "scheduler": _from_redis(client, status.scheduler_state),
+        "cron": _from_redis(client, status.cron_state),
+        "alerts": _check_alerts(database),
+    }
+    queues = _from_redis(client, status.queue_depths)
+    return _answer(checks, {"queues": queues, "calendar": _check_calendar()})
