@@ -10,7 +10,7 @@ from app.extensions import db
 from app.handlers import requests as flow
 from app.handlers.org.profile import adopt_community
 from app.handlers.requests import resident_request_view
-from app.handlers.requests.classify import suggest
+from app.handlers.requests.classify import FILED_AS_OTHER, suggest
 from app.models import Community
 from app.models.requests import CATEGORY_LABELS, URGENCY_LABELS
 
@@ -22,7 +22,10 @@ SUGGESTION = {"type": "object", "required": ["category", "urgency"], "properties
     "category_label": {"type": ["string", "null"]},
     "urgency": {"type": "string", "enum": list(URGENCY_LABELS)}, "urgency_label": {"type": "string"},
     "building": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]},
-    "room": {"type": ["string", "null"]}, "intent": {"type": "string"}, "confidence": {"type": "number"}}}
+    "room": {"type": ["string", "null"]}, "intent": {"type": "string"}, "confidence": {"type": "number"},
+    "needs_choice": {"type": "boolean", "description": "true: the text names no problem the bot can place; "
+                                                          "the form asks the resident to pick the category"},
+    "message": {"type": ["string", "null"], "description": "what to tell the resident when needs_choice"}}}
 
 
 @route("/requests/classify", ["POST"], auth="any", tags=TAGS,
@@ -36,7 +39,9 @@ def requests_classify_text():
 
 
 @route("/my/requests", ["POST"], summary="Report a problem (诉求) with up to 9 photos", auth="resident", tags=TAGS,
-       responses={"201": {"description": "created; without a category the bot's (classified_by: bot)"}},
+       responses={"201": {"description": "created; without a category the bot's (classified_by: bot); "
+                                         "classification.needs_choice when the bot could not place the text "
+                                         "(filed as other: let the resident pick)"}},
        body={"type": "object", "required": ["text"], "properties": {
            "text": {"type": "string", "maxLength": flow.MAX_TEXT},
            "category": {"type": "string", "enum": list(CATEGORY_LABELS),
@@ -65,17 +70,21 @@ def requests_create_mine():
         if db.session.get(Community, community_id) is None:
             raise ValidationError("社区不存在 (unknown community)", field="community_id")
         adopt_community(resident, community_id)  # committed with the request
-    classified_by = "resident"
+    classified_by, needs_choice = "resident", False
     if category is None:
         guess = suggest(text)
-        category, classified_by = guess["category"] or "other", "bot"
+        # Unplaceable text is still filed (a report is never refused for its wording), as 其他,
+        # and the answer says so: the form lets the resident pick, staff may reclassify.
+        category, classified_by, needs_choice = guess["category"] or "other", "bot", guess["needs_choice"]
         building = building or guess["building"]
         unit, room = unit or guess["unit"], room or guess["room"]
     row = flow.create_request(community_id=community_id, text=text, category=category, resident=resident,
                               building=building, unit=unit, room=room, channel="miniprogram", photos=photos,
                               source="form", classified_by=classified_by)
     db.session.refresh(row)
-    return jsonify(resident_request_view(row)), 201
+    classification = {"by": classified_by, "needs_choice": needs_choice,
+                      "message": FILED_AS_OTHER if needs_choice else None}
+    return jsonify({**resident_request_view(row), "classification": classification}), 201
 
 
 def _photos(data: dict) -> list[str]:

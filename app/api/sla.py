@@ -27,11 +27,19 @@ from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.handlers import inbox
 from app.handlers.alerts import alert_view
-from app.handlers.inbox import REPLY_ROLES, clock_in_community, open_clocks_query
+from app.handlers.inbox import REPLY_ROLES, clock_in_community
+from app.handlers.requests import (
+    convert_possible,
+    dismiss_possible,
+    possible_in_community,
+    possible_view,
+    staff_request_view,
+)
 from app.handlers.sla import clock_view, roster, summarise
 from app.handlers.sla import sla_stats as clock_stats
 from app.localtime import local_date, local_midnight
 from app.models import Alert, AlertKind, Community, DutyShift, Role, Staff
+from app.models.requests import CATEGORY_LABELS
 
 ADMIN = Role.COMMUNITY_ADMIN.value
 # Who answers residents: the duty rotation, the admins, grid leaders and workers.
@@ -77,12 +85,59 @@ def _list_page(items: list[Any]) -> dict[str, Any]:
 
 # ---- inbox --------------------------------------------------------------------------------------
 
-@route("/inbox", summary="Open reply clocks of my community, most urgent first, with seconds left",
-       tags=["sla"], query={"page": {"type": "integer"}, "per_page": {"type": "integer"}})
+@route("/inbox", summary="What waits for me: open reply clocks (most urgent first, seconds left) and, with "
+       "?kind=all or possible_request, the possible requests (疑似诉求) the bot kept for staff to decide",
+       tags=["sla"], query={"page": {"type": "integer"}, "per_page": {"type": "integer"},
+                            "kind": {"type": "string", "enum": list(inbox.KINDS),
+                                     "description": "reply (default: clocks only), possible_request, or all "
+                                                    "(clocks first); every item has its kind"}})
 def sla_inbox():
     staff = community_staff(*REPLY_ROLES)
-    at = now()
-    return paginate(open_clocks_query(staff.community_id), lambda clock: clock_view(clock, at))
+    kind = request.args.get("kind") or inbox.REPLY
+    if kind not in inbox.KINDS:
+        raise ValidationError(f"参数 kind 取值无效 (one of: {', '.join(inbox.KINDS)})", field="kind")
+    page = int_arg("page", 1, maximum=100000)
+    per_page = int_arg("per_page", 20, maximum=100)
+    items, totals = inbox.inbox_page(staff.community_id, kind, (page - 1) * per_page, per_page, now())
+    return {"items": items, "page": page, "per_page": per_page, **totals}
+
+
+def _optional_body() -> dict[str, Any]:
+    """No body at all is an empty one; a body that is there must be a JSON object."""
+    return json_body() if request.get_data(cache=True) else {}
+
+
+@route("/inbox/possible/<int:possible_id>/convert", ["POST"], tags=["sla"],
+       summary="Make a possible request (疑似诉求) a request: its reply clock starts; optionally reply at once",
+       body={"type": "object", "properties": {
+           "category": {"type": "string", "enum": list(CATEGORY_LABELS),
+                        "description": "omitted: the bot's guess, else other"},
+           "reply": {"type": "string", "maxLength": 1000,
+                     "description": "a public answer posted where the resident wrote (stops the clock)"}}},
+       responses={"200": {"description": "the decided item and the new request"},
+                  "404": {"description": "no such possible request in my community"},
+                  "409": {"description": "already converted or dismissed"}})
+def sla_possible_convert(possible_id: int):
+    staff = community_staff(*REPLY_ROLES)
+    row = possible_in_community(possible_id, staff)
+    data = _optional_body()
+    category = field(data, "category", str, required=False, choices=tuple(CATEGORY_LABELS))
+    reply = field(data, "reply", str, required=False, max_length=1000)
+    created = convert_possible(row, staff, category=category, reply=reply)
+    return {"possible": possible_view(row), "request": staff_request_view(created)}
+
+
+@route("/inbox/possible/<int:possible_id>/dismiss", ["POST"], tags=["sla"],
+       summary="Not a request: the possible request (疑似诉求) leaves the inbox; nothing is posted",
+       body={"type": "object", "properties": {"note": {"type": "string", "maxLength": 200}}},
+       responses={"200": {"description": "the decided item"},
+                  "404": {"description": "no such possible request in my community"},
+                  "409": {"description": "already converted or dismissed"}})
+def sla_possible_dismiss(possible_id: int):
+    staff = community_staff(*REPLY_ROLES)
+    row = possible_in_community(possible_id, staff)
+    note = field(_optional_body(), "note", str, required=False, max_length=200)
+    return {"possible": possible_view(dismiss_possible(row, staff, note=note))}
 
 
 @route("/inbox/<int:clock_id>/reply", ["POST"], tags=["sla"],

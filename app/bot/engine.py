@@ -45,6 +45,7 @@ from app.bot.scoring import (
     confidence_of,
     intent_scores,
     is_emergency,
+    names_a_problem,
     ngrams_can_decide,
     runner_up,
     top_two,
@@ -75,7 +76,6 @@ class Bot:
         self._user_words: set[str] = set()
         self.model = self._build()
 
-    # --- loading -------------------------------------------------------------------------
     def _tokenizer(self) -> jieba.Tokenizer:
         jieba.setLogLevel(logging.WARNING)   # jieba logs "Building prefix dict" at DEBUG to stderr
         tokenizer = jieba.Tokenizer()
@@ -206,7 +206,6 @@ class Bot:
             u.report_likelihood = self._report_likelihood(model, text, scores, posterior, cue_top)
             u.maybe_report = u.report_likelihood >= model.maybe_report_threshold
 
-        # Slots.
         slots: dict[str, Any] = {}
         has_digit = not DIGITS.isdisjoint(chars)
         if has_digit or not LOCATION_CHARS.isdisjoint(chars):
@@ -308,7 +307,9 @@ class Bot:
             normalized = model.normalizer.normalize(raw)[0]
             chars = set(normalized)
             feats = features(model, normalized, chars)
-            chosen, cats = self._category(model, normalized, category_scores(feats), None)
+            words = category_scores(feats)
+            evidence = names_a_problem(feats, words)   # else "other", confidence 0: the resident picks
+            chosen, cats = self._category(model, normalized, words, None) if evidence else ("other", [0.0, 0.0])
             ordered = sorted(cats, reverse=True)
             where = slot_mod.location(normalized) if (not DIGITS.isdisjoint(chars)
                                                       or not LOCATION_CHARS.isdisjoint(chars)) else {}
@@ -318,7 +319,7 @@ class Bot:
         return FormClassification(
             category=chosen, building=where.get("building"), unit=where.get("unit"), room=where.get("room"),
             urgency="emergency" if is_emergency(feats) else None,
-            confidence=round(confidence_of(ordered[0], ordered[1]), 3))
+            confidence=round(confidence_of(ordered[0], ordered[1]), 3), evidence=evidence)
 
     @staticmethod
     def _report_likelihood(model: Model, text: str, scores: dict[str, float], posterior, cue_top: float) -> float:
@@ -340,7 +341,6 @@ class Bot:
             return "human", 0.3
         return "none", 0.5
 
-    # --- features --------------------------------------------------------------------------
     @staticmethod
     def _features(model: Model, text: str, chars: set[str] | None = None) -> list[float]:
         return features(model, text, chars)

@@ -336,6 +336,13 @@ def category_open(cats: list[float], weight: float) -> bool:
 CATEGORY_FLOOR = 1.0   # below this the words name no category: "other"
 
 
+def names_a_problem(f: list[float], cats: list[float]) -> bool:
+    """Does the text say anything a report category can be read from: a complaint or problem
+    word, or a category word? Without one ("你好", "今天天气不错", "3号楼") the n-grams are
+    not asked for a category: their vote on chatter is noise, not evidence."""
+    return f[_REPORT] > 0 or f[_PROBLEM] > 0 or max(cats) > 0
+
+
 def category(cats: list[float]) -> str:
     """The best category of the scores (``category_scores``, plus any n-gram evidence)."""
     best = max(range(N_CATS), key=lambda i: cats[i])

@@ -96,4 +96,7 @@ class FormClassification:
     unit: str | None = None
     room: str | None = None
     urgency: str | None = None          # "emergency" (danger now), else None: the category's deadline class
-    confidence: float = 0.0             # of the category, 0..1
+    confidence: float = 0.0             # of the category, 0..1 (0 without evidence)
+    # The text names a problem or a category at all. Without ("你好", "3号楼") the category is
+    # "other" with confidence 0, a default and not a reading: a form should let the resident pick.
+    evidence: bool = False

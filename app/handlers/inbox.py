@@ -1,4 +1,9 @@
-"""The duty inbox's public reply: staff answer an open reply clock from the mini-program.
+"""The duty inbox: what waits for staff, and the public reply to an open reply clock.
+
+Two kinds of item (``kind``): ``reply``, an open reply clock, most urgent first; and
+``possible_request`` (疑似诉求), a group message the bot left silent that might be a
+report, for staff to convert or dismiss (app/handlers/requests/possible.py), oldest first,
+after the clocks: nothing is due on them.
 
 A clock that belongs to a request is answered through the request (the reply
 goes on its timeline and the requests domain stops the clock); any other clock
@@ -8,15 +13,17 @@ sla and requests domains because it needs both.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.clock import now
 from app.errors import DomainError
 from app.extensions import db
 from app.handlers.messaging.outbox import TO_GROUP, TO_USER, queue_message
-from app.handlers.requests import reply_publicly
-from app.handlers.sla import describe_clock, stop_clock
+from app.handlers.requests import open_possible_query, possible_view, reply_publicly
+from app.handlers.sla import clock_view, describe_clock, stop_clock
 from app.models import Message, ResidentGroup, Role, Staff
 from app.models.requests import ServiceRequest
 from app.models.sla import ReplyClock
@@ -29,6 +36,33 @@ def open_clocks_query(community_id: int):
     """Open clocks of a community, most urgent first (the inbox's order)."""
     return (select(ReplyClock).where(ReplyClock.community_id == community_id, ReplyClock.stopped_at.is_(None))
             .order_by(ReplyClock.due_at, ReplyClock.id))
+
+
+REPLY, POSSIBLE = "reply", "possible_request"
+# What ?kind= may ask for. Clients that only know clocks ask nothing and get clocks only.
+KINDS = (REPLY, POSSIBLE, "all")
+
+
+def _count(statement) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+
+
+def inbox_page(community_id: int, kind: str, offset: int, limit: int, at: datetime) -> tuple[list[dict[str, Any]], dict]:
+    """One page of the inbox: open clocks (kind ``reply``) first, then the possible requests;
+    and how many of each are waiting."""
+    clocks, possible = open_clocks_query(community_id), open_possible_query(community_id)
+    counts = {REPLY: _count(clocks), POSSIBLE: _count(possible)}
+    items: list[dict[str, Any]] = []
+    skip = offset
+    if kind in (REPLY, "all"):
+        rows = db.session.scalars(clocks.limit(limit).offset(skip)).all() if skip < counts[REPLY] else []
+        items += [{**clock_view(clock, at), "kind": REPLY} for clock in rows]
+        skip = max(0, skip - counts[REPLY])
+    if kind in (POSSIBLE, "all") and len(items) < limit:
+        rows = db.session.scalars(possible.limit(limit - len(items)).offset(skip)).all()
+        items += [possible_view(row) for row in rows]
+    total = sum(counts.values()) if kind == "all" else counts[kind]
+    return items, {"total": total, "counts": counts}
 
 
 def clock_in_community(clock_id: int, staff: Staff) -> ReplyClock:

@@ -45,7 +45,7 @@ from app.models.proxy import (  # noqa: F401
     StationClosure,
     StationHours,
 )
-from app.models.requests import RequestEvent, ServiceRequest  # noqa: F401
+from app.models.requests import PossibleRequest, RequestEvent, ServiceRequest  # noqa: F401
 from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
 from app.models.servicemap import BuildingLocation, MapStation  # noqa: F401
 from app.models.sla import ReplyClock  # noqa: F401

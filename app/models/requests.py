@@ -165,3 +165,41 @@ def _no_delete(mapper, connection, target):
 
 
 make_append_only(RequestEvent.__table__)
+
+
+class PossibleStatus(str, enum.Enum):
+    OPEN = "open"              # waiting for staff to decide
+    CONVERTED = "converted"    # staff made it a request (request_id)
+    DISMISSED = "dismissed"    # staff decided it was not one
+
+
+POSSIBLE_STATUS_LABELS = {"open": "待判断", "converted": "已转为诉求", "dismissed": "已忽略"}
+
+
+class PossibleRequest(IdMixin, Base):
+    """疑似诉求: a group message the bot left silent that might be a report (``maybe_report``).
+
+    The bot never answers it in the group; it waits in the duty inbox until staff convert it
+    into a request (which starts the request's reply clock) or dismiss it."""
+
+    __tablename__ = "possible_request"
+    __table_args__ = (
+        # The inbox: a community's open ones, oldest first.
+        Index("ix_possible_request_community_status", "community_id", "status", "created_at"),
+    )
+
+    community_id: Mapped[int] = mapped_column(BigId, ForeignKey("community.id"))
+    # One per message: handling the same message twice flags it once.
+    message_id: Mapped[int] = mapped_column(BigId, ForeignKey("message.id"), unique=True)
+    group_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("resident_group.id"))
+    resident_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("resident.id"))
+    text: Mapped[str] = mapped_column(Text)
+    likelihood: Mapped[float]                       # the bot's report_likelihood, 0..1
+    category: Mapped[Optional[str]] = mapped_column(String(20))   # the bot's guess, if it had one
+    slots: Mapped[Optional[dict[str, Any]]]          # building, unit, room … as the bot read them
+    status: Mapped[str] = mapped_column(String(20), default=PossibleStatus.OPEN.value)
+    decided_by_staff_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("staff.id"))
+    decided_at: Mapped[Optional[datetime]]
+    note: Mapped[Optional[str]] = mapped_column(String(200))      # why it was dismissed
+    request_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("service_request.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -50,10 +50,24 @@ def test_the_residents_own_category_and_place_win(client, world):
     assert _created(row.id)["classified_by"] == "resident"
 
 
-def test_text_the_bot_cannot_place_is_filed_as_other(client, world):
+def test_text_the_bot_cannot_place_is_filed_as_other_and_the_answer_says_so(client, world):
     response = client.post("/api/v1/my/requests", headers=auth(world.resident), json={"text": "你好"})
     assert response.status_code == 201
-    assert response.get_json()["category"] == "other"
+    body = response.get_json()
+    assert body["category"] == "other"
+    assert body["classification"]["needs_choice"] is True and "其他" in body["classification"]["message"]
+    placed = client.post("/api/v1/my/requests", headers=auth(world.resident), json={"text": "楼道灯坏了"}).get_json()
+    assert placed["classification"] == {"by": "bot", "needs_choice": False, "message": None}
+    chosen = client.post("/api/v1/my/requests", headers=auth(world.resident),
+                         json={"text": "你好", "category": "noise"}).get_json()
+    assert chosen["classification"]["by"] == "resident" and chosen["category"] == "noise"
+
+
+@pytest.mark.parametrize("text", ["你好", "今天天气不错", "3号楼", "谢谢"])
+def test_the_suggestion_does_not_guess_a_category_for_text_without_a_problem(client, world, text):
+    body = client.post("/api/v1/requests/classify", headers=auth(world.resident), json={"text": text}).get_json()
+    assert body["category"] is None and body["needs_choice"] is True and body["message"] == "没能从描述中判断问题类型，请选择分类"
+    assert body["confidence"] == 0.0
 
 
 def test_the_form_suggestion_as_the_resident_types(client, world):
@@ -63,6 +77,7 @@ def test_the_form_suggestion_as_the_resident_types(client, world):
     body = response.get_json()
     assert body["category"] == "environment" and body["category_label"] == "环境卫生"
     assert body["building"] == "5" and body["urgency"] == "general"
+    assert body["needs_choice"] is False and body["message"] is None and body["confidence"] > 0.25
     assert client.post("/api/v1/requests/classify", headers=auth(world.duty), json={"text": "停电了"}
                        ).get_json()["category"] == "utilities"
     unknown = client.post("/api/v1/requests/classify", headers=auth(world.resident), json={"text": "嗯嗯"}).get_json()

@@ -139,7 +139,19 @@ def test_a_form_request_is_classified_like_a_chat_report(bot, text, category, bu
     form = bot.classify_form(text)
     assert isinstance(form, FormClassification)
     assert (form.category, form.building, form.urgency) == (category, building, urgency)
-    assert 0.0 < form.confidence <= 1.0
+    assert 0.0 < form.confidence <= 1.0 and form.evidence
+
+
+@pytest.mark.parametrize("text", ["你好", "谢谢", "今天天气不错", "3号楼", "你好，3号楼2单元", "嗯嗯"])
+def test_a_form_that_names_no_problem_gets_no_category_reading(bot, text):
+    # The n-grams alone once read "你好" as environment and "今天天气不错" as utilities.
+    form = bot.classify_form(text)
+    assert (form.category, form.confidence, form.evidence) == ("other", 0.0, False)
+
+
+def test_the_place_is_read_even_without_a_problem(bot):
+    form = bot.classify_form("3号楼2单元")
+    assert (form.building, form.unit, form.evidence) == ("3", "2", False)
 
 
 @pytest.mark.parametrize("text", [None, "", "   ", "👍", "x" * 5000, "\x00\ud800"])

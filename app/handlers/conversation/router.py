@@ -28,6 +28,7 @@ from app.handlers.conversation.own_intents import OWN_HANDLERS, human, replies
 from app.handlers.conversation.staff_messages import staff_message
 from app.handlers.conversation.state import load_state, save_state
 from app.handlers.messaging.inbound import InboundMessage, Reply
+from app.handlers.requests import flag_possible_request
 from app.handlers.sla import start_reply_clock
 from app.models import Message
 
@@ -72,7 +73,31 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
     if needs_reply:
         start_clock(ctx, clock_request_id(understanding, reply))
     reply.detail = {**reply.detail, **_record(understanding, needs_reply)}
+    if not needs_reply and reply.handled_by in SILENT_HANDLERS and getattr(understanding, "maybe_report", False):
+        possible_id = keep_possible(ctx)
+        if possible_id is not None:
+            reply.detail["possible_request_id"] = possible_id
     return reply
+
+
+# The router's own answers to chatter: a message a listener or a domain took is not "silent".
+SILENT_HANDLERS = frozenset(("none", "chitchat"))
+
+
+def keep_possible(ctx: ConversationContext) -> int | None:
+    """When unsure, do not go silent on a possible report: the duty inbox gets it as 疑似诉求
+    (staff convert or dismiss it); the group hears nothing from the bot (docs/bot.md §4)."""
+    if not ctx.is_group or ctx.community_id is None:
+        return None
+    u = ctx.understanding
+    # The bot read it as chatter, so it named no category: ask it as a form's text would be asked.
+    guess = get_bot().classify_form(ctx.message.text or "")
+    row = flag_possible_request(community_id=ctx.community_id, message=ctx.message, likelihood=u.report_likelihood,
+                                category=guess.category if guess.category != "other" else None,
+                                slots={**u.slots, **{k: v for k, v in (("building", guess.building), ("unit", guess.unit),
+                                                                       ("room", guess.room)) if v}},
+                                group=ctx.group, resident=ctx.resident)
+    return row.id
 
 
 def understand(inbound: InboundMessage, now: datetime, vocabulary: Vocabulary, state: dict | None) -> Understanding:

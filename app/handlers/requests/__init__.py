@@ -11,6 +11,7 @@ The package is cut by subject, each module importing only those listed before it
 - ``supervision``: 督办 — the exact job at ``due_at`` (via app.jobs), the sweep, closing unrated ones;
 - ``intake``: ``create_request`` (every channel: it also starts the reply clock) and follow-ups;
 - ``lifecycle`` and ``escalation`` (吹哨): acknowledge, reply, dispatch, start, resolve, rate, merge, …;
+- ``possible``: 疑似诉求, silent group messages the bot marks as possible reports, for staff to decide;
 - ``chat``: the bot's handlers and ``CHAT``;
 - ``views`` and ``stats``: what the API shows.
 
@@ -35,6 +36,14 @@ from app.handlers.requests.lifecycle import (
     reply_publicly,
     resolve,
     start,
+)
+from app.handlers.requests.possible import (
+    convert_possible,
+    dismiss_possible,
+    flag_possible_request,
+    open_possible_query,
+    possible_in_community,
+    possible_view,
 )
 from app.handlers.requests.rules import (
     ACTION_ROLES,
@@ -62,8 +71,9 @@ from app.handlers.requests.views import resident_request_view, staff_request_vie
 __all__ = [
     "ACTION_ROLES", "CATEGORIES", "MAX_PHOTOS", "MAX_TEXT", "URGENCIES",
     "acknowledge", "acknowledge_by_staff_message", "add_follow_up", "authorize", "can_see",
-    "cancel_overdue_check", "close_unrated", "compute_due_at", "create_request", "deadline_spec",
-    "describe_limit", "dispatch", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
+    "cancel_overdue_check", "close_unrated", "compute_due_at", "convert_possible", "create_request",
+    "deadline_spec", "describe_limit", "dismiss_possible", "dispatch", "flag_possible_request", "open_possible_query",
+    "possible_in_community", "possible_view", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
     "locate", "merge", "overdue_job_id", "parse_rating", "rate", "reclassify", "reject", "reopen",
     "reply_publicly", "request_stats", "resident_request_view", "resolve", "schedule_overdue_check", "staff_request_view",
     "start", "supervise_overdue", "sweep_overdue", "timeline", "urgency_for", "visible_clause",

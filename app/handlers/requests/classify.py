@@ -30,18 +30,29 @@ FILLER = frozenset("我们 你们 他们 小区 社区 一下 这个 那个 什�
                    "希望 谢谢 问题 情况 反映 一直 好几 几天 时候 这里 那里 还有 因为 所以 但是 如果 业主 居民".split())
 
 
+# Below this the bot's category is no reading worth offering: the form asks the resident to pick.
+FORM_SURE = 0.25
+PICK_MESSAGE = "没能从描述中判断问题类型，请选择分类"
+FILED_AS_OTHER = "没能从描述中判断问题类型，已按“其他”受理，工作人员会核实分类；下次可以在表单里选择分类"
+
+
 def suggest(text: str) -> dict:
-    """What the bot makes of a form's text: category (None when it finds none), its deadline class
-    and the place the text names. Read as a 1:1 message: a form is always addressed to the service."""
-    u = get_bot().understand(text, now=clock_now(), tz=current_app.config.get("TIMEZONE", "Asia/Shanghai"),
-                             chat_type=CHAT_PRIVATE)
-    category = u.category if u.category in CATEGORIES else None
-    slots = u.slots or {}
+    """What the bot makes of a form's text, read as a report whatever its wording (``classify_form``):
+    the category (None, with ``needs_choice`` and a message, when the text names no problem or the
+    bot is unsure: the resident picks, the bot does not guess), its deadline class and the place the
+    text names. ``intent``: how the same text would be read as a 1:1 message (for the form's hints)."""
+    bot = get_bot()
+    form = bot.classify_form(text)
+    u = bot.understand(text, now=clock_now(), tz=current_app.config.get("TIMEZONE", "Asia/Shanghai"),
+                       chat_type=CHAT_PRIVATE)
+    sure = form.evidence and form.confidence >= FORM_SURE and form.category in CATEGORIES
+    category = form.category if sure else None
     urgency = urgency_for(category or "other")
     return {"category": category, "category_label": CATEGORY_LABELS.get(category) if category else None,
             "urgency": urgency, "urgency_label": URGENCY_LABELS.get(urgency),
-            "building": _text_or_none(slots.get("building")), "unit": _text_or_none(slots.get("unit")),
-            "room": _text_or_none(slots.get("room")), "intent": u.intent, "confidence": round(u.confidence, 3)}
+            "building": _text_or_none(form.building), "unit": _text_or_none(form.unit),
+            "room": _text_or_none(form.room), "intent": u.intent, "confidence": form.confidence if sure else 0.0,
+            "needs_choice": not sure, "message": None if sure else PICK_MESSAGE}
 
 
 def _text_or_none(value) -> str | None:
