@@ -38,7 +38,7 @@ def _refusal(exc: DomainError) -> tuple[str, int]:
     return people_message(exc.message), exc.status
 
 
-def _desk_context(staff: Staff, error: str | None = None) -> dict:
+def _desk_context(staff: Staff, error: str | None = None, typed: dict | None = None) -> dict:
     today = to_local(now()).date()
     stations = db.session.scalars(select(Station).where(Station.community_id == staff.community_id)
                                   .order_by(Station.id)).all()
@@ -49,6 +49,7 @@ def _desk_context(staff: Staff, error: str | None = None) -> dict:
     residents = {r.id: r for r in db.session.scalars(select(Resident).where(Resident.id.in_(
         {b.resident_id for _, rows in day for b in rows} | {c.resident_id for c in open_cases})))}
     return {"day": day, "today": today, "cases": open_cases, "residents": residents, "error": error, "at": now(),
+            "typed": typed or {},
             "booking_labels": BOOKING_LABELS, "case_labels": CASE_STATUS_LABELS, "transitions": CASE_TRANSITIONS}
 
 
@@ -97,7 +98,8 @@ def case_transition(case_id: int):
                          note=form_text("note", label="说明", max_length=500, required=status == "rejected"))
     except DomainError as exc:
         text, status = _refusal(exc)
-        return render_template("console/desk.html", **_desk_context(staff, text)), status
+        typed = {"case_id": case_id, "status": request.form.get("status", ""), "note": request.form.get("note", "")}
+        return render_template("console/desk.html", **_desk_context(staff, text, typed)), status
     flash(f"代办件 {case.code}：{CASE_STATUS_LABELS[case.status]}。", "ok")
     return redirect(url_for("web_desk.desk"))
 

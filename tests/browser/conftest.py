@@ -48,6 +48,13 @@ class Server:
     def linli(self, *args: str) -> str:
         return _linli(self.env, *args)
 
+    def python(self, code: str) -> str:
+        """Run Python against the server's own database (a fixture the pages cannot create, e.g. bookings)."""
+        done = subprocess.run([sys.executable, "-c", code], env=self.env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
     def invite_code(self) -> str:
         out = self.linli("web-demo", "--base-url", self.url)
         return re.search(r"invite code ([A-Z0-9]{8})", out).group(1)

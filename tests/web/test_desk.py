@@ -4,9 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Staff
+from app.handlers.proxy.cases import create_case
+from app.models import Resident, Staff
 from app.models.events import Event
-from app.models.proxy import Station
+from app.models.proxy import ServiceItem, Station
 from app.web.demo import demo_duty_staff
 
 
@@ -41,3 +42,18 @@ def test_department_staff_have_no_desk(demo, browser):
     browser.login(db.session.scalars(select(Staff).where(Staff.name == "何亮")).one())
     assert browser.get("/console/desk").status_code == 403
     assert browser.get("/console/inbox").status_code == 403
+
+
+def test_a_refused_case_step_keeps_the_choice_and_what_was_typed(demo, browser):
+    staff = demo_duty_staff()
+    browser.login(staff)
+    item = db.session.scalars(select(ServiceItem).where(ServiceItem.community_id == demo.community_id)).first()
+    resident = db.session.scalars(select(Resident).where(Resident.community_id == demo.community_id)).first()
+    case = create_case(community_id=demo.community_id, item=item, resident_id=resident.id, responsible=staff,
+                       actor=staff)
+    note = "材料" + "不全" * 300  # over 500 characters: refused
+    response = browser.post(f"/console/desk/cases/{case.id}", {"status": "rejected", "note": note},
+                            token_from="/console/desk")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'role="alert"' in page and "500" in page
+    assert f'value="{note}"' in page and '<option value="rejected" selected>' in page
