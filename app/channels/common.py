@@ -32,14 +32,35 @@ def read_body() -> bytes:
     return request.get_data(cache=True)
 
 
+# WeChat's and WeCom's JSON pushes are at most 3 levels deep (the aibot's mixed message).
+MAX_JSON_DEPTH = 16
+
+
 def parse_json(body: bytes | str) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except RecursionError:
+        raise BadPayload(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
         raise BadPayload("malformed JSON") from None
     if not isinstance(value, dict):
         raise BadPayload("JSON body must be an object")
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        raise BadPayload(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+def _json_depth(value: Any) -> int:
+    """How deep the value goes, without recursion (the structure is untrusted); stops past the limit."""
+    deepest, level = 0, [value]
+    while level:
+        deepest += 1
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+    return deepest
 
 
 def sha1_signature(*parts: str) -> str:

@@ -9,17 +9,22 @@
   the body it first came with: WeChat's own retries of a delivery repeat it
   byte for byte (harmless: the message is stored once), while a captured
   (timestamp, nonce, signature) reused with another body is refused — in
-  plaintext mode WeChat's signature does not cover the body.
+  plaintext mode WeChat's signature does not cover the body. With Redis
+  unreachable the nonce is not remembered and the delivery is accepted on its
+  signature and timestamp alone: storage dedupes by MsgId in the database, so
+  a replayed delivery is still stored once (docs/reliability.md, failure 1).
 - ``verify_ingest_signature``: HMAC-SHA256 over timestamp + body for the bridge.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
+import redis
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from flask import current_app
@@ -27,6 +32,8 @@ from flask import current_app
 from app.clock import now
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import redis_ext
+
+log = logging.getLogger(__name__)
 
 # C0 controls except \t \n \r, DEL, C1 controls, bidi embeddings/overrides/isolates,
 # and the BOM / word joiners that only hide text. ZWJ (U+200D) stays: emoji need it.
@@ -158,10 +165,16 @@ def guard_replay(channel: str, timestamp: Any, nonce: Any, body: bytes) -> None:
     digest = hashlib.sha256(body).hexdigest()
     key = f"linli:nonce:{channel}:{timestamp}:{nonce}"
     client = redis_ext.client
-    # A nonce must be remembered as long as its timestamp can still pass: 2 windows.
-    if client.set(key, digest, nx=True, ex=2 * window + 5):
+    try:
+        # A nonce must be remembered as long as its timestamp can still pass: 2 windows.
+        if client.set(key, digest, nx=True, ex=2 * window + 5):
+            return
+        seen = client.get(key)
+    except (redis.RedisError, OSError):
+        # Refusing would lose the delivery (WeChat does not resend an answered one); the
+        # database's unique MsgId key keeps the storage exactly-once without Redis.
+        log.warning("replay guard: Redis unreachable, %s nonce not remembered", channel)
         return
-    seen = client.get(key)
     if seen is not None and hmac.compare_digest(seen.decode(), digest):
         return  # the same delivery again (WeChat retry): exactly-once storage answers it
     raise ReplayRejected("nonce already used")

@@ -36,11 +36,10 @@ from app.channels.common import (
     wechat_message,
     xml_response,
 )
-from app.channels.intake import staff_by_openid, take
+from app.channels.intake import drain_spool_if_pending, queue_reply, take_or_spool
 from app.channels.security import BadPayload, NotConfigured, check_timestamp, clean_id, guard_replay, parse_xml
 from app.channels.senders import TEXT_MAX_BYTES, PassiveReply
 from app.handlers.messaging.inbound import CHAT_PRIVATE, InboundMessage
-from app.handlers.messaging.outbox import TO_USER, queue_message
 
 bp = Blueprint("wechat_mp", __name__)
 
@@ -62,19 +61,20 @@ def callback() -> Response:
     if request.method == "GET":
         return _verify_url(token, timestamp, nonce)
     fields, channel, encrypted = _decode_delivery(token, timestamp, nonce)
+    drain_spool_if_pending()
     inbound, conversational = _inbound(fields, channel)
-    taken = take(inbound, handle_it=conversational,
-                 reason=None if conversational else f"event {event_of(fields) or msg_type_of(fields)} is not answered")
+    taken = take_or_spool(inbound, staff_by="openid", handle_it=conversational, wait=True,
+                          reason=None if conversational else f"event {event_of(fields) or msg_type_of(fields)} "
+                                                             "is not answered")
     reply_text = taken.reply.text if taken.reply else None
     if not reply_text:
         return text_response("success")
     too_long = len(reply_text.encode("utf-8")) > TEXT_MAX_BYTES
     if channel == "miniprogram" or too_long:
-        # Sent as 客服消息 by a worker (once: the idempotency key is the inbound row).
-        if taken.created:
-            queue_message(channel=channel, recipient_kind=TO_USER, recipient_id=inbound.sender_id, text=reply_text,
-                          idempotency_key=f"reply:{taken.message.id}", in_reply_to_id=taken.message.id,
-                          community_id=taken.message.community_id, meta={"reply_to": taken.message.id})
+        # Sent as 客服消息 by a worker (once: the idempotency key is the inbound row); a spooled
+        # delivery's answer is sent when the spool is drained.
+        if taken.created and taken.message is not None:
+            queue_reply(taken.message, reply_text)
         return text_response("success")
     crypto = crypto_for("mp", token, config["WECHAT_AES_KEY"], _appid_for(channel)) if encrypted else None
     passive = PassiveReply(to_user=inbound.sender_id, from_user=str(fields.get("ToUserName") or ""),
@@ -164,8 +164,7 @@ def _inbound(fields: dict, channel: str) -> tuple[InboundMessage, bool]:
     msg_type, event = msg_type_of(fields), event_of(fields)
     text, media, info = content_of(fields)
     inbound = InboundMessage(
-        channel=channel, dedupe_key=key, sender_id=sender, chat_type=CHAT_PRIVATE,
-        is_staff=staff_by_openid(sender) is not None, msg_type=msg_type, text=text,
+        channel=channel, dedupe_key=key, sender_id=sender, chat_type=CHAT_PRIVATE, msg_type=msg_type, text=text,
         media={**media, **info} or None, channel_msg_id=channel_msg_id, sent_at=sent_at(fields), event=event,
         extra={"to": str(message.target or "")[:64]})
     conversational = msg_type != "event" or event in CONVERSATIONAL_EVENTS

@@ -40,7 +40,7 @@ from app.channels.common import (
     wechat_message,
     xml_response,
 )
-from app.channels.intake import staff_by_wework_userid, take
+from app.channels.intake import drain_spool_if_pending, queue_reply, take_or_spool
 from app.channels.security import (
     BadPayload,
     NotConfigured,
@@ -54,7 +54,6 @@ from app.channels.senders import TEXT_MAX_BYTES, PassiveReply, remember_aibot_re
 from app.clock import now
 from app.extensions import db
 from app.handlers.messaging.inbound import CHAT_GROUP, CHAT_PRIVATE, InboundMessage
-from app.handlers.messaging.outbox import TO_USER, queue_message
 from app.models import Message
 
 bp = Blueprint("wework", __name__)
@@ -100,6 +99,7 @@ def app_callback() -> Response:
     require_signature(sha1_signature(token, timestamp, nonce, encrypt), args.get("msg_signature"))
     guard_replay("wework", timestamp, nonce, body)
     fields = parse_xml(_decrypt(crypto, encrypt, args))
+    drain_spool_if_pending()
 
     message = wechat_message(fields, wework=True)
     sender = clean_id(message.source, "FromUserName")
@@ -107,21 +107,18 @@ def app_callback() -> Response:
     msg_type, event = msg_type_of(fields), event_of(fields)
     text, media, info = content_of(fields)
     inbound = InboundMessage(
-        channel="wework", dedupe_key=key, sender_id=sender, chat_type=CHAT_PRIVATE,
-        is_staff=staff_by_wework_userid(sender) is not None, msg_type=msg_type, text=text,
+        channel="wework", dedupe_key=key, sender_id=sender, chat_type=CHAT_PRIVATE, msg_type=msg_type, text=text,
         media={**media, **info} or None, channel_msg_id=channel_msg_id, sent_at=sent_at(fields), event=event,
         extra={"agent_id": str(fields.get("AgentID") or "")[:20]})
     conversational = msg_type != "event" or event in CONVERSATIONAL_EVENTS
-    taken = take(inbound, handle_it=conversational,
-                 reason=None if conversational else f"event {event or msg_type} is not answered")
+    taken = take_or_spool(inbound, staff_by="wework_userid", handle_it=conversational, wait=True,
+                          reason=None if conversational else f"event {event or msg_type} is not answered")
     reply_text = taken.reply.text if taken.reply else None
     if not reply_text:
         return text_response("")
     if len(reply_text.encode("utf-8")) > TEXT_MAX_BYTES:
-        if taken.created:
-            queue_message(channel="wework", recipient_kind=TO_USER, recipient_id=sender, text=reply_text,
-                          idempotency_key=f"reply:{taken.message.id}", in_reply_to_id=taken.message.id,
-                          meta={"reply_to": taken.message.id})
+        if taken.created and taken.message is not None:
+            queue_reply(taken.message, reply_text)
         return text_response("")
     passive = PassiveReply(to_user=sender, from_user=corp_id, crypto=crypto, nonce=nonce,
                            agent_id=str(fields.get("AgentID") or current_app.config.get("WEWORK_AGENT_ID") or 0))
@@ -194,14 +191,18 @@ def aibot_callback() -> Response:
     text, media, info = _aibot_content(data, msg_type)
     inbound = InboundMessage(
         channel="wework", dedupe_key=key, sender_id=sender, chat_id=chat_id,
-        chat_type=CHAT_GROUP if group else CHAT_PRIVATE,
-        is_staff=staff_by_wework_userid(sender) is not None, msg_type=msg_type, text=text,
+        chat_type=CHAT_GROUP if group else CHAT_PRIVATE, msg_type=msg_type, text=text,
         media={**media, **info} or None, channel_msg_id=msgid, event=event,
         # in a group the robot only receives messages that @-mention it
         mentioned=group, extra={"aibot": True, "aibotid": str(data.get("aibotid") or "")[:64]})
     conversational = msg_type != "event" or event == "enter_chat"
-    taken = take(inbound, handle_it=conversational,
-                 reason=None if conversational else f"aibot event {event} is not answered")
+    drain_spool_if_pending()
+    taken = take_or_spool(inbound, staff_by="wework_userid", handle_it=conversational, wait=True,
+                          reason=None if conversational else f"aibot event {event} is not answered")
+    if taken.spooled:
+        # The robot's answer is a stream bound to a stored message id: none exists yet. An empty
+        # answer is still an answer (no 5xx); the reply is posted through response_url later.
+        return _aibot_reply(token, aes_key, nonce, None)
     if taken.created and isinstance(data.get("response_url"), str) and msg_type != "event":
         remember_aibot_response_url(taken.message.id, data["response_url"])
     reply_text = taken.reply.text if taken.reply else None

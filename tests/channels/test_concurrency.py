@@ -19,7 +19,9 @@ from tests.support.wechat_sim import WeChatSimulator, signature
 
 def _delivery(sim: WeChatSimulator, msg_id: int, *, aes: bool) -> tuple[str, bytes]:
     """One WeChat delivery, fixed bytes: (query string, body) — what each copy repeats."""
-    xml = sim.text_xml("o-busy-resident", "楼上漏水了，急！", msg_id=msg_id, create_time=int(time.time()))
+    # One resident per delivery: the same text from the same resident within seconds would be one
+    # delivery resent with a new MsgId (tests/channels/test_faults.py).
+    xml = sim.text_xml(f"o-busy-resident-{msg_id}", "楼上漏水了，急！", msg_id=msg_id, create_time=int(time.time()))
     timestamp, nonce = str(int(time.time())), f"3141{msg_id}"   # one nonce per delivery, repeated by its copies
     query = {"signature": signature(WECHAT_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
     body = xml.encode()

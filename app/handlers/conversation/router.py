@@ -199,6 +199,8 @@ def start_clock(ctx: ConversationContext, request_id: int | None = None) -> None
         log.info("conversation: message %s needs a reply but has no community; no clock", ctx.message.id)
         return
     db.session.flush()
+    # From the message's arrival: a delivery that waited in the spool or for a worker is not given extra time.
     start_reply_clock(community_id=ctx.community_id, message_id=ctx.message.id, request_id=request_id,
                       group_id=ctx.group.id if ctx.group is not None else None,
-                      resident_id=ctx.resident.id if ctx.resident is not None else None)
+                      resident_id=ctx.resident.id if ctx.resident is not None else None,
+                      started_at=ctx.inbound.received_at)

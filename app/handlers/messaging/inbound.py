@@ -55,6 +55,9 @@ class InboundMessage:
     mentioned: bool = False       # the bot was @-mentioned (group chats)
     event: str | None = None      # for msg_type == "event": subscribe, click, enter_session, ...
     extra: dict[str, Any] = field(default_factory=dict)
+    # When linli got it: set by store_once, or earlier by the channel when the delivery waited in
+    # the spool (app/channels/spool.py); the reply clock starts here, not when it was handled.
+    received_at: datetime | None = None
 
     @property
     def conversation_key(self) -> str:
@@ -103,6 +106,8 @@ def store_once(inbound: InboundMessage) -> tuple[Message, bool]:
     existing = _find(inbound)
     if existing is not None:
         return existing, False
+    if inbound.received_at is None:
+        inbound.received_at = now()
     group = group_for(inbound)
     row = Message(
         direction=Direction.IN.value, channel=inbound.channel, dedupe_key=inbound.dedupe_key[:191],
@@ -110,7 +115,7 @@ def store_once(inbound: InboundMessage) -> tuple[Message, bool]:
         group_id=group.id if group else None, community_id=group.community_id if group else None,
         sender_id=inbound.sender_id, sender_name=inbound.sender_name, is_staff=inbound.is_staff,
         msg_type=inbound.msg_type, text=inbound.text, media=inbound.media, sent_at=inbound.sent_at,
-        received_at=now(),
+        received_at=inbound.received_at,
     )
     db.session.add(row)
     try:
