@@ -8,9 +8,16 @@ whose registry entry names another path, so the two cannot drift apart.
 
 Paths and job ids are contracts with the jobs already waiting in a production
 Redis (RQ stores the dotted path): never rename them lightly.
+
+Jobs marked ``precise`` (the reply clock's alerts) are also put on the timer's
+list (``TIMER_DUE``: job id → due time to the millisecond): ``workers/timer.py``
+sleeps until the earliest one and runs it on time, instead of RQ's scheduler
+(whole seconds, polled once a second). The RQ job stays as the backstop, under
+the same id; whichever runs first does the work, the other finds nothing owed.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -38,6 +45,7 @@ class JobSpec:
     queue: str = QUEUE_DEFAULT
     retry: Retry | None = None
     timeout: int | None = None
+    precise: bool = False        # also on the timer's list: runs at its time to the millisecond
 
     def __post_init__(self) -> None:
         if self.queue not in ALL_QUEUES:
@@ -45,7 +53,8 @@ class JobSpec:
 
 
 JOBS: dict[str, JobSpec] = {
-    "sla.fire_alert": JobSpec("workers.sla.fire_reply_alert", QUEUE_SLA, Retry(max=3, interval=[2, 10, 30]), 60),
+    "sla.fire_alert": JobSpec("workers.sla.fire_reply_alert", QUEUE_SLA, Retry(max=3, interval=[2, 10, 30]), 60,
+                              precise=True),
     "sla.sweep": JobSpec("workers.sla.sweep_reply_clocks", QUEUE_SLA, timeout=120),
     "requests.overdue": JobSpec("workers.requests.check_request_overdue",
                                 retry=Retry(max=3, interval=[10, 60, 300])),
@@ -115,8 +124,11 @@ def enqueue_at(name: str, when: datetime, *args, job_id: str | None = None, **kw
     queue = _queue(job_spec)
     if job_id:
         cancel(job_id, queue.connection)
-    return queue.enqueue_at(ceil_second(when), job_spec.path, args=args, kwargs=kwargs,
-                            **_options(job_spec, job_id))
+    job = queue.enqueue_at(ceil_second(when), job_spec.path, args=args, kwargs=kwargs,
+                           **_options(job_spec, job_id))
+    if job_spec.precise and job_id:
+        timer_add(queue.connection, job_id, name, when, args, kwargs)
+    return job
 
 
 def schedule(name: str, when: datetime, *args, job_id: str, **kwargs) -> bool:
@@ -135,6 +147,7 @@ def schedule(name: str, when: datetime, *args, job_id: str, **kwargs) -> bool:
 
 def cancel(job_id: str, connection) -> bool:
     """Cancel and delete a scheduled or queued job; True if there was one."""
+    timer_remove(connection, job_id)
     try:
         existing = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
@@ -150,3 +163,55 @@ def unschedule(job_id: str) -> bool:
     except Exception:  # noqa: BLE001 - a stale job reloads its row, finds it settled and does nothing
         log.warning("could not cancel job %s", job_id, exc_info=True)
         return False
+
+
+# ---- the timer's list (workers/timer.py runs it) ----------------------------------------------------
+
+TIMER_DUE = "linli:timer:due"     # sorted set: job id → due time (unix seconds, with milliseconds)
+TIMER_JOBS = "linli:timer:jobs"   # hash: job id → {"name", "args", "kwargs"} as JSON
+TIMER_WAKE = "linli:timer:wake"   # pub/sub: a new entry; timers recompute how long to sleep
+
+# Take the due entries atomically: of several timers, each entry goes to exactly one.
+_TIMER_TAKE_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local taken = {}
+for _, id in ipairs(due) do
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    local entry = redis.call('HGET', KEYS[2], id)
+    redis.call('HDEL', KEYS[2], id)
+    if entry then
+      table.insert(taken, id)
+      table.insert(taken, entry)
+    end
+  end
+end
+return taken
+"""
+
+
+def timer_add(connection, job_id: str, name: str, when: datetime, args: tuple, kwargs: dict) -> None:
+    entry = json.dumps({"name": name, "args": list(args), "kwargs": kwargs})
+    with connection.pipeline(transaction=True) as pipe:
+        pipe.hset(TIMER_JOBS, job_id, entry)
+        pipe.zadd(TIMER_DUE, {job_id: when.timestamp()})
+        pipe.publish(TIMER_WAKE, job_id)
+        pipe.execute()
+
+
+def timer_remove(connection, job_id: str) -> None:
+    with connection.pipeline(transaction=True) as pipe:
+        pipe.zrem(TIMER_DUE, job_id)
+        pipe.hdel(TIMER_JOBS, job_id)
+        pipe.execute()
+
+
+def timer_take(connection, until: float, limit: int = 100) -> list[tuple[str, dict]]:
+    """Remove and return the entries due by ``until`` (unix seconds): (job id, entry)."""
+    flat = connection.eval(_TIMER_TAKE_LUA, 2, TIMER_DUE, TIMER_JOBS, until, limit)
+    return [(flat[i].decode(), json.loads(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+def timer_next(connection) -> float | None:
+    """When the earliest entry is due (unix seconds), or None."""
+    first = connection.zrange(TIMER_DUE, 0, 0, withscores=True)
+    return float(first[0][1]) if first else None

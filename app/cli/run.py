@@ -18,6 +18,7 @@ from app.embedded_redis import die_with_parent
 from app.extensions import redis_ext
 from app.jobs import ALL_QUEUES
 from workers.runner import run_cron, run_worker, wait_for_redis
+from workers.timer import start_thread as start_timer_thread
 
 
 def _child(args: list[str]) -> subprocess.Popen:
@@ -145,12 +146,15 @@ def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> Non
 
 
 @click.command("cron")
+@click.option("--no-timer", is_flag=True, help="Do not run the timer for precise alerts in this process.")
 @with_appcontext
-def cron() -> None:
-    """Run the periodic sweeps (`rq cron workers.cron`, made to wait out Redis outages)."""
+def cron(no_timer: bool) -> None:
+    """Run the periodic sweeps (`rq cron workers.cron`, made to wait out Redis outages), and the timer."""
 
     app = current_app._get_current_object()
     wait_for_redis(redis_ext.client_for(app), "cron")
+    if not no_timer:
+        start_timer_thread(app)
     run_cron(app)
 
 

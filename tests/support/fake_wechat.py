@@ -41,6 +41,7 @@ class Call:
     query: dict[str, str]
     body: Any
     at: float = field(default_factory=time.monotonic)
+    wall: float = field(default_factory=time.time)   # when it arrived, on the wall clock (latency benches)
     accepted: bool = False   # the fake answered errcode 0
     duplicate: bool = False  # accepted, but WeCom's duplicate check kept it from the member
 

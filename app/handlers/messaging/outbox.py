@@ -16,8 +16,10 @@ never leaves it queued for good; operators see and settle the rest with
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -37,6 +39,20 @@ TO_USER = "user"            # a resident on mp/miniprogram (客服消息 to an o
 TO_STAFF = "staff"          # a staff member: WeCom app message to their WeCom userid
 TO_GROUP = "group"          # a resident or duty group: group push webhook / appchat / bridge outbox
 RECIPIENT_KINDS = (TO_USER, TO_STAFF, TO_GROUP)
+
+# Set by the timer (workers/timer.py) while it runs a due job: the messages that job queues are sent at
+# once, side by side, by the timer's own threads instead of one RQ job after another.
+_inline_delivery: ContextVar[Callable[[int], None] | None] = ContextVar("linli_inline_delivery", default=None)
+
+
+@contextmanager
+def delivering_inline(send: Callable[[int], None]) -> Iterator[None]:
+    """Within this block ``queue_message`` hands each new row's id to ``send`` instead of RQ."""
+    token = _inline_delivery.set(send)
+    try:
+        yield
+    finally:
+        _inline_delivery.reset(token)
 
 
 def queue_message(*, channel: str, recipient_kind: str, recipient_id: str, text: str, idempotency_key: str,
@@ -69,7 +85,10 @@ def queue_message(*, channel: str, recipient_kind: str, recipient_id: str, text:
         if existing is None:  # pragma: no cover
             raise
         return existing
-    if enqueue:
+    inline = _inline_delivery.get()
+    if enqueue and inline is not None:
+        inline(row.id)  # the row's check_at still brings the reconciler if this sender dies
+    elif enqueue:
         try:
             enqueue_delivery(row.id)
         except Exception:  # noqa: BLE001 - Redis down: the row is recorded; the reconciler hands it over later
