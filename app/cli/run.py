@@ -66,18 +66,82 @@ def _stop_children(children: list[tuple[str, subprocess.Popen]], timeout: float 
             proc.wait()
 
 
+# Restart policy of `linli serve`: 1 s, 2 s, 4 s … at most 30 s after an exit; a child that ran this
+# long counts as healthy again (the backoff starts over); one that exits this many times in a row,
+# each time soon after starting, is broken rather than unlucky (like systemd's StartLimitBurst).
+RESTART_MAX_DELAY = 30.0
+STABLE_AFTER = 60.0
+GIVE_UP_AFTER = 5
+
+
+class Supervised:
+    """One child of `linli serve`, started again with backoff whenever it exits."""
+
+    def __init__(self, name: str, start):
+        self.name, self._start = name, start
+        self.proc: subprocess.Popen | None = None
+        self.delay, self.due, self.started, self.quick_exits = 1.0, 0.0, 0.0, 0
+
+    def start(self) -> None:
+        self.proc = self._start()
+        self.started = time.monotonic()
+        if self.proc is None:  # the embedded Redis already answers (another process started it): look later
+            self.due = self.started + 5.0
+
+    def check(self, now: float) -> bool:
+        """Start it when due, note when it exited; False once it keeps failing."""
+        if self.proc is None:
+            if now >= self.due:
+                self.start()
+            return True
+        code = self.proc.poll()
+        if code is None:
+            return True
+        ran = now - self.started
+        if ran >= STABLE_AFTER:
+            self.delay, self.quick_exits = 1.0, 0
+        else:
+            self.quick_exits += 1
+        if self.quick_exits >= GIVE_UP_AFTER:
+            click.echo(f"linli: {self.name} exited {self.quick_exits} times in a row (last code {code}); "
+                       "stopping", err=True)
+            return False
+        click.echo(f"linli: {self.name} exited with code {code} after {ran:.0f} s; restarting in "
+                   f"{self.delay:.0f} s", err=True)
+        self.proc, self.due = None, now + self.delay
+        self.delay = min(self.delay * 2, RESTART_MAX_DELAY)
+        return True
+
+
+def _supervised(app, host: str, port: int, web_workers: int) -> list[Supervised]:
+    python = sys.executable
+    web = [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+           "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-", *_gunicorn_options(),
+           "--env", f"PROMETHEUS_MULTIPROC_DIR={_metrics_folder(app.instance_path)}",
+           "--config", "python:app.gunicorn_conf", "app:create_app()"]
+    children = [Supervised("worker", lambda: _child([python, "-m", "app.cli", "worker"])),
+                Supervised("cron", lambda: _child([python, "-m", "app.cli", "cron"])),
+                Supervised("web", lambda: _child(web))]
+    if app.config.get("REDIS_EMBEDDED"):
+        # The embedded Redis is supervised too (first, stopped last): worker and cron wait for it.
+        redis_child = Supervised("embedded Redis", lambda: embedded_redis.start(app.instance_path, persist=True))
+        redis_child.start()
+        if redis_child.proc is not None:
+            children.insert(0, redis_child)
+        click.echo(f"linli: embedded Redis on {embedded_redis.socket_path(app.instance_path)}")
+    return children
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Listen address (LINLI_HOST).")
 @click.option("--port", type=int, default=None, help="Listen port (LINLI_PORT).")
 @click.option("--web-workers", type=int, default=None, help="Web server processes (LINLI_WEB_WORKERS).")
 @with_appcontext
 def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
-    """Run everything: embedded Redis (if no LINLI_REDIS_URL), an RQ worker with scheduler, cron and the web server."""
+    """Run everything: embedded Redis (if no LINLI_REDIS_URL), an RQ worker with scheduler, cron and the web
+    server; each is started again (with backoff) when it exits."""
 
     app = current_app._get_current_object()
-    host = host or app.config["HOST"]
-    port = port or app.config["PORT"]
-    web_workers = web_workers or app.config["WEB_WORKERS"]
     check_database(app)
     check_schema(app)
 
@@ -89,35 +153,24 @@ def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
 
-    redis_proc = None
-    children: list[tuple[str, subprocess.Popen]] = []
+    children: list[Supervised] = []
     exit_code = 0
     try:
-        if app.config.get("REDIS_EMBEDDED"):
-            redis_proc = embedded_redis.start(app.instance_path, persist=True)
-            click.echo(f"linli: embedded Redis on {embedded_redis.socket_path(app.instance_path)}")
+        children = _supervised(app, host or app.config["HOST"], port or app.config["PORT"],
+                               web_workers or app.config["WEB_WORKERS"])
         check_redis(app)
-        python = sys.executable
-        children.append(("worker", _child([python, "-m", "app.cli", "worker"])))
-        children.append(("cron", _child([python, "-m", "app.cli", "cron"])))
-        children.append(("web", _child([
-            python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-            "--timeout", "30", "--graceful-timeout", "10", "--access-logfile", "-", *_gunicorn_options(),
-            "--env", f"PROMETHEUS_MULTIPROC_DIR={_metrics_folder(app.instance_path)}",
-            "--config", "python:app.gunicorn_conf", "app:create_app()"])))
-        click.echo(f"linli: serving on http://{host}:{port} (Ctrl-C to stop)")
+        click.echo(f"linli: serving on http://{host or app.config['HOST']}:{port or app.config['PORT']} "
+                   "(Ctrl-C to stop)")
         while stop_requested["signal"] is None:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    click.echo(f"linli: {name} exited with code {proc.returncode}; stopping", err=True)
-                    stop_requested["signal"] = "child"
-                    exit_code = 1
-                    break
+            if not all(child.check(time.monotonic()) for child in children):
+                exit_code = 1
+                break
             time.sleep(0.2)
     finally:
-        _stop_children(children)
-        if redis_proc is not None:
-            embedded_redis.stop(redis_proc)
+        redis_children = [c for c in children if c.name == "embedded Redis"]
+        _stop_children([(c.name, c.proc) for c in children if c.proc is not None and c not in redis_children])
+        for child in redis_children:
+            embedded_redis.stop(child.proc)
         click.echo("linli: stopped")
     sys.exit(exit_code)
 
