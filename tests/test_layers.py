@@ -2,7 +2,7 @@
 
 L0  config
 L1  app core: clock, localtime, database, errors, jobs, extensions, workcal, text_numbers, models, bot
-L2  shared handlers: audit, messaging/, alerts
+L2  shared handlers: audit, messaging/, alerts, uploads
 L3  domain handlers: org, sla, events, proxy, requests (cross-domain edges listed in L3_EDGES)
 L4  app.handlers.conversation, app.handlers.inbox, app.handlers.demo
 L5  entry points: app.api, app.channels, app.cli, app.web, workers, the app factory
@@ -23,7 +23,7 @@ SKIP = ("app.migrations",)
 
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
     # most specific prefixes first
-    (2, ("app.handlers.audit", "app.handlers.messaging", "app.handlers.alerts")),
+    (2, ("app.handlers.audit", "app.handlers.messaging", "app.handlers.alerts", "app.handlers.uploads")),
     (3, ("app.handlers.org", "app.handlers.sla", "app.handlers.events", "app.handlers.proxy",
          "app.handlers.requests", "app.handlers.calendar", "app.handlers.governance")),
     (4, ("app.handlers.conversation", "app.handlers.inbox", "app.handlers.demo", "app.handlers.intake",

@@ -21,6 +21,7 @@ ROUTE_MODULES = [
     "app.api.meta",
     "app.api.auth",
     "app.api.profile",
+    "app.api.uploads",
     "app.api.sla",
     "app.api.requests",
     "app.api.requests_form",

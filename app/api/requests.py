@@ -30,6 +30,7 @@ from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.handlers import requests as flow
 from app.handlers.requests import resident_request_view, staff_request_view
+from app.handlers.uploads import attach_photos
 from app.localtime import local_date, local_midnight
 from app.models import Resident, Staff
 from app.models.requests import (
@@ -224,14 +225,22 @@ def requests_escalate(request_id: int):
     return _ok(row)
 
 
-@route("/requests/<int:request_id>/resolve", ["POST"], summary="办结 with a note; the resident is asked to rate",
-       tags=TAGS, body={"type": "object", "required": ["note"],
-                        "properties": {"note": {"type": "string", "maxLength": 1000}}})
+@route("/requests/<int:request_id>/resolve", ["POST"], summary="办结 with a note (and photos of the work); the "
+       "resident is asked to rate", tags=TAGS, body={"type": "object", "required": ["note"], "properties": {
+           "note": {"type": "string", "maxLength": 1000},
+           "photos": {"type": "array", "maxItems": flow.MAX_PHOTOS, "items": {"type": "string", "maxLength": 500},
+                      "description": "urls from POST /uploads (my own uploads); shown as resolution_photos"}}})
 def requests_resolve(request_id: int):
     staff, row = _act(request_id, "resolve")
     data = json_body()
     note = field(data, "note", str, max_length=1000)
-    flow.resolve(row, staff, note=note)
+    photos = data.get("photos") or []
+    if not isinstance(photos, list) or not all(isinstance(p, str) and p.strip() and len(p) <= 500 for p in photos):
+        raise ValidationError("photos 必须是上传照片的链接列表 (list of upload urls)", field="photos")
+    if len(photos) > flow.MAX_PHOTOS:
+        raise ValidationError(f"照片最多{flow.MAX_PHOTOS}张 (at most {flow.MAX_PHOTOS} photos)", field="photos")
+    photos = attach_photos(photos, uploader_kind="staff", uploader_id=staff.id, community_id=row.community_id)
+    flow.resolve(row, staff, note=note, photos=photos)
     return _ok(row)
 
 

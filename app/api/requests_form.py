@@ -11,6 +11,7 @@ from app.handlers import requests as flow
 from app.handlers.org.profile import adopt_community
 from app.handlers.requests import resident_request_view
 from app.handlers.requests.classify import FILED_AS_OTHER, suggest
+from app.handlers.uploads import attach_photos
 from app.models import Community
 from app.models.requests import CATEGORY_LABELS, URGENCY_LABELS
 
@@ -41,14 +42,17 @@ def requests_classify_text():
 @route("/my/requests", ["POST"], summary="Report a problem (诉求) with up to 9 photos", auth="resident", tags=TAGS,
        responses={"201": {"description": "created; without a category the bot's (classified_by: bot); "
                                          "classification.needs_choice when the bot could not place the text "
-                                         "(filed as other: let the resident pick)"}},
+                                         "(filed as other: let the resident pick); danger now (a person trapped, "
+                                         "gas, fire) gets the emergency deadline"},
+                  "400": {"description": "a field refused (field names it; photos[i]: not one of my uploads)"}},
        body={"type": "object", "required": ["text"], "properties": {
            "text": {"type": "string", "maxLength": flow.MAX_TEXT},
            "category": {"type": "string", "enum": list(CATEGORY_LABELS),
                         "description": "omitted: the bot classifies the text, as in chat"},
            "building": {"type": "string", "maxLength": 20}, "unit": {"type": "string", "maxLength": 20},
            "room": {"type": "string", "maxLength": 20},
-           "photos": {"type": "array", "maxItems": flow.MAX_PHOTOS, "items": {"type": "string", "maxLength": 500}},
+           "photos": {"type": "array", "maxItems": flow.MAX_PHOTOS, "items": {"type": "string", "maxLength": 500},
+                      "description": "urls from POST /uploads (my own uploads)"},
            "community_id": {"type": "integer", "minimum": 1,
                             "description": "only when my account has no community yet (it becomes mine)"}}})
 def requests_create_mine():
@@ -63,16 +67,19 @@ def requests_create_mine():
         raise ValidationError("字段 building 过长 (longer than 20)", field="building")
     unit = field(data, "unit", str, required=False, max_length=20)
     room = field(data, "room", str, required=False, max_length=20)
-    photos = _photos(data)
     community_id = resident.community_id
     if community_id is None:
         community_id = int(field(data, "community_id", int, minimum=1))
         if db.session.get(Community, community_id) is None:
             raise ValidationError("社区不存在 (unknown community)", field="community_id")
         adopt_community(resident, community_id)  # committed with the request
+    photos = attach_photos(_photos(data), uploader_kind="resident", uploader_id=resident.id,
+                           community_id=community_id)
     classified_by, needs_choice = "resident", False
+    # The bot reads every form, with a category or not: danger now ("电梯困人") is an emergency
+    # (the emergency deadline) whatever category the resident picked.
+    guess = suggest(text)
     if category is None:
-        guess = suggest(text)
         # Unplaceable text is still filed (a report is never refused for its wording), as 其他,
         # and the answer says so: the form lets the resident pick, staff may reclassify.
         category, classified_by, needs_choice = guess["category"] or "other", "bot", guess["needs_choice"]
@@ -80,7 +87,8 @@ def requests_create_mine():
         unit, room = unit or guess["unit"], room or guess["room"]
     row = flow.create_request(community_id=community_id, text=text, category=category, resident=resident,
                               building=building, unit=unit, room=room, channel="miniprogram", photos=photos,
-                              source="form", classified_by=classified_by)
+                              source="form", classified_by=classified_by,
+                              urgency="emergency" if guess["urgency"] == "emergency" else None)
     db.session.refresh(row)
     classification = {"by": classified_by, "needs_choice": needs_choice,
                       "message": FILED_AS_OTHER if needs_choice else None}

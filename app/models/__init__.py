@@ -49,4 +49,5 @@ from app.models.requests import PossibleRequest, RequestEvent, ServiceRequest  #
 from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
 from app.models.servicemap import BuildingLocation, MapStation  # noqa: F401
 from app.models.sla import ReplyClock  # noqa: F401
+from app.models.uploads import Upload  # noqa: F401
 from app.models.volunteers import HoursEntry, MemberProject, MicroWish, PartyMember, VolunteerProject  # noqa: F401

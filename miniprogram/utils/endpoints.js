@@ -15,7 +15,7 @@ module.exports = /* endpoints:start */ {
   "communities": {"method": "GET", "path": "/api/v1/communities", "auth": "none"},
   "buildings": {"method": "GET", "path": "/api/v1/communities/{community_id}/buildings", "auth": "none"},
   "classify": {"method": "POST", "path": "/api/v1/requests/classify", "auth": "any", "required": ["text"]},
-  "upload": {"method": "POST", "path": "/api/v1/uploads", "auth": "any", "upload": "file", "pending": "phase 2"},
+  "upload": {"method": "POST", "path": "/api/v1/uploads", "auth": "any", "upload": "file"},
 
   "inbox": {"method": "GET", "path": "/api/v1/inbox", "auth": "staff", "query": ["page", "per_page"]},
   "inboxReply": {"method": "POST", "path": "/api/v1/inbox/{clock_id}/reply", "auth": "staff", "required": ["text"]},
@@ -30,7 +30,7 @@ module.exports = /* endpoints:start */ {
   "requestEscalate": {"method": "POST", "path": "/api/v1/requests/{request_id}/escalate", "auth": "staff",
     "body": ["department_id"], "required": ["level", "reason"]},
   "requestResolve": {"method": "POST", "path": "/api/v1/requests/{request_id}/resolve", "auth": "staff",
-    "body": ["photos"], "required": ["note"], "pending_fields": ["photos"]},
+    "body": ["photos"], "required": ["note"]},
   "requestReject": {"method": "POST", "path": "/api/v1/requests/{request_id}/reject", "auth": "staff",
     "required": ["reason"]},
 

@@ -61,4 +61,14 @@ function hours(value) {
   return Number.isInteger(n) ? `${n}` : n.toFixed(1)
 }
 
-module.exports = { dateTime, clock, day, countdown, localDate, addDays, hours }
+// Photos from POST /uploads are paths on the linli server; <image> needs the whole URL.
+// Anything else (a WeChat media URL from chat) is shown as it is.
+function photoUrl(photo) {
+  return typeof photo === 'string' && photo.charAt(0) === '/' ? require('../config').baseUrl + photo : photo
+}
+
+function photoUrls(photos) {
+  return (photos || []).map(photoUrl)
+}
+
+module.exports = { dateTime, clock, day, countdown, localDate, addDays, hours, photoUrl, photoUrls }

@@ -12,8 +12,11 @@ Re-record after an API change:  LINLI_RECORD_MINIPROGRAM=1 .venv/bin/python -m p
 """
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
+
+from PIL import Image
 
 from app.cli import cli
 from workers.sla import sweep_reply_clocks
@@ -43,6 +46,19 @@ class Recorder:
             assert response.status_code == expect, (name, response.status_code, data)
         self.entries.append({"name": name, "method": method, "path": url, "query": query or {},
                              "body": body, "auth": who, "status": response.status_code, "response": data})
+        return data
+
+    def upload(self, name: str, who: str, *, expect: int) -> Any:
+        """wx.uploadFile: one photo in the multipart field ``file`` (the answer is JSON text)."""
+        photo = io.BytesIO()
+        Image.new("RGB", (640, 480), (90, 120, 160)).save(photo, "JPEG")
+        photo.seek(0)
+        response = self.client.post("/api/v1/uploads", headers={"Authorization": f"Bearer {self.tokens[who]}"},
+                                    content_type="multipart/form-data", data={"file": (photo, "photo.jpg")})
+        data = response.get_json(silent=True)
+        assert response.status_code == expect, (name, response.status_code, data)
+        self.entries.append({"name": name, "method": "POST", "path": "/api/v1/uploads", "query": {},
+                             "body": None, "auth": who, "status": response.status_code, "response": data})
         return data
 
     def login(self, name: str, code: str, openid: str, who: str) -> dict:
@@ -85,11 +101,29 @@ class Recorder:
         self.call("me_resident", "GET", "/me", who="resident", expect=200)
         self.login("login_neighbour", "code-resident-2", "openid-resident-2", "neighbour")
         self.call("unauthorized", "GET", "/me", who=None, expect=401)
+        self.profile(me["staff"]["community_id"])
         return me["staff"]["community_id"]
 
+    def profile(self, community_id: int) -> None:
+        self.call("profile_empty", "GET", "/my/profile", who="resident", expect=200)
+        self.call("communities", "GET", "/communities", who=None, expect=200)
+        buildings = self.call("buildings", "GET", f"/communities/{community_id}/buildings", who=None, expect=200)
+        self.call("profile_bad_phone", "PATCH", "/my/profile", who="resident", expect=400,
+                  body={"name": "王秀英", "phone": "12345"})
+        self.call("profile_update", "PATCH", "/my/profile", who="resident", expect=200, body={
+            "name": "王秀英", "phone": "13912345678", "community_id": community_id,
+            "building_id": buildings["items"][2]["id"], "unit": "2", "room": "501"})
+        self.wx.add_phone("phone-code-1", "13800138000")
+        self.call("profile_phone_code", "PATCH", "/my/profile", who="resident", expect=200,
+                  body={"phone_code": "phone-code-1"})
+        self.call("profile_phone_code_used", "PATCH", "/my/profile", who="resident", expect=400,
+                  body={"phone_code": "phone-code-1"})
+        self.call("profile", "GET", "/my/profile", who="resident", expect=200)
+
     def requests(self, community_id: int) -> None:
+        photo = self.upload("upload", "resident", expect=201)
         report = {"text": "3栋2单元楼道灯坏了，晚上很黑，老人上下楼不方便", "community_id": community_id,
-                  "building": "3", "unit": "2", "room": "501", "photos": []}
+                  "building": "3", "unit": "2", "room": "501", "photos": [photo["url"]]}
         self.call("report_missing_text", "POST", "/my/requests", who="resident",
                   body={**report, "text": ""}, expect=400)
         self.call("classify", "POST", "/requests/classify", who="resident", expect=200,
@@ -113,8 +147,9 @@ class Recorder:
                   body={"level": "community", "reason": ""}, expect=400)
         self.call("request_escalate", "POST", f"/requests/{rid}/escalate", who="staff", expect=200,
                   body={"level": "community", "reason": "楼道灯线路老化，需要社区统一报修"})
+        done = self.upload("upload_staff", "staff", expect=201)
         self.call("request_resolve", "POST", f"/requests/{rid}/resolve", who="staff", expect=200,
-                  body={"note": "已更换3栋2单元全部楼道灯，线路已检修。"})
+                  body={"note": "已更换3栋2单元全部楼道灯，线路已检修。", "photos": [done["url"]]})
         self.call("request_detail_resolved", "GET", f"/requests/{rid}", who="staff", expect=200)
         self.call("my_request_resolved", "GET", f"/my/requests/{rid}", who="resident", expect=200)
         self.call("my_request_rate", "POST", f"/my/requests/{rid}/rate", who="resident", expect=200,

@@ -104,7 +104,8 @@ def handle_report(ctx):
         community_id=ctx.community_id, text=text, category=category, resident=ctx.resident,
         building=slots.get("building"), unit=slots.get("unit"), room=slots.get("room"), message=ctx.message,
         group=ctx.group, chat_id=_chat_id(ctx), channel=inbound.channel,
-        reporter_channel_id=None if ctx.group is not None else inbound.sender_id, photos=photos, source="chat")
+        reporter_channel_id=None if ctx.group is not None else inbound.sender_id, photos=photos, source="chat",
+        urgency="emergency" if getattr(u, "emergency", False) else None)
     return ctx.reply(f"已收到您的反映（编号{request.code}），值班人员会在{reply_sla_text()}内答复。", "requests.report",
                      request_id=request.id, request_code=request.code)
 

@@ -47,7 +47,8 @@ def suggest(text: str) -> dict:
                        chat_type=CHAT_PRIVATE)
     sure = form.evidence and form.confidence >= FORM_SURE and form.category in CATEGORIES
     category = form.category if sure else None
-    urgency = urgency_for(category or "other")
+    # Danger now (a person trapped, gas, fire) is the emergency class whatever the category.
+    urgency = "emergency" if form.urgency == "emergency" else urgency_for(category or "other")
     return {"category": category, "category_label": CATEGORY_LABELS.get(category) if category else None,
             "urgency": urgency, "urgency_label": URGENCY_LABELS.get(urgency),
             "building": _text_or_none(form.building), "unit": _text_or_none(form.unit),

@@ -144,9 +144,11 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
                    message: Message | None = None, group: ResidentGroup | None = None, chat_id: str | None = None,
                    channel: str | None = None, reporter_channel_id: str | None = None,
                    photos: Sequence[str] | None = None, source: str = "chat", actor: Any = None,
-                   classified_by: str | None = None) -> ServiceRequest:
+                   classified_by: str | None = None, urgency: str | None = None) -> ServiceRequest:
     """Open a request and start its reply clock. Idempotent per source message. Unknown building → no grid.
-    ``classified_by`` ("bot", "resident") says on the timeline who chose the category of a form request."""
+    ``classified_by`` ("bot", "resident") says on the timeline who chose the category of a form request.
+    ``urgency`` "emergency" (the bot read danger now: a person trapped, gas, fire) overrides the
+    category's deadline class; otherwise the category decides."""
     text, category, photos = _checked(community_id, text, category, photos)
     if message is not None:
         existing = db.session.scalars(select(ServiceRequest).where(ServiceRequest.message_id == message.id)).first()
@@ -155,7 +157,7 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
             return existing
     number, building_row, unit, room = _place(community_id, building, unit, room, resident)
     at = clock_now()
-    urgency = urgency_for(category)
+    urgency = urgency if urgency == "emergency" else urgency_for(category)
     grid_id = building_row.grid_id if building_row else None
     request = ServiceRequest(
         code=_next_code(at), community_id=community_id, grid_id=grid_id,

@@ -28,7 +28,14 @@ from app.handlers.requests.notify import (
     stop_reply_clocks,
     summary_line,
 )
-from app.handlers.requests.rules import URGENCIES, check_category, clean_text, compute_due_at, urgency_for
+from app.handlers.requests.rules import (
+    MAX_PHOTOS,
+    URGENCIES,
+    check_category,
+    clean_text,
+    compute_due_at,
+    urgency_for,
+)
 from app.handlers.requests.supervision import cancel_overdue_check, schedule_overdue_check
 from app.handlers.requests.timeline import record_event, require_status, transition
 from app.localtime import format_local, iso
@@ -170,14 +177,18 @@ def start(request: ServiceRequest, actor: Any) -> ServiceRequest:
     return request
 
 
-def resolve(request: ServiceRequest, actor: Any, *, note: str) -> ServiceRequest:
-    """办结 with a note; the resident is then asked to rate it (回访)."""
+def resolve(request: ServiceRequest, actor: Any, *, note: str, photos: list[str] | None = None) -> ServiceRequest:
+    """办结 with a note (and up to 9 photos of the work, kept on the "resolved" step); the resident is
+    then asked to rate it (回访)."""
     note = clean_text(note, "note", 1000, label="办结说明")
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(f"照片最多{MAX_PHOTOS}张 (at most {MAX_PHOTOS} photos)", field="photos")
     at = clock_now()
     if request.assignee_id is None and isinstance(actor, Staff):
         request.assignee_id = actor.id
     row = transition(request, actor, "resolve", "resolved", RequestStatus.RESOLVED.value, OPEN_STATUSES,
-                     detail={"note": note, "level": request.escalation_level})
+                     detail={"note": note, "level": request.escalation_level, **({"photos": photos} if photos else {})})
     request.resolved_at = at
     request.resolution_note = note
     request.resolved_level = request.escalation_level

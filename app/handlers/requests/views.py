@@ -53,6 +53,7 @@ def timeline_entry_view(row: RequestEvent, *, for_resident: bool = False) -> dic
             "from_status": row.from_status, "to_status": row.to_status}
     if for_resident:
         view["text"] = _resident_text(row.kind, detail)
+        view["photos"] = list(detail.get("photos") or []) if row.kind == "resolved" else []
         return view
     view.update(actor_type=row.actor_type, actor_id=row.actor_id, detail=detail)
     return view
@@ -76,6 +77,15 @@ def _staff_brief(staff_id: int | None) -> dict | None:
 def _named(model, row_id: int | None, *fields: str) -> dict | None:
     row = db.session.get(model, row_id) if row_id else None
     return {name: getattr(row, name) for name in ("id", *fields)} if row is not None else None
+
+
+def resolution_photos(row: ServiceRequest) -> list[str]:
+    """The photos of the work from the latest 办结 (a reopened and resolved again request shows the new ones)."""
+    if row.resolved_at is None:
+        return []
+    event = db.session.scalars(select(RequestEvent).where(
+        RequestEvent.request_id == row.id, RequestEvent.kind == "resolved").order_by(RequestEvent.id.desc())).first()
+    return list((event.detail or {}).get("photos") or []) if event is not None else []
 
 
 def _reply_clock(row: ServiceRequest) -> dict | None:
@@ -107,6 +117,7 @@ def staff_request_view(row: ServiceRequest, *, detail: bool = False) -> dict:
         "seconds_to_due": int((row.due_at - at).total_seconds()) if row.is_open else None,
         "supervised_at": iso(row.supervised_at), "first_reply_at": iso(row.first_reply_at),
         "resolved_at": iso(row.resolved_at), "resolution_note": row.resolution_note,
+        "resolution_photos": resolution_photos(row),
         "rating": row.rating, "rating_label": RATING_LABELS.get(row.rating) if row.rating else None,
         "rating_comment": row.rating_comment, "merged_into_id": row.merged_into_id,
         "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
@@ -135,7 +146,7 @@ def resident_request_view(row: ServiceRequest) -> dict:
         "title": row.title, "text": row.text, "location": row.location, "photos": list(row.photos or []),
         "due_at": iso(row.due_at), "due_provisional": due_provisional(row), "overdue": row.is_overdue(clock_now()),
         "created_at": iso(row.created_at), "resolved_at": iso(row.resolved_at),
-        "resolution_note": row.resolution_note, "rating": row.rating,
+        "resolution_note": row.resolution_note, "resolution_photos": resolution_photos(row), "rating": row.rating,
         "can_rate": row.status == RequestStatus.RESOLVED.value,
         "merged_into": {"code": merged_into.code} if merged_into is not None else None,
         # Residents see themselves masked too: these views end up in screenshots and shared phones.

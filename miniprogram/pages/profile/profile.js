@@ -60,15 +60,16 @@ Component({
       const body = { name: form.name.trim(), phone: form.phone.trim(), unit: form.unit.trim(), room: form.room.trim() }
       if (communityIndex >= 0) body.community_id = communities[communityIndex].id
       if (buildingIndex >= 0) body.building_id = buildings[buildingIndex].id
-      if (body.phone && !/^1\d{10}$/.test(body.phone)) {
-        this.setData({ 'errors.phone': '请填写 11 位手机号' })
+      // The server's rule (app/handlers/org/profile.py): a mobile, or a landline with its area code.
+      if (body.phone && !/^1[3-9]\d{9}$/.test(body.phone) && !/^0\d{2,3}-?\d{7,8}$/.test(body.phone)) {
+        this.setData({ 'errors.phone': '请填写11位手机号或带区号的固定电话' })
         return Promise.resolve()
       }
       return this.save(body)
     },
 
     save(body) {
-      this.setData({ saving: true })
+      this.setData({ saving: true, 'errors.phone': '', 'errors.phone_code': '' })
       return api.call('updateProfile', {}, body).then(profile => {
         const user = Object.assign({}, session.user(), { community_id: profile.community ? profile.community.id : null })
         session.save(session.token(), user)

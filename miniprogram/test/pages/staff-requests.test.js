@@ -1,5 +1,7 @@
 const { open, text, tap, input } = require('../support/page')
 const { signIn } = require('../support/wx')
+const { entry } = require('../support/fake-server')
+const config = require('../../config')
 
 describe('staff request list', () => {
   test('open requests by deadline, each opening its detail', async () => {
@@ -20,7 +22,12 @@ describe('staff request detail', () => {
     expect(text(page)).toContain('3栋2单元楼道灯坏了')
     expect(text(page)).toContain('提交诉求')
     expect(text(page)).toContain('第一网格')
-    expect(text(page)).toContain('未留手机号')
+    // The name and phone the resident gave on their profile (getPhoneNumber): staff can call back.
+    expect(text(page)).toContain('王秀英')
+    await tap(page, '.phone')
+    expect(wx.calls.phone).toBe('13800138000')
+    expect(page.querySelectorAll('.photos .photo').map(n => n.dom.getAttribute('src')))
+      .toEqual(entry('request_detail_new').response.photos.map(p => config.baseUrl + p))
     const labels = page.instance.data.actions.map(a => a.label)
     expect(labels).toEqual(['公开回复', '派单', '开始处理', '吹哨上报', '办结', '不予受理'])
   })
@@ -49,6 +56,20 @@ describe('staff request detail', () => {
     const page = await open('pages/staff/request/request', { id: '1' })
     expect(page.instance.data.actions.map(a => a.action)).toEqual(['reply'])
     expect(text(page)).toContain('已办结')
+    expect(page.querySelectorAll('.resolution-photos .photo')).toHaveLength(1)
+  })
+
+  test('resolving uploads the photos of the work and sends their urls', async () => {
+    const page = await open('pages/staff/request/request', { id: '1' })
+    await tap(page, '.action-resolve')
+    wx.next.chooseMedia.push(['wxfile://tmp/done.jpg'])
+    await tap(page, '.add-photo')
+    wx.next.uploads.push({ statusCode: 201, errMsg: 'uploadFile:ok', data: JSON.stringify(entry('upload_staff').response) })
+    await input(page, '.form-text', '已更换3栋2单元全部楼道灯，线路已检修。')
+    await tap(page, '.form-submit')
+    expect(wx.calls.uploadFile.map(u => u.filePath)).toEqual(['wxfile://tmp/done.jpg'])
+    expect(wx.server.last('POST', '/requests/1/resolve').body).toEqual({
+      note: '已更换3栋2单元全部楼道灯，线路已检修。', photos: [entry('upload_staff').response.url] })
   })
 
   test('rejecting tells the resident why', async () => {

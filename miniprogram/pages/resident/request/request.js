@@ -14,13 +14,15 @@ Component({
     },
     show(row) {
       this.setData({
-        request: Object.assign({}, row, { due: format.dateTime(row.due_at), ratingLabel: RATINGS[row.rating] || '' }),
+        request: Object.assign({}, row, { due: format.dateTime(row.due_at), ratingLabel: RATINGS[row.rating] || '',
+          photos: format.photoUrls(row.photos), resolution_photos: format.photoUrls(row.resolution_photos) }),
         progress: row.progress.map(p => Object.assign({}, p, { when: format.dateTime(p.at) })),
         error: '',
       })
     },
     preview(e) {
-      wx.previewImage({ current: e.currentTarget.dataset.url, urls: this.data.request.photos })
+      const request = this.data.request
+      wx.previewImage({ current: e.currentTarget.dataset.url, urls: request.photos.concat(request.resolution_photos) })
     },
     pick(e) {
       this.setData({ rating: e.currentTarget.dataset.value })

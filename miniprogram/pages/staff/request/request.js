@@ -38,6 +38,7 @@ Component({
       const user = session.user() || {}
       this.setData({
         request: Object.assign({}, row, { due: format.dateTime(row.due_at), created: format.dateTime(row.created_at),
+          photos: format.photoUrls(row.photos), resolution_photos: format.photoUrls(row.resolution_photos),
           replyDue: row.reply_clock ? format.clock(row.reply_clock.due_at) : '' }),
         timeline, actions: allowedActions(row.status, user.roles), error: '',
       })
@@ -48,7 +49,8 @@ Component({
       if (resident && resident.phone) wx.makePhoneCall({ phoneNumber: resident.phone })
     },
     preview(e) {
-      wx.previewImage({ current: e.currentTarget.dataset.url, urls: this.data.request.photos })
+      const request = this.data.request
+      wx.previewImage({ current: e.currentTarget.dataset.url, urls: request.photos.concat(request.resolution_photos) })
     },
 
     act(e) {
