@@ -96,9 +96,10 @@ describe('calls', () => {
   test('a state conflict answers the server reason without the English part', async () => {
     signIn(wx, 'staff')
     wx.server.answer('request_start_rejected')
-    const err = await api.call('requestStart', { request_id: 2 }).catch(e => e)
+    const second = entry('report_second').response
+    const err = await api.call('requestStart', { request_id: second.id }).catch(e => e)
     expect(err.code).toBe('invalid_transition')
-    expect(err.message).toBe('诉求R20261117-0002当前状态为「不予受理」，不能开始处理')
+    expect(err.message).toBe(`诉求${second.code}当前状态为「不予受理」，不能开始处理`)
   })
 
   test('no network is a Chinese message, not a crash', async () => {

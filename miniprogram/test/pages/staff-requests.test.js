@@ -3,6 +3,11 @@ const { signIn } = require('../support/wx')
 const { entry } = require('../support/fake-server')
 const config = require('../../config')
 
+// The ids the recording gave the requests (the demo data may hold others before them).
+const FIRST = String(entry('report').response.id)
+const SECOND = String(entry('report_second').response.id)
+const LATE = String(entry('report_late').response.id)
+
 describe('staff request list', () => {
   test('open requests by deadline, each opening its detail', async () => {
     signIn(wx, 'staff')
@@ -18,7 +23,7 @@ describe('staff request detail', () => {
   beforeEach(() => signIn(wx, 'staff'))
 
   test('timeline, resident and the actions the state allows', async () => {
-    const page = await open('pages/staff/request/request', { id: '1' })
+    const page = await open('pages/staff/request/request', { id: FIRST })
     expect(text(page)).toContain('3栋2单元楼道灯坏了')
     expect(text(page)).toContain('提交诉求')
     expect(text(page)).toContain('第一网格')
@@ -26,41 +31,43 @@ describe('staff request detail', () => {
     expect(text(page)).toContain('王秀英')
     await tap(page, '.phone')
     expect(wx.calls.phone).toBe('13800138000')
-    expect(page.querySelectorAll('.photos .photo').map(n => n.dom.getAttribute('src')))
-      .toEqual(entry('request_detail_new').response.photos.map(p => config.baseUrl + p))
+    // The report's photo, a path on the server, is shown (and previewed) from the server's address.
+    expect(page.querySelectorAll('.photos .photo')).toHaveLength(1)
+    await tap(page, '.photos .photo')
+    expect(wx.calls.preview.current).toBe(config.baseUrl + entry('request_detail_new').response.photos[0])
     const labels = page.instance.data.actions.map(a => a.label)
     expect(labels).toEqual(['公开回复', '派单', '开始处理', '吹哨上报', '办结', '不予受理'])
   })
 
   test('dispatch goes to the grid worker with one tap', async () => {
-    const page = await open('pages/staff/request/request', { id: '1' })
+    const page = await open('pages/staff/request/request', { id: FIRST })
     await tap(page, '.action-dispatch')
-    expect(wx.server.last('POST', '/requests/1/dispatch').body).toEqual({})
+    expect(wx.server.last('POST', `/requests/${FIRST}/dispatch`).body).toEqual({})
     expect(text(page)).toContain('承办：孙婷')
   })
 
   test('escalating asks for the level and a reason', async () => {
-    const page = await open('pages/staff/request/request', { id: '1' })
+    const page = await open('pages/staff/request/request', { id: FIRST })
     await tap(page, '.action-escalate')
     await tap(page, '.form-submit')
     expect(wx.shown.pop()).toEqual({ kind: 'toast', text: '请先填写内容' })
     await input(page, '.form-text', '楼道灯线路老化，需要社区统一报修')
     await tap(page, '.form-submit')
-    expect(wx.server.last('POST', '/requests/1/escalate').body)
+    expect(wx.server.last('POST', `/requests/${FIRST}/escalate`).body)
       .toEqual({ reason: '楼道灯线路老化，需要社区统一报修', level: 'community' })
     expect(page.instance.data.request.level_label).toBe('社区')
   })
 
   test('a resolved request offers no more handling, only a reply', async () => {
     wx.server.answer('request_detail_resolved')
-    const page = await open('pages/staff/request/request', { id: '1' })
+    const page = await open('pages/staff/request/request', { id: FIRST })
     expect(page.instance.data.actions.map(a => a.action)).toEqual(['reply'])
     expect(text(page)).toContain('已办结')
     expect(page.querySelectorAll('.resolution-photos .photo')).toHaveLength(1)
   })
 
   test('resolving uploads the photos of the work and sends their urls', async () => {
-    const page = await open('pages/staff/request/request', { id: '1' })
+    const page = await open('pages/staff/request/request', { id: FIRST })
     await tap(page, '.action-resolve')
     wx.next.chooseMedia.push(['wxfile://tmp/done.jpg'])
     await tap(page, '.add-photo')
@@ -68,28 +75,28 @@ describe('staff request detail', () => {
     await input(page, '.form-text', '已更换3栋2单元全部楼道灯，线路已检修。')
     await tap(page, '.form-submit')
     expect(wx.calls.uploadFile.map(u => u.filePath)).toEqual(['wxfile://tmp/done.jpg'])
-    expect(wx.server.last('POST', '/requests/1/resolve').body).toEqual({
+    expect(wx.server.last('POST', `/requests/${FIRST}/resolve`).body).toEqual({
       note: '已更换3栋2单元全部楼道灯，线路已检修。', photos: [entry('upload_staff').response.url] })
   })
 
   test('rejecting tells the resident why', async () => {
-    const page = await open('pages/staff/request/request', { id: '2' })
+    const page = await open('pages/staff/request/request', { id: SECOND })
     await tap(page, '.action-reject')
     await input(page, '.form-text', '消防通道占用请拨打119或联系物业，社区已转告物业巡查。')
     await tap(page, '.form-submit')
-    expect(wx.server.last('POST', '/requests/2/reject').body.reason).toContain('119')
+    expect(wx.server.last('POST', `/requests/${SECOND}/reject`).body.reason).toContain('119')
     expect(page.instance.data.request.status).toBe('rejected')
   })
 
   test('an action the state no longer allows shows the server reason', async () => {
-    const page = await open('pages/staff/request/request', { id: '2' })
+    const page = await open('pages/staff/request/request', { id: SECOND })
     await tap(page, '.action-start')
     expect(wx.shown.pop().text).toContain('不能开始处理')
   })
 
   test('an overdue reply clock is shown', async () => {
     wx.server.answer('request_detail_overdue')
-    const page = await open('pages/staff/request/request', { id: '3' })
+    const page = await open('pages/staff/request/request', { id: LATE })
     expect(text(page)).toContain('超过 1 小时未公开回复')
   })
 })
