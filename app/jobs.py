@@ -65,6 +65,7 @@ JOBS: dict[str, JobSpec] = {
     "events.remind": JobSpec("workers.events.send_event_reminder", retry=Retry(max=3, interval=[30, 120, 600])),
     "events.sweep": JobSpec("workers.events.events_sweep"),
     "calendar.notice_check": JobSpec("workers.calendar.remind_missing_notice", timeout=300),
+    "inbound.sweep": JobSpec("workers.inbound.sweep_inbound", timeout=120),
     # Backoff between attempts after transient errors: 10 s, 1 min, 5 min, 15 min, 1 h.
     "send.deliver": JobSpec("workers.sends.deliver_message", QUEUE_SEND,
                             Retry(max=5, interval=[10, 60, 300, 900, 3600]), 120),

@@ -255,3 +255,25 @@ class TestResendWithRedisDown:
             sim.post(sim.text_xml("o-resend2", "楼道有烟味", msg_id=63003))
         assert [r.channel_msg_id for r in inbound_rows()] == ["63001", "63003"]
 
+
+
+# ---------------------------------------------------------------- the inbound sweep (backstop for 6)
+
+def test_the_sweep_handles_a_stored_message_whose_handling_never_finished(app, clock, monkeypatch):
+    from app.channels import recovery
+    from app.handlers.messaging.inbound import InboundMessage, store_once
+
+    calls = _slow_core(monkeypatch, 0)
+    message, created = store_once(InboundMessage(channel="mp", dedupe_key="msg:62001", sender_id="o-cut",
+                                                 text="消防通道被堵了", channel_msg_id="62001"))
+    assert created and message.handling is None   # as if the database went away before the handling
+    arrived = message.received_at
+    assert recovery.handle_unhandled() == 0        # too young: it may still be in its first handler
+    clock.advance(seconds=recovery.SETTLE_SECONDS + 1)
+    assert recovery.sweep(app.instance_path) == {"spooled": 0, "handled": 1}
+    assert recovery.sweep(app.instance_path) == {"spooled": 0, "handled": 0}
+    [row] = inbound_rows()
+    assert row.handling["reply_text"] == "已登记：消防通道被堵了" and len(calls) == 1
+    [reply] = outbound_rows()
+    assert reply.in_reply_to_id == row.id and reply.recipient_id == "o-cut"
+    assert row.received_at.replace(tzinfo=None) == arrived.replace(tzinfo=None)
