@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers.org.auth import RESIDENT, issue_token
+from app.handlers.org.auth import RESIDENT, STAFF, issue_token
 from app.models import AuditLog, Resident
 from tests import factories as f
 from tests.handlers.events.support import make_event
@@ -95,3 +95,16 @@ def test_a_resident_who_chose_a_community_keeps_it(client, s):
                            headers=bearer(resident))
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "other_community"
     assert community_of(resident) == other.id and adopted(resident) == []
+
+
+def test_counter_staff_see_the_name_and_phone_the_booker_gave(client, s, newcomer):
+    headers = bearer(newcomer)
+    client.patch("/api/v1/my/profile", headers=headers, json={"name": "赵桂兰", "phone": "13955556666"})
+    booked = client.post("/api/v1/my/bookings", headers=headers, json={
+        "service_key": "zunlaojin", "station_id": s.station.id, "slot_start": "2026-11-18T09:00:00+08:00",
+        "idempotency_key": "desk-1"})
+    assert booked.status_code == 201
+    staff = {"Authorization": f"Bearer {issue_token(STAFF, s.duty.id).token}"}
+    desk = client.get(f"/api/v1/stations/{s.station.id}/bookings?date=2026-11-18", headers=staff).get_json()
+    [row] = [b for b in desk["bookings"] if b["id"] == booked.get_json()["id"]]
+    assert (row["resident"]["name"], row["resident"]["phone"]) == ("赵桂兰", "13955556666")

@@ -181,3 +181,12 @@ def test_danger_now_gets_the_emergency_deadline_whatever_the_category(client, w,
     suggestion = client.post("/api/v1/requests/classify", headers=bearer(w["resident"]),
                              json={"text": "厨房着火了"}).get_json()
     assert suggestion["urgency"] == "emergency"
+
+
+def test_a_photo_larger_than_the_api_body_limit_is_still_taken(app, client, w):
+    noise = Image.frombytes("RGB", (1600, 1200), __import__("os").urandom(1600 * 1200 * 3))
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=95)
+    assert app.config["MAX_CONTENT_LENGTH"] < len(out.getvalue()) < uploads.MAX_BYTES
+    response = post_photo(client, w["resident"], out.getvalue())
+    assert response.status_code == 201, response.get_json()

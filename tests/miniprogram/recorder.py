@@ -128,6 +128,8 @@ class Recorder:
                   body={**report, "text": ""}, expect=400)
         self.call("classify", "POST", "/requests/classify", who="resident", expect=200,
                   body={"text": "3栋2单元楼道灯坏了"})
+        self.call("classify_unclear", "POST", "/requests/classify", who="resident", expect=200,
+                  body={"text": "麻烦问一下"})
         first = self.call("report", "POST", "/my/requests", who="resident", body=report, expect=201)
         second = self.call("report_second", "POST", "/my/requests", who="resident", expect=201, body={
             "text": "小区门口有人乱停车，堵住了消防通道", "category": "parking", "community_id": community_id})

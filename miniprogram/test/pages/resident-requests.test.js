@@ -47,6 +47,21 @@ describe('report a problem', () => {
     expect(page.instance.data.category).toBe(entry('classify').response.category)
     expect(text(page)).toContain('已根据描述推荐')
     expect(page.querySelector('.category.on').dom.textContent).toBe(entry('classify').response.category_label)
+    expect(page.querySelector('.category-hint')).toBeFalsy()
+  })
+
+  test('text the bot cannot place asks the resident to pick a category', async () => {
+    jest.useFakeTimers()
+    signInWithCommunity()
+    const page = await open('pages/resident/report/report')
+    wx.server.answer('classify_unclear')
+    await input(page, '.report-text', '麻烦问一下')
+    jest.advanceTimersByTime(600)
+    await flush()
+    jest.useRealTimers()
+    expect(entry('classify_unclear').response.needs_choice).toBe(true)
+    expect(page.querySelector('.category-hint').dom.textContent).toBe(entry('classify_unclear').response.message)
+    expect(page.instance.data.category).toBe('')
   })
 
   test('up to 9 photos from wx.chooseMedia are uploaded and sent with the report (POST /uploads)', async () => {

@@ -9,7 +9,7 @@ const SUGGEST_AFTER_MS = 600
 
 Component({
   data: {
-    text: '', categories: options(CATEGORIES), category: '', suggested: '', picked: false,
+    text: '', categories: options(CATEGORIES), category: '', suggested: '', hint: '', picked: false,
     buildings: [], buildingIndex: -1, unit: '', room: '', photos: [], busy: false, fieldErrors: {}, needCommunity: false,
   },
   methods: {
@@ -37,8 +37,9 @@ Component({
       const text = this.data.text.trim()
       if (text.length < 4) return Promise.resolve()
       return api.call('classify', {}, { text }).then(answer => {
-        const update = { suggested: answer.category }
-        if (!this.data.picked) update.category = answer.category
+        // The bot does not guess: when it cannot place the text it says so and the resident picks.
+        const update = { suggested: answer.category || '', hint: answer.needs_choice ? answer.message : '' }
+        if (!this.data.picked) update.category = answer.category || ''
         this.setData(update)
       }).catch(() => null) // a suggestion is a help, never a blocker
     },
@@ -93,7 +94,9 @@ Component({
         return api.call('report', {}, body)
       }).then(row => {
         this.setData({ busy: false })
-        wx.showToast({ title: '已提交', icon: 'success' })
+        const filedAsOther = row.classification && row.classification.needs_choice
+        if (filedAsOther) wx.showModal({ title: '已提交', content: row.classification.message, showCancel: false })
+        else wx.showToast({ title: '已提交', icon: 'success' })
         wx.redirectTo({ url: `/pages/resident/request/request?id=${row.id}` })
       }).catch(err => {
         this.setData({ busy: false })
