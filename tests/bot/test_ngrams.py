@@ -16,7 +16,7 @@ from tests.bot.conftest import NOW
 DATA = Path(__file__).parent / "data"
 # What the model may learn from, and what it must never see (docs/bot.md, "Evaluation").
 DEVELOPMENT_SETS = ("dev.tsv", "hotline.tsv", "holdout2.tsv", "holdout4.tsv")
-HELD_OUT_SETS = ("holdout.tsv", "holdout3.tsv", "holdout5.tsv", "hotline2.tsv")
+HELD_OUT_SETS = ("holdout.tsv", "holdout3.tsv", "holdout5.tsv", "hotline2.tsv", "holdout6.tsv")
 
 
 def test_features_are_the_characters_once_and_the_pairs_of_adjacent_chinese_characters():
