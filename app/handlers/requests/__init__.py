@@ -57,7 +57,7 @@ from app.handlers.requests.rules import (
     parse_rating,
     urgency_for,
 )
-from app.handlers.requests.stats import request_stats
+from app.handlers.requests.stats import empty_stats, request_stats, request_stats_by
 from app.handlers.requests.supervision import (
     cancel_overdue_check,
     close_unrated,
@@ -76,5 +76,6 @@ __all__ = [
     "possible_in_community", "possible_view", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
     "locate", "merge", "overdue_job_id", "parse_rating", "rate", "reclassify", "reject", "reopen",
     "reply_publicly", "request_stats", "resident_request_view", "resolve", "schedule_overdue_check", "staff_request_view",
+    "empty_stats", "request_stats_by",
     "start", "supervise_overdue", "sweep_overdue", "timeline", "urgency_for", "visible_clause",
 ]

@@ -9,7 +9,9 @@
 """
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,53 +32,127 @@ from app.models.requests import (
 )
 
 
-def _ratio(part, whole):
-    return round(len(part) / len(whole), 4) if whole else None
+def _ratio(part: int, whole: int):
+    return round(part / whole, 4) if whole else None
 
 
-def _summarise(items, *, sla: timedelta, at: datetime, escalated_ids: set[int]) -> dict:
-    total = [r for r in items if r.status != RequestStatus.MERGED.value]
-    accepted = [r for r in total if r.status != RequestStatus.REJECTED.value]
-    responded = [r for r in total if r.first_reply_at is not None and r.first_reply_at - r.created_at <= sla]
-    resolved = [r for r in accepted if r.status in DONE_STATUSES]
-    on_time = [r for r in resolved if r.resolved_at is not None and r.resolved_at <= r.due_at]
-    rated = [r for r in total if r.rating in RATINGS]
-    satisfied = [r for r in rated if r.rating in ("satisfied", "basically")]
-    by_level = {level: sum(1 for r in resolved if r.resolved_level == level) for level in LEVELS}
+class _Kind(NamedTuple):
+    """What one request counts for; requests are tallied by kind, so a year of a street is a few hundred
+    distinct kinds, however many rows."""
+
+    merged: bool
+    rejected: bool = False
+    responded: bool = False     # first public reply within the SLA
+    resolved: bool = False      # accepted and done
+    on_time: bool = False       # resolved by the deadline
+    rating: str | None = None
+    level: str | None = None    # the level that resolved it
+    escalated: bool = False
+    open: bool = False
+    overdue: bool = False
+
+
+MERGED_KIND = _Kind(merged=True)
+
+
+def _kind(row, *, sla: timedelta, at: datetime) -> _Kind:
+    status = row.status
+    if status == RequestStatus.MERGED.value:
+        return MERGED_KIND
+    rejected = status == RequestStatus.REJECTED.value
+    resolved = not rejected and status in DONE_STATUSES
+    is_open = not rejected and status in OPEN_STATUSES
+    return _Kind(
+        merged=False, rejected=rejected,
+        responded=row.first_reply_at is not None and row.first_reply_at - row.created_at <= sla,
+        resolved=resolved, on_time=resolved and row.resolved_at is not None and row.resolved_at <= row.due_at,
+        rating=row.rating if row.rating in RATINGS else None, level=row.resolved_level if resolved else None,
+        escalated=not rejected and bool(row.escalated), open=is_open, overdue=is_open and row.due_at <= at)
+
+
+def _summarise(kinds: Counter) -> dict:
+    """The rates of the requests tallied in ``kinds`` (kind → how many)."""
+    n = Counter()
+    ratings = dict.fromkeys(RATINGS, 0)
+    by_level = dict.fromkeys(LEVELS, 0)
+    for kind, count in kinds.items():
+        if kind.merged:
+            n["merged"] += count
+            continue
+        n["total"] += count
+        for flag in ("rejected", "responded", "resolved", "on_time", "escalated", "open", "overdue"):
+            if getattr(kind, flag):
+                n[flag] += count
+        if kind.rating is not None:
+            ratings[kind.rating] += count
+        if kind.level in by_level:
+            by_level[kind.level] += count
+    total, resolved, rated = n["total"], n["resolved"], sum(ratings.values())
+    accepted = total - n["rejected"]
     return {
-        "total": len(total), "accepted": len(accepted), "rejected": len(total) - len(accepted),
-        "merged": len(items) - len(total),
-        "responded_in_time": len(responded), "response_rate": _ratio(responded, total),
-        "resolved": len(resolved), "resolution_rate": _ratio(resolved, accepted),
-        "resolved_on_time": len(on_time), "on_time_rate": _ratio(on_time, resolved),
-        "rated": len(rated), "satisfied": sum(1 for r in rated if r.rating == "satisfied"),
-        "basically": sum(1 for r in rated if r.rating == "basically"),
-        "unsatisfied": sum(1 for r in rated if r.rating == "unsatisfied"),
-        "satisfaction_rate": _ratio(satisfied, rated),
+        "total": total, "accepted": accepted, "rejected": n["rejected"], "merged": n["merged"],
+        "responded_in_time": n["responded"], "response_rate": _ratio(n["responded"], total),
+        "resolved": resolved, "resolution_rate": _ratio(resolved, accepted),
+        "resolved_on_time": n["on_time"], "on_time_rate": _ratio(n["on_time"], resolved),
+        "rated": rated, "satisfied": ratings["satisfied"], "basically": ratings["basically"],
+        "unsatisfied": ratings["unsatisfied"],
+        "satisfaction_rate": _ratio(ratings["satisfied"] + ratings["basically"], rated),
         "solved_at_grid_level": by_level[Level.GRID.value], "resolved_by_level": by_level,
-        "escalated": sum(1 for r in accepted if r.id in escalated_ids),
-        "open": sum(1 for r in accepted if r.status in OPEN_STATUSES),
-        "overdue_open": sum(1 for r in accepted if r.status in OPEN_STATUSES and r.due_at <= at),
+        "escalated": n["escalated"], "open": n["open"], "overdue_open": n["overdue"],
     }
 
 
-def request_stats(condition, *, start: datetime, end: datetime) -> dict:
-    """The rates above over requests created in [start, end) matching ``condition``."""
+COLUMNS = (ServiceRequest.id, ServiceRequest.community_id, ServiceRequest.grid_id, ServiceRequest.category,
+           ServiceRequest.status, ServiceRequest.created_at, ServiceRequest.first_reply_at, ServiceRequest.resolved_at,
+           ServiceRequest.due_at, ServiceRequest.rating, ServiceRequest.resolved_level)
+GROUPS = ("community_id", "grid_id")
+
+
+def empty_stats() -> dict:
+    """The statistics of no requests (a grid or community without any in the period)."""
+    return _summarise(Counter())
+
+
+def request_stats_by(condition, *, start: datetime, end: datetime, by: tuple[str, ...] = ()) -> dict:
+    """The rates over requests created in [start, end) matching ``condition``, in one pass of the database.
+
+    ``{"total": {...with per_category}, "<group>": {key: {...}}}`` for each group in ``by``
+    (``community_id``, ``grid_id``): the dashboard's total, communities and grids from the same rows
+    instead of one query per grid. A key without requests is absent. Grouped by grid, also
+    ``"grid_of": {request id: grid id}``.
+    """
+    unknown = set(by) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"cannot group request statistics by {sorted(unknown)}")
     sla = timedelta(seconds=int(current_app.config.get("REPLY_SLA_SECONDS") or 3600))
     in_period = (condition, ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
-    rows = db.session.execute(select(
-        ServiceRequest.id, ServiceRequest.category, ServiceRequest.status, ServiceRequest.created_at,
-        ServiceRequest.first_reply_at,
-        ServiceRequest.resolved_at, ServiceRequest.due_at, ServiceRequest.rating, ServiceRequest.resolved_level,
-        ServiceRequest.escalation_level,
-    ).where(*in_period)).all()
+    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of every escalation ever made
+    # (it grows with the years of history); this way it is one probe of ix_request_event_escalated per row.
+    escalated = (select(RequestEvent.id).where(RequestEvent.request_id == ServiceRequest.id,
+                                               RequestEvent.kind == "escalated").offset(0)
+                 .exists().label("escalated"))
+    rows = db.session.execute(select(*COLUMNS, escalated).where(*in_period)).all()
     at = clock_now()
-    escalated_ids = set(db.session.scalars(select(RequestEvent.request_id).join(
-        ServiceRequest, ServiceRequest.id == RequestEvent.request_id).where(
-        RequestEvent.kind == "escalated", *in_period).distinct()))
-    result = _summarise(rows, sla=sla, at=at, escalated_ids=escalated_ids)
-    result["per_category"] = [
-        {"category": category, "label": CATEGORY_LABELS[category],
-         **_summarise([r for r in rows if r.category == category], sla=sla, at=at, escalated_ids=escalated_ids)}
-        for category in CATEGORIES if any(r.category == category for r in rows)]
+    total: Counter = Counter()
+    per_category: dict[str, Counter] = defaultdict(Counter)
+    groups: dict[str, dict[int, Counter]] = {group: defaultdict(Counter) for group in by}
+    for row in rows:
+        kind = _kind(row, sla=sla, at=at)
+        total[kind] += 1
+        per_category[row.category][kind] += 1
+        for group, tallies in groups.items():
+            key = getattr(row, group)
+            if key is not None:
+                tallies[key][kind] += 1
+    result = {"total": {**_summarise(total), "per_category": [
+        {"category": category, "label": CATEGORY_LABELS[category], **_summarise(per_category[category])}
+        for category in CATEGORIES if category in per_category]}}
+    for group, tallies in groups.items():
+        result[group] = {key: _summarise(kinds) for key, kinds in tallies.items()}
+    if "grid_id" in by:  # the grid of each request, for the reply clocks' per-grid rate
+        result["grid_of"] = {row.id: row.grid_id for row in rows}
     return result
+
+def request_stats(condition, *, start: datetime, end: datetime) -> dict:
+    """The rates above over requests created in [start, end) matching ``condition``."""
+    return request_stats_by(condition, start=start, end=end)["total"]
