@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.audit import AppendOnlyError, make_append_only
@@ -32,6 +33,8 @@ class RequestStatus(str, enum.Enum):
 
 OPEN_STATUSES = (RequestStatus.RECEIVED.value, RequestStatus.ACKNOWLEDGED.value,
                  RequestStatus.DISPATCHED.value, RequestStatus.IN_PROGRESS.value)
+# The SQL of "status is open", for the partial index; queries must say exactly status IN (OPEN_STATUSES).
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 DONE_STATUSES = (RequestStatus.RESOLVED.value, RequestStatus.RATED.value, RequestStatus.CLOSED.value)
 TERMINAL_STATUSES = (RequestStatus.CLOSED.value, RequestStatus.REJECTED.value, RequestStatus.MERGED.value)
 
@@ -78,6 +81,13 @@ class ServiceRequest(IdMixin, Base):
         Index("ix_service_request_resident", "resident_id", "status", "last_resident_at"),
         # Departments see what was escalated to them.
         Index("ix_service_request_department", "department_id", "escalation_level"),
+        # A city's worth of rows (docs/scaling.md): the request list newest first and every statistic of a
+        # period (a street's year) read a community's range by creation time, the board and 考核 by resolution.
+        Index("ix_service_request_community_created", "community_id", "created_at", "id"),
+        Index("ix_service_request_community_resolved", "community_id", "resolved_at"),
+        # Open requests by deadline (the console's list, the board): only the open ones are in it.
+        Index("ix_service_request_open_due", "community_id", "due_at", "id",
+              postgresql_where=sql_text(OPEN_PREDICATE), sqlite_where=sql_text(OPEN_PREDICATE)),
     )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -140,7 +150,12 @@ class RequestEvent(IdMixin, Base):
     """One step on a request's timeline. Never updated or deleted."""
 
     __tablename__ = "request_event"
-    __table_args__ = (Index("ix_request_event_request", "request_id", "id"),)
+    __table_args__ = (
+        Index("ix_request_event_request", "request_id", "id"),
+        # 吹哨 counts of a period: only the escalations are in it (a few percent of the timeline).
+        Index("ix_request_event_escalated", "request_id", postgresql_where=sql_text("kind = 'escalated'"),
+              sqlite_where=sql_text("kind = 'escalated'")),
+    )
 
     request_id: Mapped[int] = mapped_column(BigId, ForeignKey("service_request.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
