@@ -1,7 +1,7 @@
 """indexes for a city on one PostgreSQL (docs/scaling.md)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 02:30:00
 
 A community's requests by creation time (the request list newest first, every statistic of a
@@ -11,8 +11,8 @@ deadline (a partial index: only open rows are in it); the escalations of the tim
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0002'
-down_revision = '0001'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
