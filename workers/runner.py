@@ -29,10 +29,12 @@ from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 
 from app import status
 from app.embedded_redis import die_with_parent
-from app.extensions import redis_ext
+from app.extensions import db, redis_ext
 from workers.jobs import ALL_QUEUES, set_worker_app
 
 log = logging.getLogger(__name__)
@@ -50,16 +52,17 @@ LOCK_RETRY_SECONDS = 5.0
 class Backoff:
     """1 s, 2 s, 4 s … up to ``RECONNECT_MAX_SECONDS``; one log line when Redis goes and one when it is back."""
 
-    def __init__(self, who: str):
-        self.who = who
+    def __init__(self, who: str, what: str = "Redis"):
+        self.who, self.what = who, what
         self.delay = 1.0
         self.down_since: float | None = None
 
     def failed(self, exc: BaseException) -> float:
         if self.down_since is None:
             self.down_since = time.monotonic()
-            log.error("%s: Redis unreachable (%s); retrying with backoff up to %ds", self.who,
-                      str(exc) or type(exc).__name__, RECONNECT_MAX_SECONDS)
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.error("%s: %s unreachable (%s); retrying with backoff up to %ds", self.who, self.what, reason,
+                      RECONNECT_MAX_SECONDS)
         delay, self.delay = self.delay, min(self.delay * 2, RECONNECT_MAX_SECONDS)
         return delay
 
@@ -67,7 +70,7 @@ class Backoff:
         """True once after an outage (the caller then re-registers what Redis may have lost)."""
         if self.down_since is None:
             return False
-        log.warning("%s: Redis is back after %.0f s", self.who, time.monotonic() - self.down_since)
+        log.warning("%s: %s is back after %.0f s", self.who, self.what, time.monotonic() - self.down_since)
         self.down_since, self.delay = None, 1.0
         return True
 
@@ -209,6 +212,22 @@ def wait_for_redis(connection, who: str) -> None:
             return
         except REDIS_ERRORS as exc:
             time.sleep(backoff.failed(exc))
+
+
+def wait_for_database(app: Flask, who: str) -> None:
+    """Block until the database answers, with backoff and one line when it does not."""
+    backoff = Backoff(who, "the database")
+    while True:
+        with app.app_context():
+            try:
+                db.session.execute(text("SELECT 1"))
+                backoff.succeeded()
+                return
+            except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+                delay = backoff.failed(getattr(exc, "orig", None) or exc)
+            finally:
+                db.session.remove()
+        time.sleep(delay)
 
 
 def run_worker(app: Flask, queues: Iterable[str] = ALL_QUEUES, *, burst: bool = False,

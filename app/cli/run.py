@@ -17,7 +17,7 @@ from app.cli.preflight import check_database, check_redis, check_schema
 from app.embedded_redis import die_with_parent
 from app.extensions import redis_ext
 from app.jobs import ALL_QUEUES
-from workers.runner import run_cron, run_worker, wait_for_redis
+from workers.runner import run_cron, run_worker, wait_for_database, wait_for_redis
 from workers.timer import start_thread as start_timer_thread
 
 
@@ -188,11 +188,13 @@ def worker(burst: bool, no_scheduler: bool, queue_names: tuple[str, ...]) -> Non
     if unknown:
         raise click.BadParameter(f"unknown queue {unknown[0]!r}; choose from {', '.join(ALL_QUEUES)}",
                                  param_hint="--queue")
-    check_database(app)
     if burst:
+        check_database(app)
         check_redis(app)
     else:
-        # A daemon waits for Redis (one line, then backoff) rather than exiting into a restart loop.
+        # A daemon waits for the database and Redis (one line each, then backoff) rather than exiting
+        # into its supervisor's restart loop.
+        wait_for_database(app, "worker")
         wait_for_redis(redis_ext.client_for(app), "worker")
     ok = run_worker(app, queue_names or ALL_QUEUES, burst=burst, with_scheduler=not no_scheduler)
     sys.exit(0 if ok or burst else 1)
