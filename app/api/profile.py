@@ -62,8 +62,10 @@ def my_profile():
            "unit": {"type": ["string", "null"], "maxLength": org_profile.MAX_UNIT},
            "room": {"type": ["string", "null"], "maxLength": org_profile.MAX_UNIT}}},
        responses={"200": _json(PROFILE, "my profile after the change"),
-                  "400": {"description": "a field refused (field names it; phone_code: invalid or used code)"},
-                  "502": {"description": "WeChat could not be asked for the phone number (wechat_unavailable)"}})
+                  "400": {"description": "a field refused (field names it; phone_code: invalid or used code)",
+                          "x-error-codes": ["invalid"]},
+                  "502": {"description": "WeChat could not be asked for the phone number (field: phone_code)",
+                          "x-error-codes": ["wechat_unavailable"]}})
 def my_profile_update():
     resident = current_resident()
     data = json_body()
@@ -102,6 +104,6 @@ def communities_list():
 @route("/communities/<int:community_id>/buildings", summary="The buildings of a community (the building picker)",
        auth="none", tags=TAGS,
        responses={"200": _json(_items(BUILDING), "buildings by compound and number"),
-                  "404": {"description": "no such community (not_found)"}})
+                  "404": {"description": "no such community", "x-error-codes": ["not_found"]}})
 def community_buildings_list(community_id: int):
     return jsonify({"items": [org_profile.building_view(b) for b in org_profile.community_buildings(community_id)]})

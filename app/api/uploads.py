@@ -27,9 +27,10 @@ ENVELOPE = 64 * 1024
        summary="Upload one photo (multipart field `file`: JPEG, PNG or WebP, at most 10 MB); stored as JPEG "
                "without EXIF, at most 2560 px",
        responses={"201": {"description": "stored", "content": {"application/json": {"schema": UPLOAD}}},
-                  "400": {"description": "no file, or not a JPEG/PNG/WebP image (field: file)"},
-                  "413": {"description": "larger than 10 MB (too_large, field: file)"},
-                  "429": {"description": "more than 200 photos in a day (rate_limited)"}})
+                  "400": {"description": "no file, or not a JPEG/PNG/WebP image (field: file)",
+                          "x-error-codes": ["invalid"]},
+                  "413": {"description": "larger than 10 MB (field: file)", "x-error-codes": ["too_large"]},
+                  "429": {"description": "more than 200 photos in a day", "x-error-codes": ["rate_limited"]}})
 def uploads_create():
     subject = g.subject
     request.max_content_length = uploads.MAX_BYTES + ENVELOPE
@@ -55,7 +56,7 @@ OPENAPI_PATHS["/api/v1/uploads"]["post"]["requestBody"] = {"required": True, "co
        summary="A photo by its URL (the random key is the credential: WeChat's <image> sends no token)",
        responses={"200": {"description": "the photo", "content": {"image/jpeg": {"schema": {
                       "type": "string", "format": "binary"}}}},
-                  "404": {"description": "no such photo (not_found)"}})
+                  "404": {"description": "no such photo", "x-error-codes": ["not_found"]}})
 def uploads_file(key: str):
     row = uploads.find(key)
     path = uploads.file_path(row.key) if row is not None else None

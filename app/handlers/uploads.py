@@ -46,7 +46,9 @@ KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class UploadError(DomainError):
-    code = "invalid_upload"
+    """A refused photo: 400 ``invalid`` naming ``file`` like any refused field; 413 ``too_large``; 429."""
+
+    code = "invalid"
 
 
 def folder() -> Path:
