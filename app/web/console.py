@@ -17,6 +17,13 @@ from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.handlers import inbox, sla
 from app.handlers import requests as flow
+from app.handlers.requests import (
+    convert_possible,
+    dismiss_possible,
+    open_possible_query,
+    possible_in_community,
+    possible_view,
+)
 from app.models import Department, Staff
 from app.models.requests import (
     CATEGORY_LABELS,
@@ -51,7 +58,11 @@ ACTIONS = {
 
 # ---- the duty inbox --------------------------------------------------------------------------
 
+POSSIBLE_SHOWN = 50
+
+
 def _inbox_context(staff: Staff, *, errors: dict | None = None, typed: dict | None = None) -> dict:
+    """``errors``/``typed`` are keyed by clock id, or ("possible", id) for a possible request's forms."""
     at = now()
     clocks = db.session.scalars(inbox.open_clocks_query(staff.community_id).limit(200)).all()
     answered = db.session.scalars(select(ReplyClock).where(
@@ -60,7 +71,10 @@ def _inbox_context(staff: Staff, *, errors: dict | None = None, typed: dict | No
     names = {s.id: s.name for s in db.session.scalars(select(Staff).where(
         Staff.id.in_({c.stopped_by_staff_id for c in answered if c.stopped_by_staff_id})))}
     loaded = preload_clocks(list(clocks) + list(answered))  # noqa: F841 - kept alive for clock_view
+    possible = [possible_view(p) for p in db.session.scalars(
+        open_possible_query(staff.community_id).limit(POSSIBLE_SHOWN))]
     return {"open": [sla.clock_view(c, at) for c in clocks], "at": at, "errors": errors or {}, "typed": typed or {},
+            "possible": possible, "categories": CATEGORY_LABELS,
             "answered": [{"view": sla.clock_view(c, at), "by": names.get(c.stopped_by_staff_id, "工作人员"),
                           "seconds": c.reply_seconds(), "late": c.stopped_at > c.due_at} for c in answered]}
 
@@ -96,6 +110,36 @@ def inbox_reply(clock_id: int):
         return render_template("console/inbox.html", **context), exc.status
     flash("已公开回复，计时已停止。", "ok")
     return redirect(url_for("web_console.inbox") + f"#answered-{clock_id}")
+
+
+@bp.post("/inbox/possible/<int(max=9223372036854775807):possible_id>/<action>")
+@staff_required(*inbox.REPLY_ROLES)
+def inbox_possible(possible_id: int, action: str):
+    """疑似诉求: the person on duty makes it a request (its clock starts; a reply may go at once) or dismisses it."""
+    if action not in ("convert", "dismiss"):
+        raise NotFound("没有这个操作")
+    staff = current_staff()
+    row = possible_in_community(possible_id, staff)
+    key = ("possible", possible_id)
+    typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        if action == "convert":
+            category = form_choice("category", CATEGORY_LABELS, label="类别", required=False)
+            created = convert_possible(row, staff, category=category,
+                                       reply=form_text("reply", label="回复内容", max_length=1000, required=False))
+            message = f"已转为诉求 {created.code}" + ("，并已公开回复。" if typed.get("reply", "").strip()
+                                                   else "，一小时回复计时已开始。")
+        else:
+            dismiss_possible(row, staff, note=form_text("note", label="备注", max_length=200, required=False))
+            message = "已标记为不是诉求，不会在群里回复。"
+    except DomainError as exc:
+        db.session.rollback()
+        context = _inbox_context(staff, errors={key: people_message(exc.message)}, typed={key: typed})
+        if possible_id not in {p["id"] for p in context["possible"]}:
+            context["page_error"] = people_message(exc.message)  # decided meanwhile: say it at the top
+        return render_template("console/inbox.html", **context), exc.status
+    flash(message, "ok")
+    return redirect(url_for("web_console.inbox") + "#possible")
 
 
 # ---- requests ---------------------------------------------------------------------------------

@@ -30,8 +30,9 @@
 
   function refresh(box) {
     var url = box.getAttribute("data-refresh-url");
-    if (box.contains(document.activeElement) && document.activeElement.tagName === "TEXTAREA"
-        && document.activeElement.value) { return; } // never wipe what someone is typing
+    var field = document.activeElement;
+    if (box.contains(field) && /^(TEXTAREA|INPUT|SELECT)$/.test(field.tagName)
+        && (field.value || field.tagName === "SELECT")) { return; } // never wipe what someone is typing
     fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
