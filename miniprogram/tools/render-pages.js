@@ -4,6 +4,7 @@ const fs = require('fs')
 const path = require('path')
 const { open, tap } = require('../test/support/page')
 const { signIn } = require('../test/support/wx')
+const { entry } = require('../test/support/fake-server')
 
 const ROOT = path.join(__dirname, '..')
 const OUT = process.env.SCREENSHOT_HTML || '/tmp/linli-screens'
@@ -49,7 +50,9 @@ test('render', async () => {
   write('staff-inbox', '值班收件箱（2）', page)
   page.instance.onUnload()
 
-  page = await open('pages/staff/request/request', { id: '1' })
+  // The ids the recording gave the requests (the demo data may hold others before them).
+  const first = String(entry('report').response.id)
+  page = await open('pages/staff/request/request', { id: first })
   write('staff-request', '诉求详情', page)
 
   page = await open('pages/staff/roster/roster')
@@ -60,9 +63,18 @@ test('render', async () => {
   write('staff-desk', '代办窗口', page)
 
   signIn(wx, 'resident')
-  wx.setStorageSync('linli.community_id', 1)
+  wx.server.answer('profile', 'buildings')
+  page = await open('pages/profile/profile')
+  write('resident-profile', '我的', page)
+
+  wx.setStorageSync('linli.community_id', entry('me_staff').response.staff.community_id)
+  page = await open('pages/resident/report/report')
+  page.instance.setData({ text: '3栋2单元楼道灯坏了，晚上很黑', category: 'repair', suggested: 'repair', buildingIndex: 2,
+    unit: '2', room: '501' })
+  write('resident-report', '反映问题', page)
+
   wx.server.answer('my_request_resolved')
-  page = await open('pages/resident/request/request', { id: '1' })
+  page = await open('pages/resident/request/request', { id: first })
   await tap(page, '.rate-satisfied')
   write('resident-rating', '诉求进度', page)
 
