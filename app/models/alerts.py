@@ -85,7 +85,7 @@ class AlertRecipient(IdMixin, TimestampMixin, Base):
     channel: Mapped[Optional[str]] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(String(10))  # staff | group | none
     group_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("resident_group.id"))
-    message_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("message.id"))
+    message_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("message.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=RecipientState.PENDING.value)
 
     alert: Mapped[Alert] = relationship(back_populates="recipients")

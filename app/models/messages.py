@@ -45,6 +45,9 @@ class Message(IdMixin, Base):
         Index("ix_message_unsettled", "status", "check_at",
               postgresql_where=text("status IN ('queued', 'sending', 'unknown')"),
               sqlite_where=text("status IN ('queued', 'sending', 'unknown')")),
+        # Small too (failures are rare): linli_sends_failed in /metrics.
+        Index("ix_message_send_failed", "status", postgresql_where=text("status IN ('failed', 'rejected')"),
+              sqlite_where=text("status IN ('failed', 'rejected')")),
     )
 
     direction: Mapped[str] = mapped_column(String(3))

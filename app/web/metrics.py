@@ -96,8 +96,8 @@ class ServiceCollector:
                      backlog["late"])
         yield _gauge("linli_alert_oldest_due_seconds", "How long the oldest due-but-unsent alert has waited.",
                      backlog["oldest_due_seconds"])
-        messages = GaugeMetricFamily("linli_outbound_messages", "Outbound messages by delivery status.",
-                                     labels=["status"])
+        messages = GaugeMetricFamily("linli_outbound_messages", "Outbound messages not sent, by status "
+                                     "(queued, sending, unknown, failed, rejected).", labels=["status"])
         for state, count in sorted(outbound.items()):
             messages.add_metric([state], count)
         yield messages

@@ -79,3 +79,17 @@ def test_metrics_answer_with_redis_and_the_database_down(tmp_path):
     assert _value(families["linli_up"], part="database") == 0
     assert _value(families["linli_up"], part="redis") == 0
     assert "linli_workers" not in families
+
+
+def test_failed_and_unsettled_sends_are_counted(client):
+    from app.extensions import db
+    from app.models import Direction, Message
+
+    for n, state in enumerate(("failed", "rejected", "unknown", "sent", "sent")):
+        db.session.add(Message(direction=Direction.OUT.value, channel="wework", dedupe_key=f"m-{n}", status=state))
+    db.session.commit()
+    families = _scrape(client)
+    assert _value(families["linli_sends_failed"]) == 2
+    assert _value(families["linli_outbound_messages"], status="unknown") == 1
+    assert _value(families["linli_outbound_messages"], status="queued") == 0
+    assert "sent" not in {s.labels["status"] for s in families["linli_outbound_messages"]}
