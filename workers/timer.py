@@ -47,6 +47,9 @@ class Timer:
         self.jobs = ThreadPoolExecutor(job_threads, thread_name_prefix="linli-timer-job")
         self.sends = ThreadPoolExecutor(send_threads, thread_name_prefix="linli-timer-send")
         self.fired = 0
+        for spec in jobs.JOBS.values():
+            if spec.precise:  # imported now, not in the first due job's time
+                importlib.import_module(spec.path.rsplit(".", 1)[0])
 
     def run(self) -> None:
         """Until ``stop()``: take what is due, run it, sleep until the next entry (or a wake-up)."""
