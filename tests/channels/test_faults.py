@@ -25,11 +25,13 @@ from tests.channels.conftest import (
     INGEST_SECRET,
     WECHAT_AES_KEY,
     WECHAT_TOKEN,
+    WEWORK_AES_KEY,
+    WEWORK_TOKEN,
     inbound_rows,
     outbound_rows,
 )
 from tests.support.fixtures import CREDENTIALS
-from tests.support.wechat_sim import AibotSimulator, WeChatSimulator, signature
+from tests.support.wechat_sim import AibotSimulator, WeChatSimulator, WeComSimulator, signature
 
 pytest_plugins = ["tests.support.faults"]
 
@@ -108,6 +110,19 @@ class TestPostgresDown:
         time.sleep(1.1)
         [row] = self._drain_until(app, 1)
         assert row.received_at.timestamp() == pytest.approx(before, abs=1.0)
+
+    def test_wecom_deliveries_are_answered_and_spooled_too(self, app, client, private_postgres):
+        wecom = WeComSimulator(client, token=WEWORK_TOKEN, aes_key=WEWORK_AES_KEY,
+                               corp_id=CREDENTIALS["WEWORK_CORP_ID"])
+        bot = AibotSimulator(client, token=AIBOT_TOKEN, aes_key=AIBOT_AES_KEY)
+        with private_postgres.down():
+            app_result = wecom.post(wecom.text_xml("zhangsan", "3号楼电梯停了", msg_id=76001))
+            bot_result = bot.post({"msgid": "76002", "msgtype": "text", "chattype": "single",
+                                   "from": {"userid": "lisi"}, "text": {"content": "路灯坏了"}})
+        assert app_result.status == 200 and app_result.reply["Content"] == intake.RECEIVED_TEXT
+        assert bot_result.status == 200
+        rows = self._drain_until(app, 2)
+        assert sorted(r.channel_msg_id for r in rows) == ["76001", "76002"]
 
     def test_the_api_answers_503_json(self, app, client, private_postgres):
         with private_postgres.down():
