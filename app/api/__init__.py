@@ -26,6 +26,7 @@ ROUTE_MODULES = [
     "app.api.requests",
     "app.api.requests_form",
     "app.api.events",
+    "app.api.events_mine",
     "app.api.volunteers",
     "app.api.proxy",
     "app.api.proxy_bookings",

@@ -18,6 +18,7 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.api.schemas import sla as schemas
 from app.api.support import field, iso, json_body, route
 from app.channels import wechat_api
 from app.clock import now
@@ -158,7 +159,8 @@ def _login_response(subject: Staff | Resident) -> dict:
        responses={"200": {"description": "token, expires_at and the user (kind staff|resident)"},
                   "400": {"description": "missing or invalid code (field: code)"},
                   "429": {"description": "too many attempts (retry_after seconds)"},
-                  "502": {"description": "WeChat unavailable"}})
+                  "502": {"description": "WeChat unavailable"}},
+       returns=schemas.LOGIN, errors={429: ["rate_limited"], 502: ["wechat_unavailable"]})
 def auth_login():
     data = json_body()
     code = field(data, "code", str, max_length=128)
@@ -191,7 +193,8 @@ def _resident_openid(resident: Resident) -> str | None:
        responses={"200": {"description": "a staff token (the resident token used is revoked)"},
                   "400": {"description": "invalid, used or expired invite code (field: invite_code)"},
                   "409": {"description": "already bound"},
-                  "429": {"description": "too many attempts"}})
+                  "429": {"description": "too many attempts"}},
+       returns=schemas.LOGIN, errors={409: ["conflict"], 429: ["rate_limited"]})
 def auth_bind():
     data = json_body()
     code = field(data, "invite_code", str, max_length=20).upper().replace(" ", "")

@@ -10,6 +10,7 @@ one per line at fault.
 """
 from __future__ import annotations
 
+from app.api.schemas import sla as schemas
 from app.api.support import current_staff, field, json_body, require_role, route
 from app.handlers.calendar.notice_import import plan_view
 from app.handlers.calendar_sync import import_notice
@@ -46,7 +47,8 @@ PLAN = {"type": "object", "properties": {
            "confirm": {"type": "boolean", "default": False, "description": "false: preview only"}}},
        responses={"200": {"description": "what was understood; applied when confirmed",
                           "content": {"application/json": {"schema": PLAN}}},
-                  "400": {"description": "a problem in the notice (field text, problems by line) or the body"}})
+                  "400": {"description": "a problem in the notice (field text, problems by line) or the body"}},
+       returns=schemas.IMPORT_CALENDAR_NOTICE, errors={400: ["invalid_notice"], 404: ["not_found"]})
 def import_calendar_notice():
     staff = current_staff()
     require_role(staff, *ADMIN_ROLES)

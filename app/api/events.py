@@ -7,7 +7,7 @@ the door.
 
 Residents list upcoming events with the places left, sign up (with an idempotency key;
 a full event offers the waiting list: pass ``waitlist: true``), cancel, and see their
-sign-ups and their check-in code.
+sign-ups and their check-in code (app/api/events_mine.py).
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from datetime import datetime
 from flask import g, jsonify, request
 from sqlalchemy import select
 
+from app.api.schemas import events as schemas
 from app.api.support import (
+    body_schema,
     current_resident,
     current_staff,
     field,
@@ -41,21 +43,6 @@ TAGS = ["events"]
 ORGANISERS = (Role.COMMUNITY_ADMIN.value, Role.DUTY.value)
 DOOR_STAFF = ORGANISERS + (Role.GRID_WORKER.value, Role.GRID_LEADER.value)
 
-EVENT_BODY = {"type": "object", "properties": {
-    "title": {"type": "string", "maxLength": 100},
-    "kind": {"type": "string", "enum": [k.value for k in EventKind]},
-    "description": {"type": "string"}, "place": {"type": "string", "maxLength": 200},
-    "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
-    "capacity": {"type": ["integer", "null"], "minimum": 0},
-    "signup_deadline": {"type": ["string", "null"], "format": "date-time"},
-    "audience": {"type": "string", "enum": [a.value for a in Audience]},
-    "volunteer_hours": {"type": "number", "minimum": 0, "maximum": 24},
-    "aliases": {"type": "array", "items": {"type": "string"}},
-    "project_id": {"type": ["integer", "null"]},
-    "recurrence": {"type": "string", "enum": [r.value for r in Recurrence]},
-    "recurrence_until": {"type": ["string", "null"], "format": "date-time"},
-    "publish": {"type": "boolean"},
-}}
 # How each body field is read, in the order its faults are reported: name -> (type, field() options).
 EVENT_FIELDS: dict[str, tuple[type, dict]] = {
     "title": (str, {"max_length": 100}),
@@ -67,17 +54,20 @@ EVENT_FIELDS: dict[str, tuple[type, dict]] = {
     "signup_deadline": (datetime, {"required": False}),
     "audience": (str, {"required": False, "default": Audience.EVERYONE.value, "choices": [a.value for a in Audience]}),
     "volunteer_hours": (float, {"required": False, "default": 0.0, "minimum": 0, "maximum": 24}),
-    "aliases": (list, {}),
+    "aliases": (list, {"required": False}),
     "project_id": (int, {"required": False}),
     "recurrence_until": (datetime, {"required": False}),
 }
-SIGNUP_BODY = {"type": "object", "required": ["idempotency_key"], "properties": {
-    "idempotency_key": {"type": "string", "maxLength": 100},
-    "waitlist": {"type": "boolean", "description": "join the waiting list when the event is full"}}}
+# The document's body is the validation's (body_schema), plus the two switches read on create.
+EVENT_BODY = body_schema(EVENT_FIELDS, extra={
+    "recurrence": {"type": "string", "enum": [r.value for r in Recurrence], "default": Recurrence.NONE.value},
+    "publish": {"type": "boolean", "default": False, "description": "publish at once"}})
+EVENT_CHANGES = body_schema(EVENT_FIELDS, partial=True, extra={
+    "apply_to_series": {"type": "boolean", "description": "also change the future occurrences"}})
 SCAN_BODY = {"type": "object", "properties": {
-    "code": {"type": "string", "description": "the code shown in the resident's mini-program"},
+    "code": {"type": "string", "maxLength": 500, "description": "the code shown in the resident's mini-program"},
     "signup_id": {"type": "integer", "description": "checking in from the list instead"},
-    "nonce": {"type": "string", "description": "a fresh value per tap, so a re-sent request counts once"}}}
+    "nonce": {"type": "string", "maxLength": 64, "description": "a fresh value per tap: a re-sent request counts once"}}}
 
 # ---- helpers (app/api/volunteers.py uses them too) ---------------------------------------------
 
@@ -141,7 +131,8 @@ def _event_list_view(events: list[Event], *, for_staff: bool, resident: Resident
 @route("/events", summary="Events: staff see their community's (all statuses); residents the upcoming published "
        "ones with places left and their own sign-up", auth="any", tags=TAGS,
        query={"status": {"type": "string"}, "community_id": {"type": "integer", "minimum": 1},
-              "upcoming": {"type": "boolean"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+              "upcoming": {"type": "boolean"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}},
+       returns=schemas.EVENTS_LIST, errors={404: ["not_found"]})
 def events_list():
     if isinstance(g.subject, Staff):
         staff = current_staff()
@@ -172,7 +163,7 @@ def events_list():
 
 
 @route("/events/<int:event_id>", summary="One event (staff: of their community; residents: published)",
-       auth="any", tags=TAGS)
+       auth="any", tags=TAGS, returns=schemas.EVENTS_GET)
 def events_get(event_id: int):
     if isinstance(g.subject, Staff):
         return jsonify(views.event_view(_event_of(community_staff(*DOOR_STAFF), event_id), for_staff=True))
@@ -188,7 +179,8 @@ def events_get(event_id: int):
 # ---- events: staff ------------------------------------------------------------------------
 
 @route("/events", ["POST"], summary="Create an event (weekly: recurrence=weekly); publish=true publishes at once",
-       tags=TAGS, body=EVENT_BODY, responses={"201": {"description": "created"}})
+       tags=TAGS, body=EVENT_BODY, responses={"201": {"description": "created"}},
+       returns=schemas.STAFF_EVENT, errors={404: ["not_found"], 409: ["cancelled", "started"]})
 def events_create():
     staff = community_staff(*ORGANISERS)
     data = json_body()
@@ -199,8 +191,8 @@ def events_create():
 
 
 @route("/events/<int:event_id>", ["PATCH"], summary="Change an event (apply_to_series: also its future occurrences)",
-       tags=TAGS, body={**EVENT_BODY, "properties": {**EVENT_BODY["properties"],
-                                                     "apply_to_series": {"type": "boolean"}}})
+       tags=TAGS, body=EVENT_CHANGES,
+       returns=schemas.STAFF_EVENT, errors={409: ["cancelled", "capacity_below_confirmed", "ended"]})
 def events_update(event_id: int):
     staff = community_staff(*ORGANISERS)
     event = _event_of(staff, event_id)
@@ -219,7 +211,8 @@ def events_update(event_id: int):
 
 
 @route("/events/<int:event_id>/publish", ["POST"], summary="Publish a draft (a series: all its occurrences)",
-       tags=TAGS)
+       tags=TAGS, returns=schemas.STAFF_EVENT,
+       errors={409: ["cancelled", "started"]})
 def events_publish(event_id: int):
     staff = community_staff(*ORGANISERS)
     event = lifecycle.publish_event(_event_of(staff, event_id), staff)
@@ -227,7 +220,8 @@ def events_publish(event_id: int):
 
 
 @route("/events/<int:event_id>/announce", ["POST"],
-       summary="Post the formatted notice to every resident group of the community (once per group)", tags=TAGS)
+       summary="Post the formatted notice to every resident group of the community (once per group)", tags=TAGS,
+       returns=schemas.EVENTS_ANNOUNCE, errors={409: ["no_groups", "not_published", "started"]})
 def events_announce(event_id: int):
     staff = community_staff(*ORGANISERS)
     event = _event_of(staff, event_id)
@@ -238,7 +232,9 @@ def events_announce(event_id: int):
 
 @route("/events/<int:event_id>/cancel-event", ["POST"],
        summary="Cancel the event (a series head: the whole series) and tell everyone signed up", tags=TAGS,
-       body={"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}})
+       body={"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}},
+       returns=schemas.STAFF_EVENT,
+       errors={409: ["ended"]})
 def events_cancel_event(event_id: int):
     staff = community_staff(*ORGANISERS)
     event = _event_of(staff, event_id)
@@ -251,7 +247,8 @@ def events_cancel_event(event_id: int):
 
 
 @route("/events/<int:event_id>/signups", summary="Sign-ups of an event: confirmed and attended first, then the "
-       "waiting list in order (?status= filters)", tags=TAGS, query={"status": {"type": "string"}})
+       "waiting list in order (?status= filters)", tags=TAGS, query={"status": {"type": "string"}},
+       returns=schemas.EVENTS_SIGNUPS)
 def events_signups(event_id: int):
     staff = community_staff(*DOOR_STAFF)
     event = _event_of(staff, event_id)
@@ -276,7 +273,10 @@ def events_signups(event_id: int):
        body={"type": "object", "properties": {"resident_id": {"type": "integer"}, "member_id": {"type": "integer"},
                                               "waitlist": {"type": "boolean"},
                                               "idempotency_key": {"type": "string"}}},
-       responses={"201": {"description": "signed up or on the waiting list"}})
+       responses={"201": {"description": "signed up or on the waiting list"}, "200": {"description": "replay"}},
+       returns=schemas.EVENTS_SIGNUP_BY_STAFF,
+       errors={403: ["audience", "other_community"],
+               409: ["already_signed_up", "already_waiting", "cancelled", "deadline_passed", "ended", "full", "started"]})
 def events_signup_by_staff(event_id: int):
     staff = community_staff(*ORGANISERS)
     event = _event_of(staff, event_id)
@@ -301,7 +301,9 @@ def events_signup_by_staff(event_id: int):
 
 
 @route("/events/<int:event_id>/signups/<int:signup_id>/cancel", ["POST"],
-       summary="Cancel someone's sign-up on their behalf (promotes the waiting list)", tags=TAGS)
+       summary="Cancel someone's sign-up on their behalf (promotes the waiting list)", tags=TAGS,
+       returns=schemas.EVENTS_CANCEL_SIGNUP_BY_STAFF,
+       errors={409: ["attended", "started"]})
 def events_cancel_signup_by_staff(event_id: int, signup_id: int):
     staff = community_staff(*ORGANISERS)
     event = _event_of(staff, event_id)
@@ -334,65 +336,19 @@ def _scan(event_id: int, kind: str):
 
 @route("/events/<int:event_id>/checkin", ["POST"], summary="Check in: scan the resident's code, or pick from the "
        "list (signup_id); a re-sent scan (same nonce) counts once", tags=TAGS, body=SCAN_BODY,
-       responses={"201": {"description": "checked in"}, "200": {"description": "already recorded (replay)"}})
+       responses={"201": {"description": "checked in"}, "200": {"description": "already recorded (replay)"}},
+       returns=schemas.CHECK_IN, errors={400: ["code_expired", "invalid_code"],
+               404: ["not_signed_up"],
+               409: ["cancelled", "cancelled_signup", "code_used", "not_checked_in", "too_early", "too_late", "waiting", "wrong_event"]})
 def events_checkin(event_id: int):
     return _scan(event_id, "in")
 
 
 @route("/events/<int:event_id>/checkout", ["POST"], summary="Check out; credits volunteer hours to registered "
        "members (time served, rounded down, capped at the event's hours)", tags=TAGS, body=SCAN_BODY,
-       responses={"201": {"description": "checked out"}, "200": {"description": "already recorded (replay)"}})
+       responses={"201": {"description": "checked out"}, "200": {"description": "already recorded (replay)"}},
+       returns=schemas.CHECK_IN, errors={400: ["code_expired", "invalid_code"],
+               404: ["not_signed_up"],
+               409: ["cancelled", "cancelled_signup", "code_used", "not_checked_in", "too_early", "too_late", "waiting", "wrong_event"]})
 def events_checkout(event_id: int):
     return _scan(event_id, "out")
-
-
-# ---- residents ------------------------------------------------------------------------------
-
-@route("/events/<int:event_id>/signup", ["POST"], summary="Sign up (idempotency_key required); a full event "
-       "answers 409 code=full unless waitlist=true", auth="resident", tags=TAGS, body=SIGNUP_BODY,
-       responses={"201": {"description": "confirmed or waiting"}, "200": {"description": "replay of the same key"},
-                  "409": {"description": "full, deadline passed, already signed up, ..."}})
-def events_signup(event_id: int):
-    resident = current_resident()
-    data = json_body()
-    key = field(data, "idempotency_key", str, max_length=100)
-    waitlist = field(data, "waitlist", bool, required=False, default=False)
-    event = db.session.get(Event, event_id)
-    if event is None or event.status == EventStatus.DRAFT.value:
-        raise NotFound("没有找到这个活动 (no such event)")
-    result = signups.signup_for(event.id, resident=resident, idempotency_key=key, waitlist=waitlist, source="api")
-    body = {"signup": views.signup_view(result.signup), "event": views.event_view(result.event), "replay": result.replay}
-    return jsonify(body), 200 if result.replay else 201
-
-
-@route("/events/<int:event_id>/cancel", ["POST"], summary="Cancel my sign-up (the first on the waiting list "
-       "gets the place and is told)", auth="resident", tags=TAGS)
-def events_cancel_mine(event_id: int):
-    resident = current_resident()
-    signup = signups.find_signup(event_id, resident.id, None)
-    if signup is None:
-        raise NotFound("您没有报名这个活动 (not signed up)")
-    result = signups.cancel_signup(signup.id, actor_type="resident", actor_id=resident.id)
-    return jsonify({"signup": views.signup_view(result.signup), "already_cancelled": result.already})
-
-
-@route("/my/signups", summary="My sign-ups with waiting positions (?all=true: past ones too)", auth="resident",
-       tags=TAGS, query={"all": {"type": "boolean"}})
-def events_my_signups():
-    resident = current_resident()
-    statement = select(Signup).join(Event, Event.id == Signup.event_id).where(Signup.resident_id == resident.id)
-    if request.args.get("all", "").lower() not in ("1", "true", "yes"):
-        statement = statement.where(Event.ends_at > now(), Signup.status != SignupStatus.CANCELLED.value)
-    page = paginate(statement.order_by(Event.starts_at, Signup.id), lambda s: views.signup_view(s, with_event=True))
-    return jsonify(page)
-
-
-@route("/my/signups/<int:signup_id>/code", summary="My check-in code (a signed token with a fresh nonce; show it "
-       "as a QR code; it expires after LINLI_EVENT_CHECKIN_CODE_SECONDS)", auth="resident", tags=TAGS)
-def events_my_code(signup_id: int):
-    resident = current_resident()
-    signup = db.session.get(Signup, signup_id)
-    if signup is None or signup.resident_id != resident.id:
-        raise NotFound("没有找到这条报名 (no such sign-up)")
-    code = checkin.make_checkin_code(signup)
-    return jsonify({**code, "expires_at": iso(code["expires_at"]), "signup_id": signup.id})

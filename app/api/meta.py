@@ -3,22 +3,19 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from app.api.support import OPENAPI_PATHS, current_staff, route
+from app.api.openapi import document
+from app.api.schemas import sla as schemas
+from app.api.support import current_staff, route
 from app.models import Staff
 
 
-@route("/openapi.json", summary="This API's OpenAPI 3.1 document", auth="none", tags=["meta"])
+@route("/openapi.json", summary="This API's OpenAPI 3.1 document", auth="none", tags=["meta"],
+       returns={"type": "object", "description": "an OpenAPI 3.1 document"})
 def openapi_document():
-    return jsonify({
-        "openapi": "3.1.0",
-        "info": {"title": "linli 邻里 mini-program API", "version": "1"},
-        "servers": [{"url": "/"}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "paths": dict(sorted(OPENAPI_PATHS.items())),
-    })
+    return jsonify(document())
 
 
-@route("/me", summary="The signed-in user", auth="any", tags=["auth"])
+@route("/me", summary="The signed-in user", auth="any", tags=["auth"], returns=schemas.ME)
 def me():
     from flask import g
     subject = g.subject

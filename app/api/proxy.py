@@ -13,6 +13,7 @@ from datetime import date
 
 from flask import g, jsonify, request
 
+from app.api.schemas import proxy as schemas
 from app.api.support import current_staff, field, id_arg, json_body, paginate, parse_date, require_role, route
 from app.clock import now
 from app.errors import NotFound, ValidationError
@@ -89,21 +90,26 @@ STATION_SCHEMA = {"type": "object", "properties": {
 # ---- catalogue --------------------------------------------------------------------------------------
 
 @route("/catalogue", summary="A community's proxy-handling catalogue (active items)", auth="none",
-       query={"community_id": {"type": "integer", "minimum": 1, "required": True}}, tags=TAGS)
+       query={"community_id": {"type": "integer", "minimum": 1, "required": True}}, tags=TAGS,
+       returns=schemas.CATALOGUE, errors={404: ["not_found"]})
 def proxy_catalogue():
     community = community_arg()
     return jsonify({"community_id": community.id,
                     "items": [i.public_view() for i in catalogue.items_for(community.id)]})
 
 
-@route("/community/catalogue", summary="My community's catalogue, inactive items included (staff)", tags=TAGS)
+@route("/community/catalogue", summary="My community's catalogue, inactive items included (staff)", tags=TAGS,
+       returns=schemas.CATALOGUE,
+       errors={404: ["not_found"]})
 def proxy_catalogue_manage():
     staff = own_community_staff(*HANDLING_ROLES)
     return jsonify({"community_id": staff.community_id,
                     "items": [i.public_view() for i in catalogue.items_for(staff.community_id, active_only=False)]})
 
 
-@route("/catalogue", ["POST"], summary="Add a catalogue item (community admin)", body=ITEM_SCHEMA, tags=TAGS)
+@route("/catalogue", ["POST"], summary="Add a catalogue item (community admin)", body=ITEM_SCHEMA, tags=TAGS,
+       status=201, returns=schemas.CATALOGUE_ITEM,
+       errors={404: ["not_found"]})
 def proxy_catalogue_create():
     staff = own_community_staff(*ADMIN)
     data = json_body()
@@ -115,7 +121,7 @@ def proxy_catalogue_create():
 
 
 @route("/catalogue/<int:item_id>", ["PATCH"], summary="Edit a catalogue item (community admin)",
-       body=ITEM_SCHEMA, tags=TAGS)
+       body=ITEM_SCHEMA, tags=TAGS, returns=schemas.CATALOGUE_ITEM)
 def proxy_catalogue_update(item_id: int):
     item = db.session.get(ServiceItem, item_id)
     staff = current_staff()
@@ -131,7 +137,9 @@ def proxy_catalogue_update(item_id: int):
 
 
 @route("/catalogue/load-default", ["POST"], summary="Load the default catalogue into my community (admin)",
-       body={"type": "object", "properties": {"update": {"type": "boolean"}}}, tags=TAGS)
+       body={"type": "object", "properties": {"update": {"type": "boolean"}}}, tags=TAGS,
+       returns=schemas.PROXY_CATALOGUE_LOAD_DEFAULT,
+       errors={404: ["not_found"]})
 def proxy_catalogue_load_default():
     staff = own_community_staff(*ADMIN)
     data = request.get_json(silent=True) or {}
@@ -147,7 +155,9 @@ def proxy_catalogue_load_default():
 # ---- stations and slots -----------------------------------------------------------------------------
 
 @route("/stations", summary="A community's proxy-handling stations with hours and closures", auth="none",
-       query={"community_id": {"type": "integer", "minimum": 1, "required": True}}, tags=TAGS)
+       query={"community_id": {"type": "integer", "minimum": 1, "required": True}}, tags=TAGS,
+       returns=schemas.PROXY_STATIONS,
+       errors={404: ["not_found"]})
 def proxy_stations():
     community = community_arg()
     return jsonify({"community_id": community.id,
@@ -155,7 +165,7 @@ def proxy_stations():
 
 
 @route("/stations", ["POST"], summary="Create a station with its weekly plan (community admin)",
-       body=STATION_SCHEMA, tags=TAGS)
+       body=STATION_SCHEMA, tags=TAGS, status=201, returns=schemas.STATION, errors={400: ["invalid_hours"], 404: ["not_found"], 409: ["exists"]})
 def proxy_station_create():
     staff = own_community_staff(*ADMIN)
     data = json_body()
@@ -166,7 +176,8 @@ def proxy_station_create():
 
 
 @route("/stations/<int:station_id>", ["PATCH"], summary="Edit a station (community admin)",
-       body=STATION_SCHEMA, tags=TAGS)
+       body=STATION_SCHEMA, tags=TAGS, returns=schemas.STATION,
+       errors={400: ["invalid_hours"], 409: ["exists"]})
 def proxy_station_update(station_id: int):
     station = station_or_404(station_id)
     staff = staff_in(station.community_id, *ADMIN)
@@ -179,7 +190,8 @@ def proxy_station_update(station_id: int):
 
 
 @route("/stations/<int:station_id>/hours", ["PUT"], summary="Replace a station's weekly plan (community admin)",
-       body={"type": "object", "properties": {"hours": HOURS_SCHEMA}}, tags=TAGS)
+       body={"type": "object", "properties": {"hours": HOURS_SCHEMA}}, tags=TAGS,
+       returns=schemas.STATION, errors={400: ["invalid_hours"]})
 def proxy_station_hours(station_id: int):
     station = station_or_404(station_id)
     staff = staff_in(station.community_id, *ADMIN)
@@ -197,7 +209,8 @@ def proxy_station_hours(station_id: int):
 @route("/stations/<int:station_id>/closures", ["POST"], summary="Block a date at a station (community admin)",
        body={"type": "object", "properties": {"date": {"type": "string", "format": "date"},
                                               "reason": {"type": "string"},
-                                              "cancel_bookings": {"type": "boolean"}}}, tags=TAGS)
+                                              "cancel_bookings": {"type": "boolean"}}}, tags=TAGS,
+       status=201, returns=schemas.PROXY_STATION_CLOSE, errors={400: ["past"], 409: ["bad_state", "exists", "has_bookings", "started"]})
 def proxy_station_close(station_id: int):
     station = station_or_404(station_id)
     staff = staff_in(station.community_id, *ADMIN)
@@ -214,7 +227,7 @@ def proxy_station_close(station_id: int):
 
 
 @route("/stations/<int:station_id>/closures/<day>", ["DELETE"], summary="Reopen a blocked date (community admin)",
-       tags=TAGS)
+       tags=TAGS, returns=schemas.PROXY_STATION_REOPEN)
 def proxy_station_reopen(station_id: int, day: str):
     station = station_or_404(station_id)
     staff = staff_in(station.community_id, *ADMIN)
@@ -228,7 +241,7 @@ def proxy_station_reopen(station_id: int, day: str):
 
 
 @route("/stations/<int:station_id>/slots", summary="Slots of a station on a date, with free places",
-       auth="any", query={"date": {"type": "string", "format": "date"}}, tags=TAGS)
+       auth="any", query={"date": {"type": "string", "format": "date"}}, tags=TAGS, returns=schemas.PROXY_STATION_SLOTS)
 def proxy_station_slots(station_id: int):
     station = station_or_404(station_id)
     subject = g.subject
@@ -260,7 +273,9 @@ def proxy_station_slots(station_id: int):
 
 @route("/public/cases", summary="Public progress board feed: cases with names masked (督办墙)", auth="none",
        query={"community_id": {"type": "integer", "minimum": 1, "required": True},
-              "status": {"type": "string", "enum": list(CASE_STATUS_LABELS)}}, tags=TAGS)
+              "status": {"type": "string", "enum": list(CASE_STATUS_LABELS)}}, tags=TAGS,
+       returns=schemas.PROXY_PUBLIC_CASES,
+       errors={404: ["not_found"]})
 def proxy_public_cases():
     community = community_arg()
     status = request.args.get("status")

@@ -14,6 +14,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app.api.proxy import TAGS, date_arg, own_community_staff, staff_in, station_or_404
+from app.api.schemas import proxy as schemas
 from app.api.support import current_resident, current_staff, field, id_arg, json_body, paginate, require_role, route
 from app.clock import now
 from app.errors import NotFound, ValidationError
@@ -65,7 +66,7 @@ def _member(community_id: int, staff_id: int, name: str) -> Staff:
 # ---- staff: a station's day -------------------------------------------------------------------------
 
 @route("/stations/<int:station_id>/bookings", summary="A station's bookings on a date (default today; staff)",
-       query={"date": {"type": "string", "format": "date"}}, tags=TAGS)
+       query={"date": {"type": "string", "format": "date"}}, tags=TAGS, returns=schemas.PROXY_STATION_BOOKINGS)
 def proxy_station_bookings(station_id: int):
     station = station_or_404(station_id)
     staff_in(station.community_id, *HANDLING_ROLES)
@@ -107,7 +108,11 @@ def _resident_station(resident: Resident, data: dict) -> Station:
 
 @route("/my/bookings", ["POST"], summary="Book a proxy-handling slot (idempotent)", auth="resident",
        body=BOOK_SCHEMA, responses={"201": {"description": "booked"}, "200": {"description": "replayed"},
-                                    "409": {"description": "slot full, already booked, limit"}}, tags=TAGS)
+                                    "409": {"description": "slot full, already booked, limit"}}, tags=TAGS,
+       returns=schemas.BOOKING, errors={400: ["beyond_horizon", "inactive_item", "inactive_station", "not_aligned", "outside_hours", "past", "too_soon", "wrong_station"],
+               404: ["not_found", "wrong_community"],
+               409: ["already_booked", "idempotency_mismatch", "slot_full", "too_many"],
+               503: ["busy"]})
 def proxy_my_book():
     resident = current_resident()
     data = json_body()
@@ -125,7 +130,7 @@ def proxy_my_book():
 
 
 @route("/my/bookings", summary="My proxy-handling bookings (upcoming first)", auth="resident",
-       query={"status": {"type": "string"}}, tags=TAGS)
+       query={"status": {"type": "string"}}, tags=TAGS, returns=schemas.PROXY_MY_BOOKINGS)
 def proxy_my_bookings():
     resident = current_resident()
     statement = select(Booking).where(Booking.resident_id == resident.id)
@@ -146,14 +151,15 @@ def _my_booking(code: str) -> tuple[Booking, Resident]:
     return booking, resident
 
 
-@route("/my/bookings/<code>", summary="One of my bookings by its code", auth="resident", tags=TAGS)
+@route("/my/bookings/<code>", summary="One of my bookings by its code", auth="resident", tags=TAGS,
+       returns=schemas.BOOKING)
 def proxy_my_booking(code: str):
     booking, _ = _my_booking(code)
     return jsonify(views.booking_view(booking))
 
 
 @route("/my/bookings/<code>/cancel", ["POST"], summary="Cancel my booking (frees the slot)", auth="resident",
-       tags=TAGS)
+       tags=TAGS, returns=schemas.BOOKING, errors={409: ["bad_state", "started"]})
 def proxy_my_cancel(code: str):
     booking, resident = _my_booking(code)
     bookings.cancel_booking(booking, by="resident", resident=resident)
@@ -163,7 +169,8 @@ def proxy_my_cancel(code: str):
 @route("/my/bookings/<code>/reschedule", ["POST"], summary="Move my booking to another slot", auth="resident",
        body={"type": "object", "required": ["slot_start"], "properties": {
            "slot_start": {"type": "string", "format": "date-time"}, "station_id": {"type": "integer"}}},
-       tags=TAGS)
+       tags=TAGS, returns=schemas.BOOKING, errors={400: ["beyond_horizon", "no_hours", "not_aligned", "outside_hours", "past", "too_soon", "wrong_station"],
+               409: ["bad_state", "same_slot", "slot_full", "started"]})
 def proxy_my_reschedule(code: str):
     booking, resident = _my_booking(code)
     data = json_body()
@@ -178,7 +185,8 @@ def proxy_my_reschedule(code: str):
     return jsonify(views.booking_view(booking))
 
 
-@route("/my/cases", summary="My proxy-handling cases with their progress", auth="resident", tags=TAGS)
+@route("/my/cases", summary="My proxy-handling cases with their progress", auth="resident", tags=TAGS,
+       returns=schemas.PROXY_MY_CASES)
 def proxy_my_cases():
     resident = current_resident()
     rows = db.session.scalars(select(Case).where(Case.resident_id == resident.id)
@@ -188,20 +196,22 @@ def proxy_my_cases():
 
 # ---- staff: bookings at the station -----------------------------------------------------------------
 
-@route("/bookings/<int:booking_id>", summary="A booking (staff)", tags=TAGS)
+@route("/bookings/<int:booking_id>", summary="A booking (staff)", tags=TAGS, returns=schemas.STAFF_BOOKING)
 def proxy_booking(booking_id: int):
     booking, _ = _booking_for_staff(booking_id, *HANDLING_ROLES)
     return jsonify(views.booking_view(booking, staff=True))
 
 
-@route("/bookings/<int:booking_id>/check-in", ["POST"], summary="The resident arrived (签到)", tags=TAGS)
+@route("/bookings/<int:booking_id>/check-in", ["POST"], summary="The resident arrived (签到)", tags=TAGS,
+       returns=schemas.STAFF_BOOKING, errors={409: ["bad_state", "not_today"]})
 def proxy_booking_check_in(booking_id: int):
     booking, staff = _booking_for_staff(booking_id, *HANDLING_ROLES)
     desk.check_in(booking, staff=staff)
     return jsonify(views.booking_view(booking, staff=True))
 
 
-@route("/bookings/<int:booking_id>/no-show", ["POST"], summary="The resident did not come (未到)", tags=TAGS)
+@route("/bookings/<int:booking_id>/no-show", ["POST"], summary="The resident did not come (未到)", tags=TAGS,
+       returns=schemas.STAFF_BOOKING, errors={409: ["bad_state", "too_early"]})
 def proxy_booking_no_show(booking_id: int):
     booking, staff = _booking_for_staff(booking_id, *HANDLING_ROLES)
     desk.mark_no_show(booking, staff=staff)
@@ -210,7 +220,8 @@ def proxy_booking_no_show(booking_id: int):
 
 @route("/bookings/<int:booking_id>/hand-over", ["POST"], summary="Hand the booking to another staff member",
        body={"type": "object", "required": ["staff_id"], "properties": {
-           "staff_id": {"type": "integer"}, "note": {"type": "string"}}}, tags=TAGS)
+           "staff_id": {"type": "integer"}, "note": {"type": "string"}}}, tags=TAGS, returns=schemas.STAFF_BOOKING,
+       errors={400: ["unknown_staff", "wrong_community", "wrong_role"], 409: ["bad_state", "bad_transition"]})
 def proxy_booking_hand_over(booking_id: int):
     booking, staff = _booking_for_staff(booking_id, *HANDLING_ROLES)
     data = json_body()
@@ -221,7 +232,8 @@ def proxy_booking_hand_over(booking_id: int):
 
 
 @route("/bookings/<int:booking_id>/cancel", ["POST"], summary="Cancel a booking for the resident (staff)",
-       body={"type": "object", "properties": {"reason": {"type": "string"}}}, tags=TAGS)
+       body={"type": "object", "properties": {"reason": {"type": "string"}}}, tags=TAGS, returns=schemas.STAFF_BOOKING,
+       errors={409: ["bad_state", "started"]})
 def proxy_booking_cancel(booking_id: int):
     booking, staff = _booking_for_staff(booking_id, *HANDLING_ROLES)
     data = request.get_json(silent=True) or {}
@@ -235,7 +247,11 @@ def proxy_booking_cancel(booking_id: int):
 @route("/bookings/<int:booking_id>/complete", ["POST"],
        summary="Materials accepted: the booking becomes a case (受理)",
        body={"type": "object", "properties": {"responsible_staff_id": {"type": "integer"},
-                                              "note": {"type": "string"}}}, tags=TAGS)
+                                              "note": {"type": "string"}}}, tags=TAGS,
+       status=201, returns=schemas.CASE_DETAIL,
+       errors={400: ["unknown_staff", "wrong_community", "wrong_role"],
+               409: ["bad_state", "exists", "not_today"],
+               503: ["busy"]})
 def proxy_booking_complete(booking_id: int):
     booking, staff = _booking_for_staff(booking_id, *HANDLING_ROLES)
     data = request.get_json(silent=True) or {}
@@ -252,7 +268,8 @@ def proxy_booking_complete(booking_id: int):
 
 @route("/cases", summary="My community's proxy-handling cases (staff)",
        query={"status": {"type": "string"}, "overdue": {"type": "boolean"},
-              "responsible_staff_id": {"type": "integer", "minimum": 1}}, tags=TAGS)
+              "responsible_staff_id": {"type": "integer", "minimum": 1}}, tags=TAGS, returns=schemas.PROXY_CASES,
+       errors={404: ["not_found"]})
 def proxy_cases():
     staff = own_community_staff(*HANDLING_ROLES)
     statement = select(Case).where(Case.community_id == staff.community_id)
@@ -280,7 +297,11 @@ def proxy_cases():
        body={"type": "object", "required": ["resident_id"], "properties": {
            "service_key": {"type": "string"}, "service_item_id": {"type": "integer"},
            "resident_id": {"type": "integer"}, "responsible_staff_id": {"type": "integer"},
-           "note": {"type": "string"}}}, tags=TAGS)
+           "note": {"type": "string"}}}, tags=TAGS, status=201, returns=schemas.CASE_DETAIL,
+       errors={400: ["unknown_staff", "wrong_community", "wrong_role"],
+               404: ["not_found"],
+               409: ["exists"],
+               503: ["busy"]})
 def proxy_case_create():
     staff = own_community_staff(*HANDLING_ROLES)
     data = json_body()
@@ -296,7 +317,7 @@ def proxy_case_create():
     return jsonify(views.case_view(case, events=True)), 201
 
 
-@route("/cases/<int:case_id>", summary="A case with its timeline (staff)", tags=TAGS)
+@route("/cases/<int:case_id>", summary="A case with its timeline (staff)", tags=TAGS, returns=schemas.CASE_DETAIL)
 def proxy_case(case_id: int):
     case, _ = _case_for_staff(case_id)
     return jsonify(views.case_view(case, events=True))
@@ -306,7 +327,7 @@ def proxy_case(case_id: int):
        summary="Move a case: forwarded, approved, rejected (note required), done",
        body={"type": "object", "required": ["status"], "properties": {
            "status": {"type": "string", "enum": list(CASE_STATUS_LABELS)}, "note": {"type": "string"},
-           "department": {"type": "string"}}}, tags=TAGS)
+           "department": {"type": "string"}}}, tags=TAGS, returns=schemas.CASE_DETAIL, errors={409: ["bad_transition"]})
 def proxy_case_transition(case_id: int):
     case, staff = _case_for_staff(case_id)
     data = json_body()
@@ -319,7 +340,8 @@ def proxy_case_transition(case_id: int):
 
 @route("/cases/<int:case_id>/assign", ["POST"], summary="Make another staff member responsible (交接)",
        body={"type": "object", "required": ["staff_id"], "properties": {
-           "staff_id": {"type": "integer"}, "note": {"type": "string"}}}, tags=TAGS)
+           "staff_id": {"type": "integer"}, "note": {"type": "string"}}}, tags=TAGS, returns=schemas.CASE_DETAIL,
+       errors={400: ["unknown_staff", "wrong_community", "wrong_role"], 409: ["bad_transition"]})
 def proxy_case_assign(case_id: int):
     case, staff = _case_for_staff(case_id)
     data = json_body()

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from flask import jsonify, request
 from sqlalchemy import or_, select
 
+from app.api.schemas import requests as schemas
 from app.api.support import (
     current_resident,
     current_staff,
@@ -112,7 +113,7 @@ def _int_value(data: dict, name: str, *, required: bool) -> int | None:
     "scope": {"type": "string", "enum": ["grid", "all"],
               "description": "grid workers see their grid (and what is assigned to them) unless scope=all"},
     "sort": {"type": "string", "enum": ["created", "due"]},
-    "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+    "page": {"type": "integer"}, "per_page": {"type": "integer"}}, returns=schemas.REQUESTS_LIST)
 def requests_list():
     staff = current_staff()
     flow.authorize(staff, "view")
@@ -158,13 +159,15 @@ def requests_list():
     return jsonify(paginate(statement, staff_request_view))
 
 
-@route("/requests/<int:request_id>", summary="A request with its timeline (resident phone unmasked)", tags=TAGS)
+@route("/requests/<int:request_id>", summary="A request with its timeline (resident phone unmasked)", tags=TAGS,
+       returns=schemas.STAFF_REQUEST_DETAIL)
 def requests_detail(request_id: int):
     staff, row = _act(request_id, "view")
     return jsonify(staff_request_view(row, detail=True))
 
 
-@route("/requests/<int:request_id>/timeline", summary="The request's timeline (append-only events)", tags=TAGS)
+@route("/requests/<int:request_id>/timeline", summary="The request's timeline (append-only events)", tags=TAGS,
+       returns=schemas.REQUESTS_TIMELINE)
 def requests_timeline(request_id: int):
     staff, row = _act(request_id, "view")
     items = flow.timeline(row)
@@ -174,7 +177,8 @@ def requests_timeline(request_id: int):
 @route("/requests/<int:request_id>/reply", ["POST"],
        summary="Reply publicly (to the group or 1:1); stops the reply clock",
        tags=TAGS, body={"type": "object", "required": ["text"],
-                        "properties": {"text": {"type": "string", "maxLength": 1000}}})
+                        "properties": {"text": {"type": "string", "maxLength": 1000}}}, returns=schemas.REQUESTS_REPLY,
+       errors={409: ["invalid_transition"]})
 def requests_reply(request_id: int):
     staff, row = _act(request_id, "reply")
     data = json_body()
@@ -188,7 +192,9 @@ def requests_reply(request_id: int):
 
 @route("/requests/<int:request_id>/dispatch", ["POST"], summary="派单: to a staff member, or the grid's grid worker",
        tags=TAGS, body={"type": "object", "properties": {"staff_id": {"type": "integer"},
-                                                         "note": {"type": "string", "maxLength": 500}}})
+                                                         "note": {"type": "string", "maxLength": 500}}},
+       returns=schemas.STAFF_REQUEST_DETAIL,
+       errors={409: ["invalid_transition", "no_grid_worker"]})
 def requests_dispatch(request_id: int):
     staff, row = _act(request_id, "dispatch")
     data = _body()
@@ -203,7 +209,8 @@ def requests_dispatch(request_id: int):
     return _ok(row)
 
 
-@route("/requests/<int:request_id>/start", ["POST"], summary="Start handling (in progress)", tags=TAGS)
+@route("/requests/<int:request_id>/start", ["POST"], summary="Start handling (in progress)", tags=TAGS,
+       returns=schemas.STAFF_REQUEST_DETAIL, errors={409: ["invalid_transition"]})
 def requests_start(request_id: int):
     staff, row = _act(request_id, "start")
     _body()
@@ -214,7 +221,8 @@ def requests_start(request_id: int):
 @route("/requests/<int:request_id>/escalate", ["POST"], summary="吹哨: up to community, street or a department",
        tags=TAGS, body={"type": "object", "required": ["level", "reason"], "properties": {
            "level": {"type": "string", "enum": list(LEVELS)}, "department_id": {"type": "integer"},
-           "reason": {"type": "string", "maxLength": 500}}})
+           "reason": {"type": "string", "maxLength": 500}}}, returns=schemas.STAFF_REQUEST_DETAIL,
+       errors={409: ["invalid_transition"]})
 def requests_escalate(request_id: int):
     staff, row = _act(request_id, "escalate")
     data = json_body()
@@ -229,7 +237,8 @@ def requests_escalate(request_id: int):
        "resident is asked to rate", tags=TAGS, body={"type": "object", "required": ["note"], "properties": {
            "note": {"type": "string", "maxLength": 1000},
            "photos": {"type": "array", "maxItems": flow.MAX_PHOTOS, "items": {"type": "string", "maxLength": 500},
-                      "description": "urls from POST /uploads (my own uploads); shown as resolution_photos"}}})
+                      "description": "urls from POST /uploads (my own uploads); shown as resolution_photos"}}},
+       returns=schemas.STAFF_REQUEST_DETAIL, errors={409: ["invalid_transition"]})
 def requests_resolve(request_id: int):
     staff, row = _act(request_id, "resolve")
     data = json_body()
@@ -245,7 +254,9 @@ def requests_resolve(request_id: int):
 
 
 @route("/requests/<int:request_id>/merge", ["POST"], summary="Merge a duplicate into another request", tags=TAGS,
-       body={"type": "object", "required": ["into_id"], "properties": {"into_id": {"type": "integer"}}})
+       body={"type": "object", "required": ["into_id"], "properties": {"into_id": {"type": "integer"}}},
+       returns=schemas.STAFF_REQUEST_DETAIL,
+       errors={409: ["invalid_transition"]})
 def requests_merge(request_id: int):
     staff, row = _act(request_id, "merge")
     data = json_body()
@@ -260,7 +271,9 @@ def requests_merge(request_id: int):
 
 @route("/requests/<int:request_id>/reject", ["POST"], summary="不予受理, with a reason the resident is told",
        tags=TAGS, body={"type": "object", "required": ["reason"],
-                        "properties": {"reason": {"type": "string", "maxLength": 500}}})
+                        "properties": {"reason": {"type": "string", "maxLength": 500}}},
+       returns=schemas.STAFF_REQUEST_DETAIL,
+       errors={409: ["invalid_transition"]})
 def requests_reject(request_id: int):
     staff, row = _act(request_id, "reject")
     data = json_body()
@@ -270,7 +283,8 @@ def requests_reject(request_id: int):
 
 
 @route("/requests/<int:request_id>/reopen", ["POST"], summary="Reopen a resolved or closed request", tags=TAGS,
-       body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}})
+       body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}},
+       returns=schemas.STAFF_REQUEST_DETAIL, errors={409: ["invalid_transition"]})
 def requests_reopen(request_id: int):
     staff, row = _act(request_id, "reopen")
     data = json_body()
@@ -282,7 +296,9 @@ def requests_reopen(request_id: int):
 @route("/requests/<int:request_id>/classify", ["POST"],
        summary="Correct the category or deadline class (the deadline is recomputed)", tags=TAGS,
        body={"type": "object", "properties": {"category": {"type": "string", "enum": list(CATEGORY_LABELS)},
-                                              "urgency": {"type": "string", "enum": list(URGENCY_LABELS)}}})
+                                              "urgency": {"type": "string", "enum": list(URGENCY_LABELS)}}},
+       returns=schemas.STAFF_REQUEST_DETAIL,
+       errors={409: ["invalid_transition"]})
 def requests_classify(request_id: int):
     staff, row = _act(request_id, "reclassify")
     data = json_body()
@@ -302,7 +318,7 @@ def _date_arg(name: str, default: date) -> date:
 @route("/stats/requests", summary="响应率/解决率/满意率, solved at grid level, per category", tags=TAGS, query={
     "from": {"type": "string", "format": "date"},
     "to": {"type": "string", "format": "date", "description": "inclusive"},
-    "grid_id": {"type": "integer"}, "community_id": {"type": "integer"}})
+    "grid_id": {"type": "integer"}, "community_id": {"type": "integer"}}, returns=schemas.REQUESTS_STATS)
 def requests_stats():
     staff = current_staff()
     flow.authorize(staff, "stats")
@@ -335,7 +351,7 @@ def _own(request_id: int) -> tuple[Resident, ServiceRequest]:
 
 
 @route("/my/requests", summary="My requests with progress (newest first, paginated)", auth="resident", tags=TAGS,
-       query={"page": {"type": "integer"}, "per_page": {"type": "integer"}})
+       query={"page": {"type": "integer"}, "per_page": {"type": "integer"}}, returns=schemas.REQUESTS_MINE)
 def requests_mine():
     resident = current_resident()
     statement = select(ServiceRequest).where(ServiceRequest.resident_id == resident.id).order_by(
@@ -343,7 +359,8 @@ def requests_mine():
     return jsonify(paginate(statement, resident_request_view))
 
 
-@route("/my/requests/<int:request_id>", summary="One of my requests with progress", auth="resident", tags=TAGS)
+@route("/my/requests/<int:request_id>", summary="One of my requests with progress", auth="resident", tags=TAGS,
+       returns=schemas.MY_REQUEST)
 def requests_mine_detail(request_id: int):
     resident, row = _own(request_id)
     return jsonify(resident_request_view(row))
@@ -351,7 +368,8 @@ def requests_mine_detail(request_id: int):
 
 @route("/my/requests/<int:request_id>/rate", ["POST"], summary="Rate a resolved request (回访); 不满意 reopens it",
        auth="resident", tags=TAGS, body={"type": "object", "required": ["rating"], "properties": {
-           "rating": {"type": "string", "enum": list(RATINGS)}, "comment": {"type": "string", "maxLength": 500}}})
+           "rating": {"type": "string", "enum": list(RATINGS)}, "comment": {"type": "string", "maxLength": 500}}},
+       returns=schemas.MY_REQUEST, errors={409: ["invalid_transition"]})
 def requests_rate_mine(request_id: int):
     resident, row = _own(request_id)
     data = json_body()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from app.api.schemas import requests as schemas
 from app.api.support import current_resident, field, json_body, route
 from app.errors import ValidationError
 from app.extensions import db
@@ -33,7 +34,7 @@ SUGGESTION = {"type": "object", "required": ["category", "urgency"], "properties
        summary="The bot's category, deadline class and place for a form's text (as the resident types)",
        responses={"200": {"description": "the suggestion", "content": {"application/json": {"schema": SUGGESTION}}}},
        body={"type": "object", "required": ["text"], "properties": {
-           "text": {"type": "string", "maxLength": flow.MAX_TEXT}}})
+           "text": {"type": "string", "maxLength": flow.MAX_TEXT}}}, returns=schemas.REQUESTS_CLASSIFY_TEXT)
 def requests_classify_text():
     text = field(json_body(), "text", str, max_length=flow.MAX_TEXT)
     return jsonify(suggest(text))
@@ -54,7 +55,8 @@ def requests_classify_text():
            "photos": {"type": "array", "maxItems": flow.MAX_PHOTOS, "items": {"type": "string", "maxLength": 500},
                       "description": "urls from POST /uploads (my own uploads)"},
            "community_id": {"type": "integer", "minimum": 1,
-                            "description": "only when my account has no community yet (it becomes mine)"}}})
+                            "description": "only when my account has no community yet (it becomes mine)"}}},
+       returns=schemas.MY_REQUEST)
 def requests_create_mine():
     resident = current_resident()
     data = json_body()

@@ -11,6 +11,7 @@ from typing import Any
 from flask import request
 from sqlalchemy import select
 
+from app.api.schemas import sla as schemas
 from app.api.support import (
     current_staff,
     field,
@@ -145,7 +146,8 @@ def sla_possible_dismiss(possible_id: int):
        body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 1000}}},
        responses={"200": {"description": "the stopped clock and the queued message"},
                   "404": {"description": "no such clock in my community"},
-                  "409": {"description": "already answered"}})
+                  "409": {"description": "already answered"}},
+       returns=schemas.SLA_INBOX_REPLY, errors={409: ["conflict", "invalid_transition"]})
 def sla_inbox_reply(clock_id: int):
     staff = community_staff(*REPLY_ROLES)
     clock = clock_in_community(clock_id, staff)
@@ -159,7 +161,7 @@ def sla_inbox_reply(clock_id: int):
 
 @route("/roster", summary="Shifts of my community overlapping [from, to) (default: today + 7 days)", tags=["roster"],
        query={"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"},
-              "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+              "page": {"type": "integer"}, "per_page": {"type": "integer"}}, returns=schemas.ROSTER_LIST)
 def roster_list():
     staff = community_staff()
     start, end = _range(_today_start(), 7)
@@ -168,7 +170,7 @@ def roster_list():
 
 
 @route("/roster/on-duty", summary="Who is on duty now (or at ?at=), the duty lead, and whether it is a gap",
-       tags=["roster"], query={"at": {"type": "string", "format": "date-time"}})
+       tags=["roster"], query={"at": {"type": "string", "format": "date-time"}}, returns=schemas.ROSTER_ON_DUTY)
 def roster_on_duty():
     staff = community_staff()
     at = _query_time("at", now())
@@ -179,7 +181,7 @@ def roster_on_duty():
 
 
 @route("/roster/mine", summary="My shifts from now on", tags=["roster"],
-       query={"page": {"type": "integer"}, "per_page": {"type": "integer"}})
+       query={"page": {"type": "integer"}, "per_page": {"type": "integer"}}, returns=schemas.ROSTER_MINE)
 def roster_mine():
     staff = community_staff()
     statement = (select(DutyShift).where(DutyShift.staff_id == staff.id, DutyShift.ends_at > now())
@@ -206,7 +208,8 @@ def _shift_in_community(shift_id: int, staff: Staff, name: str = "shift_id") -> 
              "properties": {"staff_id": {"type": "integer"}, "starts_at": {"type": "string", "format": "date-time"},
                             "ends_at": {"type": "string", "format": "date-time"}, "is_lead": {"type": "boolean"},
                             "note": {"type": "string", "maxLength": 200}}},
-       responses={"201": {"description": "the shift"}, "409": {"description": "overlaps a shift of that person"}})
+       responses={"201": {"description": "the shift"}, "409": {"description": "overlaps a shift of that person"}},
+       returns=schemas.ROSTER_ADD_SHIFT, errors={404: ["not_found"], 409: ["conflict"]})
 def roster_add_shift():
     admin = community_staff(ADMIN)
     data = json_body()
@@ -222,7 +225,8 @@ def roster_add_shift():
     return roster.shift_view(shift), 201
 
 
-@route("/roster/shifts/<int:shift_id>", ["DELETE"], tags=["roster"], summary="Delete a shift (community admin)")
+@route("/roster/shifts/<int:shift_id>", ["DELETE"], tags=["roster"], summary="Delete a shift (community admin)",
+       returns=schemas.ROSTER_DELETE_SHIFT)
 def roster_delete_shift(shift_id: int):
     admin = community_staff(ADMIN)
     shift = _shift_in_community(shift_id, admin)
@@ -236,7 +240,8 @@ def roster_delete_shift(shift_id: int):
              "properties": {"shift_id": {"type": "integer"}, "with_shift_id": {"type": "integer"},
                             "staff_id": {"type": "integer"}, "reason": {"type": "string", "maxLength": 200}}},
        responses={"200": {"description": "the swap and the changed shifts"},
-                  "409": {"description": "someone would be on two overlapping shifts"}})
+                  "409": {"description": "someone would be on two overlapping shifts"}},
+       returns=schemas.ROSTER_SWAP, errors={404: ["not_found"], 409: ["conflict"]})
 def roster_swap():
     admin = community_staff(ADMIN)
     data = json_body()
@@ -262,7 +267,8 @@ def roster_swap():
 
 
 @route("/roster/gaps", summary="Times nobody is on duty in [from, to) (default: now + 14 days)", tags=["roster"],
-       query={"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}})
+       query={"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}},
+       returns=schemas.ROSTER_GAPS)
 def roster_gaps():
     staff = community_staff()
     start, end = _range(now(), 14)
@@ -278,7 +284,7 @@ def roster_gaps():
 @route("/sla/alerts", summary="Alerts of my community with recipients and delivery state (community admin)",
        tags=["sla"], query={"since": {"type": "string", "format": "date-time"},
                             "kind": {"type": "string", "enum": [k.value for k in AlertKind]},
-                            "page": {"type": "integer"}, "per_page": {"type": "integer"}})
+                            "page": {"type": "integer"}, "per_page": {"type": "integer"}}, returns=schemas.SLA_ALERTS)
 def sla_alerts():
     admin = community_staff(ADMIN)
     statement = select(Alert).where(Alert.community_id == admin.community_id)
@@ -295,7 +301,7 @@ def sla_alerts():
 
 @route("/stats/sla", summary="Reply-within-the-hour rate, median and p90 first-reply time (community admin)",
        tags=["sla"], query={"since": {"type": "string", "format": "date-time"},
-                            "until": {"type": "string", "format": "date-time"}})
+                            "until": {"type": "string", "format": "date-time"}}, returns=schemas.SLA_STATS)
 def sla_stats():
     admin = community_staff(ADMIN)
     at = now()

@@ -11,13 +11,12 @@ from flask import g, request
 from sqlalchemy import func, select
 
 from app.api import bp
+from app.api.openapi import OPENAPI_PATHS, responses_for
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import db
 from app.handlers.org.auth import resolve_token
 from app.localtime import iso, zone  # noqa: F401 - iso: the API's time format, re-exported for its modules
 from app.models import Resident, Staff
-
-OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
 
 # Ids (and every other integer column) are at most 64-bit signed in the database: a larger number
 # in a path, query or body is refused up front, before it overflows the database driver (a 500).
@@ -39,12 +38,16 @@ class Unauthorized(ApiError):
 
 def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: str = "staff",
           body: dict | None = None, query: dict | None = None, responses: dict | None = None,
-          tags: Iterable[str] = ()):
+          tags: Iterable[str] = (), status: int | Iterable[int] | None = None, returns: dict | None = None,
+          errors: dict | None = None):
     """Register a route on the API blueprint and describe it in the OpenAPI document.
 
     ``auth``: "staff", "resident", "any" (staff or resident) or "none".
     ``body``/``query``: JSON-schema fragments (properties) for the document; a query fragment
     with ``"required": True`` documents a parameter the route refuses to go without.
+    ``status``: the success status(es) it answers (200 when omitted); ``returns``: the schema of
+    that body; ``errors``: {status: [code, ...]} beyond the shared ones (app/api/openapi.py).
+    ``responses``: raw OpenAPI response entries, merged in (descriptions, other media types).
     """
 
     methods = [m.upper() for m in methods]
@@ -56,12 +59,12 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
         bp.add_url_rule(bounded, endpoint=fn.__name__, view_func=guarded, methods=methods)
         path = "/api/v1" + _openapi_path(rule)
         for method in methods:
+            answers = responses_for(auth=auth, has_path_params="<" in rule, status=status, returns=returns,
+                                    errors=errors, legacy=responses)
             op: dict[str, Any] = {"summary": summary, "operationId": fn.__name__, "tags": list(tags),
-                                  "responses": responses or {"200": {"description": "OK"}}}
+                                  "responses": answers}
             if auth != "none":
                 op["security"] = [{"bearer": []}]
-                op["responses"].setdefault("401", {"description": "missing or invalid token"})
-                op["responses"].setdefault("403", {"description": "not allowed"})
             params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(kind)}
                       for name, kind in _path_params(rule)]
             params += [_query_param(name, schema) for name, schema in (query or {}).items()]
@@ -69,7 +72,6 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
                 op["parameters"] = params
             if body is not None:
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-                op["responses"].setdefault("400", {"description": "validation error naming the field"})
             OPENAPI_PATHS.setdefault(path, {})[method.lower()] = op
         return guarded
 
@@ -238,6 +240,41 @@ def field(data: dict, name: str, kind: type | tuple[type, ...] = str, *, require
     if maximum is not None and value > maximum:
         raise ValidationError(f"字段 {name} 不能大于 {maximum}", field=name)
     return value
+
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
+
+
+def body_schema(fields: dict[str, tuple[type, dict]], *, partial: bool = False,
+                extra: dict | None = None) -> dict[str, Any]:
+    """The JSON schema of a body read with ``field(data, name, kind, **options)`` per entry.
+
+    The document says what the validation does (required, enums, maxLength, bounds), so the two
+    cannot drift apart; ``partial``: nothing required (PATCH); ``extra``: properties read otherwise.
+    """
+    properties: dict[str, Any] = {}
+    required = []
+    for name, (kind, options) in fields.items():
+        schema: dict[str, Any] = ({"type": "string", "format": "date-time"} if kind is datetime
+                                  else {"type": _JSON_TYPES[kind]})
+        if kind is list:
+            schema["items"] = {"type": "string"}
+        if "max_length" in options:
+            schema["maxLength"] = options["max_length"]
+        if "choices" in options:
+            schema["enum"] = list(options["choices"])
+        for bound in ("minimum", "maximum"):
+            if options.get(bound) is not None:
+                schema[bound] = options[bound]
+        if options.get("default") is not None:
+            schema["default"] = options["default"]
+        if options.get("required", True) and not partial:
+            required.append(name)
+        elif kind is not list:
+            schema["type"] = [schema["type"], "null"]  # null is the same as leaving it out
+        properties[name] = schema
+    properties.update(extra or {})
+    return {"type": "object", **({"required": required} if required else {}), "properties": properties}
 
 
 def parse_datetime(value: Any, name: str) -> datetime:

@@ -11,6 +11,7 @@ from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
 from app.api.events import DOOR_STAFF, ORGANISERS, community_staff, member_of
+from app.api.schemas import volunteers as schemas
 from app.api.support import current_resident, field, id_arg, int_arg, json_body, paginate, route
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -50,7 +51,9 @@ def year_arg() -> int:
 
 @route("/my/party-member", ["POST"], summary="Register with the community as an in-service party member (双报到) "
        "or a volunteer; again: update the registration", auth="resident", tags=VOL_TAGS, body=MEMBER_BODY,
-       responses={"201": {"description": "registered"}, "200": {"description": "updated"}})
+       responses={"201": {"description": "registered"}, "200": {"description": "updated"}},
+       returns=schemas.MY_MEMBERSHIP,
+       errors={404: ["not_found"], 409: ["duplicate_phone"]})
 def volunteers_register_me():
     resident = current_resident()
     data = json_body()
@@ -62,7 +65,8 @@ def volunteers_register_me():
 
 
 @route("/my/party-member", summary="My registration and my year (projects, hours against the target)",
-       auth="resident", tags=VOL_TAGS, query={"year": YEAR_QUERY})
+       auth="resident", tags=VOL_TAGS, query={"year": YEAR_QUERY},
+       returns=schemas.MY_MEMBERSHIP, errors={404: ["not_found"]})
 def volunteers_me():
     resident = current_resident()
     members = db.session.scalars(select(PartyMember).where(PartyMember.resident_id == resident.id)
@@ -76,7 +80,9 @@ def volunteers_me():
 
 @route("/my/party-member/projects", ["POST"], summary="Choose volunteer projects for a year", auth="resident",
        tags=VOL_TAGS, body={"type": "object", "properties": {
-           "project_ids": {"type": "array", "items": {"type": "integer"}}, "year": {"type": "integer"}}})
+           "project_ids": {"type": "array", "items": {"type": "integer"}}, "year": {"type": "integer"}}},
+       returns=schemas.MEMBER_YEAR,
+       errors={404: ["not_found"]})
 def volunteers_my_projects():
     resident = current_resident()
     member = db.session.scalars(select(PartyMember).where(PartyMember.resident_id == resident.id)).first()
@@ -88,7 +94,7 @@ def volunteers_my_projects():
 
 
 @route("/volunteer-projects", summary="Volunteer projects of the community", auth="any", tags=VOL_TAGS,
-       query={"community_id": {"type": "integer", "minimum": 1}})
+       query={"community_id": {"type": "integer", "minimum": 1}}, returns=schemas.VOLUNTEERS_PROJECTS)
 def volunteers_projects():
     if isinstance(g.subject, Staff):
         community_id = community_staff(*DOOR_STAFF).community_id
@@ -106,7 +112,8 @@ def volunteers_projects():
 @route("/volunteer-projects", ["POST"], summary="Add a volunteer project", tags=VOL_TAGS,
        body={"type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
                                                                   "description": {"type": "string"}}},
-       responses={"201": {"description": "created"}})
+       responses={"201": {"description": "created"}},
+       returns=schemas.VOLUNTEERS_PROJECT_CREATE, errors={409: ["duplicate"]})
 def volunteers_project_create():
     staff = community_staff(*ORGANISERS)
     project = volunteers.create_project(staff.community_id, json_body(), staff)
@@ -114,7 +121,8 @@ def volunteers_project_create():
 
 
 @route("/party-members", summary="The member registry (?kind=party|volunteer, ?active=)", tags=VOL_TAGS,
-       query={"kind": {"type": "string"}, "active": {"type": "boolean"}, "year": YEAR_QUERY})
+       query={"kind": {"type": "string"}, "active": {"type": "boolean"}, "year": YEAR_QUERY},
+       returns=schemas.VOLUNTEERS_MEMBERS)
 def volunteers_members():
     staff = community_staff(*ORGANISERS)
     statement = select(PartyMember).where(PartyMember.community_id == staff.community_id)
@@ -137,7 +145,8 @@ def volunteers_members():
 
 
 @route("/party-members", ["POST"], summary="Register a member on their behalf", tags=VOL_TAGS, body=MEMBER_BODY,
-       responses={"201": {"description": "registered"}})
+       responses={"201": {"description": "registered"}, "200": {"description": "already registered: updated"}},
+       returns=schemas.MEMBER, errors={404: ["not_found"], 409: ["duplicate_phone"]})
 def volunteers_member_create():
     staff = community_staff(*ORGANISERS)
     data = json_body()
@@ -151,14 +160,15 @@ def volunteers_member_create():
     return jsonify(volunteers.member_view(member)), 201 if created else 200
 
 
-@route("/party-members/<int:member_id>", summary="One member", tags=VOL_TAGS)
+@route("/party-members/<int:member_id>", summary="One member", tags=VOL_TAGS, returns=schemas.MEMBER)
 def volunteers_member_get(member_id: int):
     staff = community_staff(*ORGANISERS)
     return jsonify(volunteers.member_view(member_of(staff, member_id)))
 
 
 @route("/party-members/<int:member_id>", ["PATCH"], summary="Change a member (active=false: left the community)",
-       tags=VOL_TAGS, body=MEMBER_BODY)
+       tags=VOL_TAGS, body=MEMBER_BODY, returns=schemas.MEMBER,
+       errors={409: ["duplicate_phone"]})
 def volunteers_member_update(member_id: int):
     staff = community_staff(*ORGANISERS)
     member = member_of(staff, member_id)
@@ -166,7 +176,7 @@ def volunteers_member_update(member_id: int):
 
 
 @route("/party-members/<int:member_id>/year", summary="A member's year: projects, hours by kind, target",
-       tags=VOL_TAGS, query={"year": YEAR_QUERY})
+       tags=VOL_TAGS, query={"year": YEAR_QUERY}, returns=schemas.MEMBER_YEAR)
 def volunteers_member_year(member_id: int):
     staff = community_staff(*ORGANISERS)
     return jsonify(hours.member_year(member_of(staff, member_id), year_arg()))
@@ -174,7 +184,8 @@ def volunteers_member_year(member_id: int):
 
 @route("/party-members/<int:member_id>/projects", ["POST"], summary="Record the projects a member chose",
        tags=VOL_TAGS, body={"type": "object", "properties": {
-           "project_ids": {"type": "array", "items": {"type": "integer"}}, "year": {"type": "integer"}}})
+           "project_ids": {"type": "array", "items": {"type": "integer"}}, "year": {"type": "integer"}}},
+       returns=schemas.MEMBER_YEAR)
 def volunteers_member_projects(member_id: int):
     staff = community_staff(*ORGANISERS)
     member = member_of(staff, member_id)
@@ -184,7 +195,9 @@ def volunteers_member_projects(member_id: int):
 
 
 @route("/volunteer-hours", summary="Hours entries (?member_id=, ?year=, ?kind=checkin|admin)", tags=VOL_TAGS,
-       query={"member_id": {"type": "integer", "minimum": 1}, "year": YEAR_QUERY, "kind": {"type": "string"}})
+       query={"member_id": {"type": "integer", "minimum": 1}, "year": YEAR_QUERY, "kind": {"type": "string"}},
+       returns=schemas.VOLUNTEERS_HOURS,
+       errors={404: ["not_found"]})
 def volunteers_hours():
     staff = community_staff(*ORGANISERS)
     statement = select(HoursEntry).where(HoursEntry.community_id == staff.community_id,
@@ -201,7 +214,9 @@ def volunteers_hours():
 
 
 @route("/volunteer-hours", ["POST"], summary="Enter hours (kind admin; negative hours with a note correct earlier "
-       "entries)", tags=VOL_TAGS, body=HOURS_BODY, responses={"201": {"description": "recorded"}})
+       "entries)", tags=VOL_TAGS, body=HOURS_BODY, responses={"201": {"description": "recorded"}},
+       returns=schemas.VOLUNTEERS_HOURS_CREATE,
+       errors={404: ["not_found"], 409: ["inactive", "negative_total"]})
 def volunteers_hours_create():
     staff = community_staff(*ORGANISERS)
     data = json_body()
@@ -211,7 +226,7 @@ def volunteers_hours_create():
 
 
 @route("/volunteers/report", summary="The community's 双报到 report for a year (JSON)", tags=VOL_TAGS,
-       query={"year": YEAR_QUERY})
+       query={"year": YEAR_QUERY}, returns=schemas.VOLUNTEERS_REPORT)
 def volunteers_report():
     staff = community_staff(*ORGANISERS)
     return jsonify(report.community_report(db.session.get(Community, staff.community_id), year_arg()))
@@ -244,14 +259,15 @@ def _member_of_resident(resident: Resident) -> PartyMember:
 @route("/my/wishes", ["POST"], summary="Post a micro-wish (微心愿)", auth="resident", tags=VOL_TAGS,
        body={"type": "object", "required": ["title"], "properties": {"title": {"type": "string"},
                                                                    "detail": {"type": "string"}}},
-       responses={"201": {"description": "posted"}})
+       responses={"201": {"description": "posted"}}, returns=schemas.WISH,
+       errors={400: ["no_community"], 409: ["too_many"]})
 def wishes_post():
     resident = current_resident()
     wish = wishes.post_wish(resident, json_body())
     return jsonify(wishes.wish_view(wish, viewer_resident_id=resident.id)), 201
 
 
-@route("/my/wishes", summary="My micro-wishes", auth="resident", tags=VOL_TAGS)
+@route("/my/wishes", summary="My micro-wishes", auth="resident", tags=VOL_TAGS, returns=schemas.WISHES_MINE)
 def wishes_mine():
     resident = current_resident()
     statement = select(MicroWish).where(MicroWish.resident_id == resident.id).order_by(MicroWish.id.desc())
@@ -259,14 +275,15 @@ def wishes_mine():
 
 
 @route("/my/wishes/<int:wish_id>/cancel", ["POST"], summary="Withdraw my open micro-wish", auth="resident",
-       tags=VOL_TAGS)
+       tags=VOL_TAGS, returns=schemas.WISH,
+       errors={409: ["already_claimed"]})
 def wishes_cancel(wish_id: int):
     resident = current_resident()
     return jsonify(wishes.wish_view(wishes.cancel_wish(wish_id, resident), viewer_resident_id=resident.id))
 
 
 @route("/wishes", summary="Micro-wishes of the community (staff: all, ?status=; members: the open ones)",
-       auth="any", tags=VOL_TAGS, query={"status": {"type": "string"}})
+       auth="any", tags=VOL_TAGS, query={"status": {"type": "string"}}, returns=schemas.WISHES_LIST)
 def wishes_list():
     if isinstance(g.subject, Staff):
         staff = community_staff(*ORGANISERS)
@@ -285,7 +302,7 @@ def wishes_list():
 
 
 @route("/wishes/<int:wish_id>/claim", ["POST"], summary="Claim a micro-wish (registered members)", auth="resident",
-       tags=VOL_TAGS)
+       tags=VOL_TAGS, returns=schemas.WISH, errors={403: ["inactive"], 409: ["already_claimed", "own_wish"]})
 def wishes_claim(wish_id: int):
     resident = current_resident()
     wish = wishes.claim_wish(wish_id, _member_of_resident(resident))
@@ -294,7 +311,8 @@ def wishes_claim(wish_id: int):
 
 @route("/wishes/<int:wish_id>/fulfil", ["POST"], summary="Mark a claimed micro-wish fulfilled (the claimer or "
        "an organiser)", auth="any", tags=VOL_TAGS,
-       body={"type": "object", "properties": {"note": {"type": "string"}}})
+       body={"type": "object", "properties": {"note": {"type": "string"}}}, returns=schemas.WISH,
+       errors={403: ["not_claimer"], 409: ["not_claimed"]})
 def wishes_fulfil(wish_id: int):
     data = request.get_json(silent=True) or {}
     note = data.get("note") if isinstance(data, dict) else None

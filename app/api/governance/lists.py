@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.api.governance.common import COLLECTORS, EDITORS, TAGS, VIEWERS, staff_of, statuses
+from app.api.schemas import governance_lists as schemas
 from app.api.support import id_arg, int_arg, json_body, route
 from app.handlers.governance import claims, fields, hotspots, matching, needs, projects, resources, units
 from app.models.governance import NEED_SOURCES, NEED_STATUSES, RESOURCE_KINDS, UNIT_KINDS
@@ -36,7 +37,8 @@ REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string"}}}
 
 # ---- partner units ------------------------------------------------------------------------------
 
-@route("/partner-units", summary="共建单位（驻区单位）名册", tags=TAGS, query={"active": {"type": "boolean"}})
+@route("/partner-units", summary="共建单位（驻区单位）名册", tags=TAGS, query={"active": {"type": "boolean"}},
+       returns=schemas.PARTNER_UNITS)
 def list_partner_units():
     staff = staff_of(*VIEWERS)
     rows = units.units(staff.community_id, active_only=request.args.get("active") == "true")
@@ -44,13 +46,15 @@ def list_partner_units():
 
 
 @route("/partner-units", ["POST"], summary="登记共建单位", tags=TAGS, body=UNIT_BODY,
-       responses={"201": {"description": "registered"}})
+       responses={"201": {"description": "registered"}}, returns=schemas.REGISTER_PARTNER_UNIT,
+       errors={409: ["duplicate"]})
 def register_partner_unit():
     staff = staff_of(*EDITORS)
     return jsonify(units.unit_view(units.register_unit(staff.community_id, json_body(), staff))), 201
 
 
-@route("/partner-units/<int:unit_id>", ["PATCH"], summary="修改共建单位", tags=TAGS, body=UNIT_BODY)
+@route("/partner-units/<int:unit_id>", ["PATCH"], summary="修改共建单位", tags=TAGS, body=UNIT_BODY,
+       returns=schemas.REGISTER_PARTNER_UNIT)
 def update_partner_unit(unit_id: int):
     staff = staff_of(*EDITORS)
     unit = units.unit_in(staff.community_id, unit_id)
@@ -61,7 +65,7 @@ def update_partner_unit(unit_id: int):
 
 @route("/resources", summary="资源清单", tags=TAGS, query={
     "kind": {"type": "string", "enum": list(RESOURCE_KINDS)}, "status": {"type": "string"},
-    "unit_id": {"type": "integer"}, "member_id": {"type": "integer"}})
+    "unit_id": {"type": "integer"}, "member_id": {"type": "integer"}}, returns=schemas.RESOURCES)
 def list_resources():
     staff = staff_of(*VIEWERS)
     rows = resources.resources(staff.community_id, kind=request.args.get("kind") or None,
@@ -71,13 +75,15 @@ def list_resources():
 
 
 @route("/resources", ["POST"], summary="登记资源（单位或党员提供的场地、车辆、技能、时长、资金、物资）", tags=TAGS,
-       body=RESOURCE_BODY, responses={"201": {"description": "registered"}})
+       body=RESOURCE_BODY, responses={"201": {"description": "registered"}}, returns=schemas.RESOURCE,
+       errors={400: ["inactive"], 404: ["not_found"]})
 def register_resource_line():
     staff = staff_of(*EDITORS)
     return jsonify(resources.resource_view(resources.register_resource(staff.community_id, json_body(), staff))), 201
 
 
-@route("/resources/<int:resource_id>", ["PATCH"], summary="修改或撤回资源", tags=TAGS, body=RESOURCE_BODY)
+@route("/resources/<int:resource_id>", ["PATCH"], summary="修改或撤回资源", tags=TAGS, body=RESOURCE_BODY,
+       returns=schemas.RESOURCE)
 def update_resource_line(resource_id: int):
     staff = staff_of(*EDITORS)
     resource = resources.resource_in(staff.community_id, resource_id)
@@ -88,7 +94,7 @@ def update_resource_line(resource_id: int):
 
 @route("/needs", summary="需求清单", tags=TAGS, query={
     "status": {"type": "string", "description": f"comma list of {', '.join(NEED_STATUSES)}"},
-    "kind": {"type": "string"}, "source": {"type": "string", "enum": list(NEED_SOURCES)}})
+    "kind": {"type": "string"}, "source": {"type": "string", "enum": list(NEED_SOURCES)}}, returns=schemas.LIST_NEEDS)
 def list_needs():
     staff = staff_of(*VIEWERS)
     rows = needs.needs(staff.community_id, status=statuses(), kind=request.args.get("kind") or None,
@@ -96,26 +102,29 @@ def list_needs():
     return jsonify({"items": [needs.need_view(n) for n in rows]})
 
 
-@route("/needs", ["POST"], summary="录入需求", tags=TAGS, body=NEED_BODY, responses={"201": {"description": "created"}})
+@route("/needs", ["POST"], summary="录入需求", tags=TAGS, body=NEED_BODY, responses={"201": {"description": "created"}},
+       returns=schemas.NEED, errors={404: ["not_found"]})
 def create_need_line():
     staff = staff_of(*COLLECTORS)
     return jsonify(needs.need_view(needs.create_need(staff.community_id, json_body(), staff))), 201
 
 
-@route("/needs/<int:need_id>", summary="需求详情（含认领）", tags=TAGS)
+@route("/needs/<int:need_id>", summary="需求详情（含认领）", tags=TAGS, returns=schemas.NEED)
 def get_need(need_id: int):
     staff = staff_of(*VIEWERS)
     return jsonify(needs.need_view(needs.need_in(staff.community_id, need_id)))
 
 
-@route("/needs/<int:need_id>", ["PATCH"], summary="修改需求", tags=TAGS, body=NEED_BODY)
+@route("/needs/<int:need_id>", ["PATCH"], summary="修改需求", tags=TAGS, body=NEED_BODY, returns=schemas.NEED,
+       errors={409: ["invalid_state"]})
 def update_need_line(need_id: int):
     staff = staff_of(*EDITORS)
     need = needs.need_in(staff.community_id, need_id)
     return jsonify(needs.need_view(needs.update_need(need, json_body(), staff)))
 
 
-@route("/needs/<int:need_id>/close", ["POST"], summary="关闭需求（写明原因）", tags=TAGS, body=REASON_BODY)
+@route("/needs/<int:need_id>/close", ["POST"], summary="关闭需求（写明原因）", tags=TAGS, body=REASON_BODY, returns=schemas.NEED,
+       errors={409: ["invalid_state"]})
 def close_need_line(need_id: int):
     staff = staff_of(*EDITORS)
     need = needs.need_in(staff.community_id, need_id)
@@ -125,7 +134,7 @@ def close_need_line(need_id: int):
 @route("/needs/from-requests", ["POST"], summary="把反复出现的诉求汇总为需求（一步）", tags=TAGS,
        body={"type": "object", "required": ["request_ids"], "properties": {
            "request_ids": {"type": "array", "items": {"type": "integer"}}, **NEED_BODY["properties"]}},
-       responses={"201": {"description": "created"}})
+       responses={"201": {"description": "created"}}, returns=schemas.NEED, errors={404: ["not_found"], 409: ["already_promoted"]})
 def promote_requests_to_need():
     staff = staff_of(*EDITORS)
     data = json_body()
@@ -136,7 +145,9 @@ def promote_requests_to_need():
 
 @route("/needs/from-wish", ["POST"], summary="把微心愿转为需求", tags=TAGS,
        body={"type": "object", "required": ["wish_id"], "properties": {
-           "wish_id": {"type": "integer"}, **NEED_BODY["properties"]}}, responses={"201": {"description": "created"}})
+           "wish_id": {"type": "integer"}, **NEED_BODY["properties"]}}, responses={"201": {"description": "created"}},
+       returns=schemas.NEED,
+       errors={404: ["not_found"], 409: ["already_promoted", "wish_closed"]})
 def promote_wish_to_need():
     staff = staff_of(*EDITORS)
     data = json_body()
@@ -145,7 +156,8 @@ def promote_wish_to_need():
 
 
 @route("/governance/hotspots", summary="诉求热点：同一楼栋反复出现的同类问题", tags=TAGS, query={
-    "days": {"type": "integer", "minimum": 1, "maximum": 365}, "min_count": {"type": "integer", "minimum": 2}})
+    "days": {"type": "integer", "minimum": 1, "maximum": 365}, "min_count": {"type": "integer", "minimum": 2}},
+       returns=schemas.LIST_REQUEST_HOTSPOTS)
 def list_request_hotspots():
     staff = staff_of(*VIEWERS)
     found = hotspots.hotspots(staff.community_id, days=int_arg("days", hotspots.DEFAULT_DAYS, maximum=365),
@@ -154,7 +166,7 @@ def list_request_hotspots():
     return jsonify({"items": [{**h.view(), "on_need_list": bool(set(h.request_ids) & taken)} for h in found]})
 
 
-@route("/needs/<int:need_id>/matches", summary="匹配建议：适合这个需求的资源及理由", tags=TAGS)
+@route("/needs/<int:need_id>/matches", summary="匹配建议：适合这个需求的资源及理由", tags=TAGS, returns=schemas.MATCH_NEED)
 def match_need(need_id: int):
     staff = staff_of(*VIEWERS)
     need = needs.need_in(staff.community_id, need_id)
@@ -164,7 +176,9 @@ def match_need(need_id: int):
 # ---- 双向认领 ------------------------------------------------------------------------------------
 
 @route("/needs/<int:need_id>/claims", ["POST"], summary="登记单位或党员认领需求", tags=TAGS, body=CLAIM_BODY,
-       responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}})
+       responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}},
+       returns=schemas.NEED_CLAIM,
+       errors={400: ["inactive"], 409: ["inactive", "invalid_state"]})
 def record_need_claim(need_id: int):
     staff = staff_of(*EDITORS)
     claim, created = claims.claim_need(needs.need_in(staff.community_id, need_id), json_body(), staff)
@@ -174,7 +188,9 @@ def record_need_claim(need_id: int):
 @route("/needs/<int:need_id>/assign", ["POST"], summary="社区指派资源给需求", tags=TAGS,
        body={"type": "object", "required": ["resource_id"], "properties": {
            "resource_id": {"type": "integer"}, "note": {"type": "string"}}},
-       responses={"201": {"description": "assigned"}, "200": {"description": "already assigned (replay)"}})
+       responses={"201": {"description": "assigned"}, "200": {"description": "already assigned (replay)"}},
+       returns=schemas.NEED_CLAIM,
+       errors={409: ["inactive", "invalid_state"]})
 def assign_need_resource(need_id: int):
     staff = staff_of(*EDITORS)
     claim, created = claims.assign_resource(needs.need_in(staff.community_id, need_id), json_body(), staff)
@@ -182,7 +198,8 @@ def assign_need_resource(need_id: int):
 
 
 @route("/needs/<int:need_id>/claims/<int:claim_id>/withdraw", ["POST"], summary="撤回认领", tags=TAGS,
-       body=REASON_BODY)
+       body=REASON_BODY, returns=schemas.NEED_CLAIM,
+       errors={409: ["invalid_state"]})
 def withdraw_need_claim(need_id: int, claim_id: int):
     staff = staff_of(*EDITORS)
     need = needs.need_in(staff.community_id, need_id)
@@ -194,7 +211,9 @@ def withdraw_need_claim(need_id: int, claim_id: int):
        body={"type": "object", "required": ["owner_staff_id"], "properties": {
            "title": {"type": "string"}, "plan": {"type": "string"}, "owner_staff_id": {"type": "integer"},
            "lead_unit_id": {"type": "integer"}, "deadline": {"type": "string", "format": "date"},
-           "beneficiaries": {"type": "integer"}}}, responses={"201": {"description": "project started"}})
+           "beneficiaries": {"type": "integer"}}}, responses={"201": {"description": "project started"}},
+       returns=schemas.PROJECT,
+       errors={409: ["already_project", "conflict", "invalid_state", "no_partner"]})
 def start_need_project(need_id: int):
     staff = staff_of(*EDITORS)
     project = projects.start_project(needs.need_in(staff.community_id, need_id), json_body(), staff)

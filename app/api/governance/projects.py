@@ -6,6 +6,7 @@ from urllib.parse import quote
 from flask import Response, jsonify, request
 
 from app.api.governance.common import EDITORS, TAGS, VIEWERS, YEAR_QUERY, community_for_report, staff_of, year
+from app.api.schemas import governance_lists as schemas
 from app.api.support import json_body, route
 from app.handlers.governance import contributions, export, projects, report
 from app.models.governance import CONTRIBUTION_KINDS, PROJECT_STATUSES
@@ -24,20 +25,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @route("/projects", summary="项目清单", tags=TAGS,
-       query={"status": {"type": "string", "enum": list(PROJECT_STATUSES)}})
+       query={"status": {"type": "string", "enum": list(PROJECT_STATUSES)}}, returns=schemas.PROJECTS)
 def list_projects():
     staff = staff_of(*VIEWERS)
     rows = projects.projects(staff.community_id, status=request.args.get("status") or None)
     return jsonify({"items": [projects.project_view(p) for p in rows]})
 
 
-@route("/projects/<int:project_id>", summary="项目详情：进展、参与方、贡献", tags=TAGS)
+@route("/projects/<int:project_id>", summary="项目详情：进展、参与方、贡献", tags=TAGS, returns=schemas.PROJECT)
 def get_project(project_id: int):
     staff = staff_of(*VIEWERS)
     return jsonify(projects.project_view(projects.project_in(staff.community_id, project_id), detail=True))
 
 
-@route("/projects/<int:project_id>", ["PATCH"], summary="修改项目（方案、负责人、期限）", tags=TAGS, body=PROJECT_BODY)
+@route("/projects/<int:project_id>", ["PATCH"], summary="修改项目（方案、负责人、期限）", tags=TAGS, body=PROJECT_BODY,
+       returns=schemas.PROJECT,
+       errors={409: ["invalid_state"]})
 def update_project_line(project_id: int):
     staff = staff_of(*EDITORS)
     project = projects.update_project(projects.project_in(staff.community_id, project_id), json_body(), staff)
@@ -47,7 +50,8 @@ def update_project_line(project_id: int):
 @route("/projects/<int:project_id>/progress", ["POST"], summary="报告项目进展", tags=TAGS,
        body={"type": "object", "required": ["progress", "note"], "properties": {
            "progress": {"type": "integer", "minimum": 0, "maximum": 99}, "note": {"type": "string"}}},
-       responses={"201": {"description": "recorded"}})
+       responses={"201": {"description": "recorded"}}, returns=schemas.PROJECT,
+       errors={409: ["invalid_state"]})
 def report_project_progress(project_id: int):
     staff = staff_of(*EDITORS)
     project = projects.project_in(staff.community_id, project_id)
@@ -57,7 +61,8 @@ def report_project_progress(project_id: int):
 
 @route("/projects/<int:project_id>/complete", ["POST"], summary="项目完成", tags=TAGS,
        body={"type": "object", "required": ["summary"], "properties": {
-           "summary": {"type": "string"}, "beneficiaries": {"type": "integer"}}})
+           "summary": {"type": "string"}, "beneficiaries": {"type": "integer"}}}, returns=schemas.PROJECT,
+       errors={409: ["invalid_state"]})
 def complete_project_line(project_id: int):
     staff = staff_of(*EDITORS)
     project = projects.complete_project(projects.project_in(staff.community_id, project_id), json_body(), staff)
@@ -65,14 +70,16 @@ def complete_project_line(project_id: int):
 
 
 @route("/projects/<int:project_id>/cancel", ["POST"], summary="取消项目（需求回到清单）", tags=TAGS,
-       body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+       body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+       returns=schemas.PROJECT,
+       errors={409: ["invalid_state"]})
 def cancel_project_line(project_id: int):
     staff = staff_of(*EDITORS)
     project = projects.project_in(staff.community_id, project_id)
     return jsonify(projects.project_view(projects.cancel_project(project, json_body().get("reason"), staff)))
 
 
-@route("/projects/<int:project_id>/contributions", summary="项目贡献明细", tags=TAGS)
+@route("/projects/<int:project_id>/contributions", summary="项目贡献明细", tags=TAGS, returns=schemas.PROJECT_CONTRIBUTIONS)
 def list_project_contributions(project_id: int):
     staff = staff_of(*VIEWERS)
     project = projects.project_in(staff.community_id, project_id)
@@ -81,7 +88,9 @@ def list_project_contributions(project_id: int):
 
 
 @route("/projects/<int:project_id>/contributions", ["POST"], summary="记录单位或党员的贡献（时长、物资、资金…）",
-       tags=TAGS, body=CONTRIBUTION_BODY, responses={"201": {"description": "recorded"}})
+       tags=TAGS, body=CONTRIBUTION_BODY, responses={"201": {"description": "recorded"}},
+       returns=schemas.RECORD_PROJECT_CONTRIBUTION,
+       errors={400: ["inactive", "negative_total"], 409: ["invalid_state", "not_partner"]})
 def record_project_contribution(project_id: int):
     staff = staff_of(*EDITORS)
     project = projects.project_in(staff.community_id, project_id)
@@ -90,7 +99,8 @@ def record_project_contribution(project_id: int):
 
 
 @route("/governance/report", summary="共建共治年度统计（单位、党员、清单、议事）", tags=TAGS,
-       query={"year": YEAR_QUERY, "community_id": {"type": "integer", "description": "street admins"}})
+       query={"year": YEAR_QUERY, "community_id": {"type": "integer", "description": "street admins"}},
+       returns=schemas.GOVERNANCE_REPORT, errors={404: ["not_found"]})
 def governance_report():
     community, _staff = community_for_report()
     return jsonify(report.community_report(community, year()))
@@ -98,7 +108,8 @@ def governance_report():
 
 @route("/governance/export", summary="导出街道上报用的 Excel 统计表", tags=TAGS,
        query={"year": YEAR_QUERY, "community_id": {"type": "integer", "description": "street admins"}},
-       responses={"200": {"description": "the workbook", "content": {XLSX: {}}}})
+       responses={"200": {"description": "the workbook", "content": {XLSX: {}}}},
+       errors={404: ["not_found"]})
 def governance_export():
     community, staff = community_for_report()
     the_year = year()

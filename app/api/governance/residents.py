@@ -5,6 +5,8 @@ from flask import jsonify
 
 from app.api.governance.common import TAGS, resident_here
 from app.api.governance.lists import RESOURCE_BODY
+from app.api.schemas import governance as schemas
+from app.api.schemas import governance_lists
 from app.api.support import json_body, route
 from app.errors import Forbidden
 from app.extensions import db
@@ -25,7 +27,8 @@ def _member(resident: Resident) -> PartyMember:
 @route("/my/topics", ["POST"], summary="居民提出议题（收集问题）", auth="resident", tags=TAGS,
        body={"type": "object", "required": ["title"], "properties": {
            "title": {"type": "string", "maxLength": 100}, "detail": {"type": "string"}}},
-       responses={"201": {"description": "proposed"}})
+       responses={"201": {"description": "proposed"}}, returns=schemas.TOPIC_DETAIL,
+       errors={404: ["not_found"], 409: ["conflict"]})
 def propose_topic():
     resident = resident_here()
     topic = deliberation.create_topic(resident.community_id, json_body(), resident=resident)
@@ -33,7 +36,7 @@ def propose_topic():
 
 
 @route("/my/suggestions", ["POST"], summary="百姓说事：提建议", auth="resident", tags=TAGS, body=SUGGESTION_BODY,
-       responses={"201": {"description": "collected"}})
+       responses={"201": {"description": "collected"}}, returns=schemas.POST_SUGGESTION)
 def post_suggestion():
     resident = resident_here()
     row, _created = suggestions.collect(resident.community_id, json_body().get("text"), resident=resident,
@@ -41,14 +44,14 @@ def post_suggestion():
     return jsonify(suggestions.suggestion_view(row)), 201
 
 
-@route("/my/suggestions", summary="我的建议和答复", auth="resident", tags=TAGS)
+@route("/my/suggestions", summary="我的建议和答复", auth="resident", tags=TAGS, returns=schemas.MY_SUGGESTIONS)
 def my_suggestions():
     resident = resident_here()
     rows = suggestions.suggestions(resident.community_id, resident_id=resident.id)
     return jsonify({"items": [suggestions.suggestion_view(r) for r in rows]})
 
 
-@route("/my/claimable-needs", summary="可以认领的需求（双报到成员）", auth="resident", tags=TAGS)
+@route("/my/claimable-needs", summary="可以认领的需求（双报到成员）", auth="resident", tags=TAGS, returns=schemas.CLAIMABLE_NEEDS)
 def claimable_needs():
     resident = resident_here()
     _member(resident)
@@ -58,7 +61,9 @@ def claimable_needs():
 
 @route("/my/needs/<int:need_id>/claim", ["POST"], summary="双报到成员认领需求", auth="resident", tags=TAGS,
        body={"type": "object", "properties": {"resource_id": {"type": "integer"}, "note": {"type": "string"}}},
-       responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}})
+       responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}},
+       returns=governance_lists.NEED_CLAIM,
+       errors={400: ["inactive"], 409: ["inactive", "invalid_state"]})
 def claim_need_as_member(need_id: int):
     resident = resident_here()
     member = _member(resident)
@@ -68,7 +73,8 @@ def claim_need_as_member(need_id: int):
 
 
 @route("/my/claims/<int:claim_id>/withdraw", ["POST"], summary="撤回我的认领", auth="resident", tags=TAGS,
-       body={"type": "object", "properties": {"reason": {"type": "string"}}})
+       body={"type": "object", "properties": {"reason": {"type": "string"}}}, returns=governance_lists.NEED_CLAIM,
+       errors={409: ["invalid_state"]})
 def withdraw_my_claim(claim_id: int):
     resident = resident_here()
     member = _member(resident)
@@ -80,7 +86,8 @@ def withdraw_my_claim(claim_id: int):
 
 
 @route("/my/resources", ["POST"], summary="双报到成员登记自己能提供的资源", auth="resident", tags=TAGS,
-       body=RESOURCE_BODY, responses={"201": {"description": "registered"}})
+       body=RESOURCE_BODY, responses={"201": {"description": "registered"}}, returns=governance_lists.RESOURCE,
+       errors={400: ["inactive"], 404: ["not_found"]})
 def offer_my_resource():
     resident = resident_here()
     member = _member(resident)
@@ -88,7 +95,7 @@ def offer_my_resource():
     return jsonify(resources.resource_view(resource)), 201
 
 
-@route("/my/resources", summary="我登记的资源", auth="resident", tags=TAGS)
+@route("/my/resources", summary="我登记的资源", auth="resident", tags=TAGS, returns=governance_lists.RESOURCES)
 def my_resources():
     resident = resident_here()
     member = _member(resident)

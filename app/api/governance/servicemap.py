@@ -5,6 +5,7 @@ from flask import g, jsonify, request
 
 from app.api.governance.common import EDITORS, TAGS, VIEWERS, resident_here, staff_of
 from app.api.governance.suggestions import community_named
+from app.api.schemas import governance as schemas
 from app.api.support import id_arg, json_body, route
 from app.clock import now
 from app.extensions import db
@@ -33,13 +34,14 @@ def _community_and_building() -> tuple[int, int | None]:
     return resident.community_id, id_arg("building_id") or resident.building_id
 
 
-@route("/map/services", summary="地图上的服务项目（量血压、打印复印…）", auth="any", tags=TAGS)
+@route("/map/services", summary="地图上的服务项目（量血压、打印复印…）", auth="any", tags=TAGS, returns=schemas.MAP_SERVICES)
 def map_services():
     return jsonify({"items": [{"key": k, "name": n} for k, n in terms.terms().services.items()]})
 
 
 @route("/map/stations", summary="服务站点（按距离、是否开放排序）", auth="any", tags=TAGS, query={
-    "service": {"type": "string"}, "building_id": {"type": "integer", "description": "default: the resident's"}})
+    "service": {"type": "string"}, "building_id": {"type": "integer", "description": "default: the resident's"}},
+       returns=schemas.LIST_MAP_STATIONS)
 def list_map_stations():
     community_id, building_id = _community_and_building()
     service = (request.args.get("service") or "").strip() or None
@@ -57,7 +59,8 @@ def list_map_stations():
 
 
 @route("/map/stations", ["POST"], summary="在地图上添加站点", tags=TAGS, body=STATION_BODY,
-       responses={"201": {"description": "created"}})
+       responses={"201": {"description": "created"}}, returns=schemas.CREATE_MAP_STATION,
+       errors={404: ["not_found"], 409: ["duplicate"]})
 def create_map_station():
     staff = staff_of(*EDITORS)
     station = stations.create_station(staff.community_id, json_body(), staff)
@@ -65,7 +68,7 @@ def create_map_station():
 
 
 @route("/map/stations/<int:station_id>", ["PATCH"], summary="修改站点（地址、坐标、开放时间、服务、电话）", tags=TAGS,
-       body=STATION_BODY)
+       body=STATION_BODY, returns=schemas.CREATE_MAP_STATION)
 def update_map_station(station_id: int):
     staff = staff_of(*EDITORS)
     station = stations.update_station(stations.station_in(staff.community_id, station_id), json_body(), staff)
@@ -74,7 +77,7 @@ def update_map_station(station_id: int):
 
 @route("/map/buildings/<int:building_id>", ["PUT"], summary="标注楼栋位置（用于计算距离和画平面图）", tags=TAGS,
        body={"type": "object", "required": ["lat", "lng"], "properties": {
-           "lat": {"type": "number"}, "lng": {"type": "number"}}})
+           "lat": {"type": "number"}, "lng": {"type": "number"}}}, returns=schemas.LOCATE_BUILDING)
 def locate_building(building_id: int):
     staff = staff_of(*EDITORS)
     building = db.session.get(Building, building_id)
@@ -85,7 +88,8 @@ def locate_building(building_id: int):
 
 
 @route("/public/map", summary="社区服务地图数据（站点、楼栋位置、开放状态）", auth="none", tags=TAGS,
-       query={"community": {"type": "string", "required": True, "description": "community code or id"}})
+       query={"community": {"type": "string", "required": True, "description": "community code or id"}},
+       returns=schemas.PUBLIC_MAP, errors={404: ["not_found"]})
 def public_map():
     community = community_named(request.args.get("community"))
     moment, calendar = now(), load_calendar()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.api.governance.common import COLLECTORS, EDITORS, TAGS, VIEWERS, staff_of, statuses
+from app.api.schemas import governance as schemas
 from app.api.support import json_body, route
 from app.extensions import db
 from app.handlers.governance import suggestions, topic_views
@@ -13,7 +14,8 @@ from app.models.governance import SUGGESTION_STATUSES
 
 
 @route("/suggestions", summary="百姓说事：收集到的建议", tags=TAGS,
-       query={"status": {"type": "string", "description": f"comma list of {', '.join(SUGGESTION_STATUSES)}"}})
+       query={"status": {"type": "string", "description": f"comma list of {', '.join(SUGGESTION_STATUSES)}"}},
+       returns=schemas.LIST_SUGGESTIONS)
 def list_suggestions():
     staff = staff_of(*VIEWERS)
     rows = suggestions.suggestions(staff.community_id, status=statuses())
@@ -22,7 +24,7 @@ def list_suggestions():
 
 @route("/suggestions", ["POST"], summary="代居民登记建议（走访、电话）", tags=TAGS,
        body={"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
-       responses={"201": {"description": "collected"}})
+       responses={"201": {"description": "collected"}}, returns=schemas.STAFF_SUGGESTION)
 def record_suggestion():
     staff = staff_of(*COLLECTORS)
     row, _created = suggestions.collect(staff.community_id, json_body().get("text"), resident=None, source="staff",
@@ -31,7 +33,9 @@ def record_suggestion():
 
 
 @route("/suggestions/<int:suggestion_id>/answer", ["POST"], summary="公开答复建议（发回原群或居民）", tags=TAGS,
-       body={"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}})
+       body={"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}},
+       returns=schemas.ANSWER_SUGGESTION,
+       errors={409: ["invalid_state"]})
 def answer_suggestion(suggestion_id: int):
     staff = staff_of(*COLLECTORS)
     row = suggestions.suggestion_in(staff.community_id, suggestion_id)
@@ -41,7 +45,8 @@ def answer_suggestion(suggestion_id: int):
 
 @route("/suggestions/<int:suggestion_id>/promote", ["POST"], summary="建议转为议事议题", tags=TAGS,
        body={"type": "object", "properties": {"title": {"type": "string"}, "detail": {"type": "string"}}},
-       responses={"201": {"description": "topic created"}})
+       responses={"201": {"description": "topic created"}}, returns=schemas.TOPIC_DETAIL,
+       errors={409: ["already_promoted", "conflict"]})
 def promote_suggestion(suggestion_id: int):
     staff = staff_of(*EDITORS)
     row = suggestions.suggestion_in(staff.community_id, suggestion_id)
@@ -50,7 +55,8 @@ def promote_suggestion(suggestion_id: int):
 
 
 @route("/suggestions/<int:suggestion_id>/close", ["POST"], summary="关闭建议（须已答复）", tags=TAGS,
-       body={"type": "object", "properties": {"reason": {"type": "string"}}})
+       body={"type": "object", "properties": {"reason": {"type": "string"}}}, returns=schemas.STAFF_SUGGESTION,
+       errors={409: ["not_answered"]})
 def close_suggestion(suggestion_id: int):
     staff = staff_of(*COLLECTORS)
     row = suggestions.suggestion_in(staff.community_id, suggestion_id)
@@ -59,7 +65,9 @@ def close_suggestion(suggestion_id: int):
 
 
 @route("/public/suggestions", summary="百姓说事公开答复（居民姓名打码）", auth="none", tags=TAGS,
-       query={"community": {"type": "string", "required": True, "description": "community code or id"}})
+       query={"community": {"type": "string", "required": True, "description": "community code or id"}},
+       returns=schemas.PUBLIC_SUGGESTIONS,
+       errors={404: ["not_found"]})
 def public_suggestions():
     community = community_named(request.args.get("community"))
     rows = suggestions.suggestions(community.id, answered_only=True)[:50]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from app.api.governance.common import COMMITTEE, TAGS, VIEWERS, resident_here, staff_of, statuses
+from app.api.schemas import governance as schemas
 from app.api.support import json_body, route
 from app.extensions import db
 from app.handlers.governance import deliberation, fields, hotspots, needs, tasks, topic_views, votes
@@ -34,7 +35,7 @@ def _detail(topic: Topic):
 
 
 @route("/topics", summary="议题列表（工作人员：全部；居民：本社区已立项的议题和自己提出的）", auth="any", tags=TAGS,
-       query={"stage": {"type": "string", "description": f"comma list of {', '.join(STAGES)}"}})
+       query={"stage": {"type": "string", "description": f"comma list of {', '.join(STAGES)}"}}, returns=schemas.TOPICS)
 def list_topics():
     if isinstance(g.subject, Staff):
         staff = staff_of(*VIEWERS)
@@ -47,7 +48,8 @@ def list_topics():
 
 
 @route("/topics", ["POST"], summary="提出议题（可来自诉求热点）", tags=TAGS, body=TOPIC_BODY,
-       responses={"201": {"description": "created in the collect stage"}})
+       responses={"201": {"description": "created in the collect stage"}}, returns=schemas.TOPIC_DETAIL,
+       errors={404: ["not_found"], 409: ["conflict"]})
 def create_topic_line():
     staff = staff_of(*VIEWERS)
     topic = deliberation.create_topic(staff.community_id, json_body(), staff=staff)
@@ -57,7 +59,8 @@ def create_topic_line():
 @route("/topics/from-hotspot", ["POST"], summary="把诉求热点提为议题", tags=TAGS,
        body={"type": "object", "required": ["request_ids"], "properties": {
            "request_ids": {"type": "array", "items": {"type": "integer"}}, "title": {"type": "string"}}},
-       responses={"201": {"description": "created"}})
+       responses={"201": {"description": "created"}}, returns=schemas.TOPIC_DETAIL,
+       errors={404: ["not_found"], 409: ["conflict"]})
 def create_topic_from_hotspot():
     staff = staff_of(*VIEWERS)
     data = json_body()
@@ -67,7 +70,7 @@ def create_topic_from_hotspot():
     return _detail(deliberation.create_topic(staff.community_id, body, staff=staff)), 201
 
 
-@route("/topics/<int:topic_id>", summary="议题详情：五步进度、四方、纪要、投票、任务、时间线", auth="any", tags=TAGS)
+@route("/topics/<int:topic_id>", summary="议题详情：五步进度、四方、纪要、投票、任务、时间线", auth="any", tags=TAGS, returns=schemas.GET_TOPIC)
 def get_topic(topic_id: int):
     if isinstance(g.subject, Staff):
         topic, _staff = _topic(topic_id, *VIEWERS)
@@ -80,7 +83,7 @@ def get_topic(topic_id: int):
 
 
 @route("/topics/<int:topic_id>/advance", ["POST"], summary="进入下一步（五步：收集→立题→议事→落实→评审→办结）",
-       tags=TAGS, body=ADVANCE_BODY)
+       tags=TAGS, body=ADVANCE_BODY, returns=schemas.TOPIC_DETAIL, errors={409: ["invalid_transition", "no_tasks", "parties_missing", "tasks_open"]})
 def advance_topic(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     data = json_body()
@@ -91,7 +94,9 @@ def advance_topic(topic_id: int):
        body={"type": "object", "required": ["party"], "properties": {
            "party": {"type": "string", "enum": list(PARTIES)}, "name": {"type": "string"},
            "staff_id": {"type": "integer"}, "resident_id": {"type": "integer"}, "member_id": {"type": "integer"},
-           "unit_id": {"type": "integer"}, "note": {"type": "string"}}}, responses={"201": {"description": "added"}})
+           "unit_id": {"type": "integer"}, "note": {"type": "string"}}}, responses={"201": {"description": "added"}},
+       returns=schemas.TOPIC_DETAIL,
+       errors={409: ["invalid_state"]})
 def add_topic_participant(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     deliberation.add_participant(topic, json_body(), staff)
@@ -102,7 +107,8 @@ def add_topic_participant(topic_id: int):
        body={"type": "object", "required": ["text"], "properties": {
            "text": {"type": "string"}, "held_at": {"type": "string", "format": "date-time"},
            "place": {"type": "string"}, "attendees": {"type": "array", "items": {"type": "string"}}}},
-       responses={"201": {"description": "added"}})
+       responses={"201": {"description": "added"}}, returns=schemas.TOPIC_DETAIL,
+       errors={409: ["invalid_state"]})
 def add_topic_minutes(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     deliberation.add_minutes(topic, json_body(), staff)
@@ -113,7 +119,8 @@ def add_topic_minutes(topic_id: int):
        body={"type": "object", "properties": {
            "round": {"type": "string", "enum": ["vote", "review"]},
            "group_ids": {"type": "array", "items": {"type": "integer"}, "description": "default: every resident group"},
-           "closes_at": {"type": "string", "format": "date-time"}}})
+           "closes_at": {"type": "string", "format": "date-time"}}}, returns=schemas.POST_TOPIC_TO_GROUPS,
+       errors={409: ["invalid_state", "no_groups", "vote_closed"]})
 def post_topic_to_groups(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     data = json_body()
@@ -123,7 +130,9 @@ def post_topic_to_groups(topic_id: int):
 
 
 @route("/topics/<int:topic_id>/close-round", ["POST"], summary="结束投票或评审并在群里公布结果", tags=TAGS,
-       body={"type": "object", "properties": {"round": {"type": "string", "enum": ["vote", "review"]}}})
+       body={"type": "object", "properties": {"round": {"type": "string", "enum": ["vote", "review"]}}},
+       returns=schemas.POST_TOPIC_TO_GROUPS,
+       errors={409: ["round_closed"]})
 def close_topic_round(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     round_ = fields.choice(json_body(), "round", "轮次", {"vote": "投票", "review": "评审"}, default="vote")
@@ -137,7 +146,8 @@ def close_topic_round(topic_id: int):
            "title": {"type": "string"}, "owner_staff_id": {"type": "integer"},
            "deadline": {"type": "string", "format": "date"}, "note": {"type": "string"},
            "need": {"type": "object", "description": "a new need for kind need (fields as POST /needs)"}}},
-       responses={"201": {"description": "added"}})
+       responses={"201": {"description": "added"}}, returns=schemas.TOPIC_DETAIL,
+       errors={409: ["duplicate", "invalid_state"]})
 def add_topic_task(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
 
@@ -149,14 +159,16 @@ def add_topic_task(topic_id: int):
 
 
 @route("/topics/<int:topic_id>/tasks/<int:task_id>/done", ["POST"], summary="工作任务完成", tags=TAGS,
-       body={"type": "object", "properties": {"note": {"type": "string"}}})
+       body={"type": "object", "properties": {"note": {"type": "string"}}}, returns=schemas.TOPIC_DETAIL,
+       errors={409: ["derived"]})
 def finish_topic_task(topic_id: int, task_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     tasks.finish_task(topic, tasks.task_in(topic, task_id), json_body().get("note"), staff)
     return _detail(topic)
 
 
-@route("/topics/<int:topic_id>/result", summary="公开的投票与评审结果（居民姓名打码）", auth="none", tags=TAGS)
+@route("/topics/<int:topic_id>/result", summary="公开的投票与评审结果（居民姓名打码）", auth="none", tags=TAGS,
+       returns=schemas.TOPIC_PUBLIC_RESULT)
 def topic_public_result(topic_id: int):
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.stage in ("collect", "dropped"):
@@ -167,7 +179,8 @@ def topic_public_result(topic_id: int):
 
 
 @route("/topics/<int:topic_id>/vote", ["POST"], summary="居民投票：支持/反对/弃权，评审时满意/基本满意/不满意（每人一票）",
-       auth="resident", tags=TAGS, body=VOTE_BODY)
+       auth="resident", tags=TAGS, body=VOTE_BODY, returns=schemas.VOTE_ON_TOPIC,
+       errors={403: ["other_community"], 409: ["round_closed"]})
 def vote_on_topic(topic_id: int):
     resident = resident_here()
     topic = deliberation.topic_in(resident.community_id, topic_id)

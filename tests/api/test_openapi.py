@@ -1,0 +1,108 @@
+"""The OpenAPI document is a valid OpenAPI 3.1 document, complete enough to build a client from,
+and the contract checker that wraps the API suite's client (tests/support/contract.py) fails
+on what the document does not declare."""
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.support.contract import ContractViolation, check_answer, operations, undeclared_fields
+
+
+@pytest.fixture
+def document(client):
+    return client.get("/api/v1/openapi.json").get_json()
+
+
+def test_the_document_is_valid_openapi(document):
+    validate(document)  # raises on any fault, with the path to it
+
+
+def test_every_operation_declares_its_answers(document):
+    for op_id, (path, _method, op) in operations(document).items():
+        responses = op["responses"]
+        successes = [code for code in responses if code.startswith("2")]
+        assert successes, f"{op_id}: no success status"
+        for code in successes:
+            content = responses[code].get("content")
+            assert content, f"{op_id} {code}: no response schema"
+        for code, answer in responses.items():
+            if code.startswith("2"):
+                continue
+            answer = answer if "$ref" not in answer else {"x-error-codes": ["unavailable"]}
+            assert answer["x-error-codes"], f"{op_id} {code}: no error codes"
+        assert "400" in responses and "503" in responses, op_id
+        if "security" in op:
+            assert {"401", "403"} <= set(responses), op_id
+        if "{" in path:
+            assert "not_found" in responses["404"]["x-error-codes"], op_id
+
+
+def test_the_error_schema_enumerates_every_declared_code(document):
+    enum = set(document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"])
+    declared = {code for _, _, op in operations(document).values() for answer in op["responses"].values()
+                for code in answer.get("x-error-codes", [])}
+    assert declared <= enum and {"slot_full", "not_today", "code_used", "waiting", "unavailable"} <= enum
+
+
+def test_the_statuses_that_differ_from_200_are_declared(document):
+    ops = operations(document)
+    assert set(ops["proxy_my_book"][2]["responses"]) >= {"200", "201", "409"}
+    assert "201" in ops["requests_create_mine"][2]["responses"]
+    assert "200" not in ops["events_create"][2]["responses"]
+    assert "slot_full" in ops["proxy_my_book"][2]["responses"]["409"]["x-error-codes"]
+    assert "not_today" in ops["proxy_booking_check_in"][2]["responses"]["409"]["x-error-codes"]
+    assert "code_used" in ops["events_checkin"][2]["responses"]["409"]["x-error-codes"]
+    assert "waiting" in ops["events_my_code"][2]["responses"]["409"]["x-error-codes"]
+
+
+def test_request_bodies_carry_the_validation_rules(document):
+    ops = operations(document)
+    event = ops["events_create"][2]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(event["required"]) == {"title", "kind", "starts_at", "ends_at"}
+    assert event["properties"]["title"]["maxLength"] == 100 and "enum" in event["properties"]["kind"]
+    assert "required" not in ops["events_update"][2]["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_the_suite_client_is_the_checking_one(client):
+    assert type(client).__name__ == "ContractClient"
+
+
+def _op(document, op_id):
+    return operations(document)[op_id][2]
+
+
+def test_the_checker_refuses_an_undeclared_status(document):
+    problems = check_answer(document, _op(document, "proxy_my_booking"), 418, "application/json",
+                            {"error": {"code": "teapot", "message": "x", "field": None}})
+    assert problems and "418" in problems[0]
+
+
+def test_the_checker_refuses_an_undeclared_error_code(document):
+    op = _op(document, "proxy_my_book")
+    ok = {"error": {"code": "slot_full", "message": "满了", "field": "slot_start"}}
+    assert check_answer(document, op, 409, "application/json", ok) == []
+    wrong = {"error": {"code": "made_up", "message": "x", "field": None}}
+    assert "made_up" in check_answer(document, op, 409, "application/json", wrong)[0]
+    assert check_answer(document, op, 409, "application/json", {"error": "flat"})
+    assert check_answer(document, op, 503, "application/json",
+                        {"error": {"code": "unavailable", "message": "x", "field": None}}) == []
+
+
+def test_the_checker_refuses_an_undeclared_field(document):
+    op = _op(document, "proxy_my_booking")
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert undeclared_fields(document, schema, {"id": 1, "code": "ABC123"}) == []
+    assert undeclared_fields(document, schema, {"id": 1, "surprise": True}) == ["surprise"]
+    problems = check_answer(document, op, 200, "application/json", {"id": 1, "surprise": True})
+    assert problems and "surprise" in problems[0]
+
+
+def test_a_violation_fails_the_request_that_saw_it(app, document):
+    from tests.support.contract import client_class
+
+    strict = dict(document, paths={**document["paths"], "/api/v1/me": {"get": {
+        **document["paths"]["/api/v1/me"]["get"], "responses": {"200": {"description": "OK"}}}}})
+    client = client_class(strict)(app, app.response_class, use_cookies=True)
+    with pytest.raises(ContractViolation, match="401"):
+        client.get("/api/v1/me")
