@@ -109,7 +109,7 @@ def _resident_station(resident: Resident, data: dict) -> Station:
 @route("/my/bookings", ["POST"], summary="Book a proxy-handling slot (idempotent)", auth="resident",
        body=BOOK_SCHEMA, responses={"201": {"description": "booked"}, "200": {"description": "replayed"},
                                     "409": {"description": "slot full, already booked, limit"}}, tags=TAGS,
-       returns=schemas.BOOKING, errors={400: ["beyond_horizon", "inactive_item", "inactive_station", "not_aligned", "outside_hours", "past", "too_soon", "wrong_station"],
+       returns=schemas.BOOKING, errors={400: ["beyond_horizon", "closed", "closure", "holiday", "inactive", "inactive_item", "inactive_station", "no_hours", "not_aligned", "outside_hours", "past", "too_soon", "wrong_station"],
                404: ["not_found", "wrong_community"],
                409: ["already_booked", "idempotency_mismatch", "slot_full", "too_many"],
                503: ["busy"]})
@@ -169,7 +169,7 @@ def proxy_my_cancel(code: str):
 @route("/my/bookings/<code>/reschedule", ["POST"], summary="Move my booking to another slot", auth="resident",
        body={"type": "object", "required": ["slot_start"], "properties": {
            "slot_start": {"type": "string", "format": "date-time"}, "station_id": {"type": "integer"}}},
-       tags=TAGS, returns=schemas.BOOKING, errors={400: ["beyond_horizon", "no_hours", "not_aligned", "outside_hours", "past", "too_soon", "wrong_station"],
+       tags=TAGS, returns=schemas.BOOKING, errors={400: ["beyond_horizon", "closed", "closure", "holiday", "inactive", "no_hours", "not_aligned", "outside_hours", "past", "too_soon", "wrong_station"],
                409: ["bad_state", "same_slot", "slot_full", "started"]})
 def proxy_my_reschedule(code: str):
     booking, resident = _my_booking(code)

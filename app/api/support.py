@@ -11,7 +11,7 @@ from flask import g, request
 from sqlalchemy import func, select
 
 from app.api import bp
-from app.api.openapi import OPENAPI_PATHS, responses_for
+from app.api.openapi import OPENAPI_PATHS, responses_for, with_validation
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import db
 from app.handlers.org.auth import resolve_token
@@ -71,7 +71,8 @@ def route(rule: str, methods: Iterable[str] = ("GET",), *, summary: str, auth: s
             if params:
                 op["parameters"] = params
             if body is not None:
-                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+                schema = with_validation(body, fn)
+                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
             OPENAPI_PATHS.setdefault(path, {})[method.lower()] = op
         return guarded
 
