@@ -85,9 +85,11 @@ def responses_for(*, auth: str, has_path_params: bool, status: int | Iterable[in
         if code < 400:
             out.setdefault(key, {}).update(given)
             continue
-        if code not in (errors or {}) and not codes.get(code):
-            codes.setdefault(code, {})[DEFAULT_CODES.get(code, "error")] = ""
-        codes.setdefault(code, {})["_"] = given.get("description", "")
+        listed = given.get("x-error-codes") or []
+        if not listed and code not in (errors or {}) and not codes.get(code):
+            listed = [DEFAULT_CODES.get(code, "error")]
+        codes.setdefault(code, {}).update({name: "" for name in listed})
+        codes[code]["_"] = given.get("description", "")
     if 503 in codes:
         codes[503]["unavailable"] = ""
     for code, listed in sorted(codes.items()):

@@ -91,7 +91,8 @@ def _list_page(items: list[Any]) -> dict[str, Any]:
        tags=["sla"], query={"page": {"type": "integer"}, "per_page": {"type": "integer"},
                             "kind": {"type": "string", "enum": list(inbox.KINDS),
                                      "description": "reply (default: clocks only), possible_request, or all "
-                                                    "(clocks first); every item has its kind"}})
+                                                    "(clocks first); every item has its kind"}},
+       returns=schemas.SLA_INBOX)
 def sla_inbox():
     staff = community_staff(*REPLY_ROLES)
     kind = request.args.get("kind") or inbox.REPLY
@@ -117,7 +118,8 @@ def _optional_body() -> dict[str, Any]:
                      "description": "a public answer posted where the resident wrote (stops the clock)"}}},
        responses={"200": {"description": "the decided item and the new request"},
                   "404": {"description": "no such possible request in my community"},
-                  "409": {"description": "already converted or dismissed"}})
+                  "409": {"description": "already converted or dismissed"}}, returns=schemas.SLA_POSSIBLE_CONVERT,
+       errors={409: ["conflict", "invalid_transition"]})
 def sla_possible_convert(possible_id: int):
     staff = community_staff(*REPLY_ROLES)
     row = possible_in_community(possible_id, staff)
@@ -133,7 +135,8 @@ def sla_possible_convert(possible_id: int):
        body={"type": "object", "properties": {"note": {"type": "string", "maxLength": 200}}},
        responses={"200": {"description": "the decided item"},
                   "404": {"description": "no such possible request in my community"},
-                  "409": {"description": "already converted or dismissed"}})
+                  "409": {"description": "already converted or dismissed"}},
+       returns=schemas.SLA_POSSIBLE_DISMISS, errors={409: ["conflict"]})
 def sla_possible_dismiss(possible_id: int):
     staff = community_staff(*REPLY_ROLES)
     row = possible_in_community(possible_id, staff)

@@ -50,8 +50,9 @@ CHECK_IN = component("CheckIn", {
                 "reminded_at": {"type": ["string", "null"], "format": "date-time"}, "resident": {
                     "type": "object", "properties": {
                         "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
-                        "id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "nickname": {}, "phone": {},
-                        "room": {}, "unit": {}}},
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "nickname": {},
+                        "phone": {"type": ["string", "null"]}, "room": {"type": ["string", "null"]},
+                        "unit": {"type": ["string", "null"]}}},
                 "source": {"type": "string"}, "status": {"type": "string"}, "ticket": {"type": ["integer", "null"]},
                 "waiting_position": {}}}}})
 EVENTS_LIST = paged(
@@ -125,7 +126,8 @@ EVENTS_SIGNUPS = {
                         "type": "object", "properties": {
                             "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
                             "id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "nickname": {},
-                            "phone": {}, "room": {}, "unit": {}}},
+                            "phone": {"type": ["string", "null"]}, "room": {"type": ["string", "null"]},
+                            "unit": {"type": ["string", "null"]}}},
                     "source": {"type": "string"}, "status": {"type": "string"},
                     "ticket": {"type": ["integer", "null"]}, "waiting_position": {"type": ["integer", "null"]}}}}}}
 EVENTS_SIGNUP_BY_STAFF = {

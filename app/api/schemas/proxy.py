@@ -21,8 +21,8 @@ STAFF_BOOKING = component("StaffBooking", {
         "reschedule_count": {"type": "integer"}, "resident": {
             "type": "object", "properties": {
                 "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
-                "id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "nickname": {},
-                "phone": {"type": ["string", "null"]}, "room": {}, "unit": {}}},
+                "id": {"type": "integer"}, "name": {"type": "string"}, "nickname": {}, "phone": {"type": "string"},
+                "room": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]}}},
         "service_item": {
             "type": "object", "properties": {
                 "id": {"type": "integer"}, "key": {"type": "string"},
@@ -54,8 +54,8 @@ CASE_DETAIL = component("CaseDetail", {
         "overdue": {"type": "boolean"}, "resident": {
             "type": "object", "properties": {
                 "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
-                "id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "nickname": {},
-                "phone": {"type": ["string", "null"]}, "room": {}, "unit": {}}},
+                "id": {"type": "integer"}, "name": {"type": "string"}, "nickname": {}, "phone": {"type": "string"},
+                "room": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]}}},
         "responsible": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {}}},
         "service_item": {
             "type": "object",
@@ -177,8 +177,9 @@ PROXY_CASES = paged(
             "overdue": {"type": "boolean"}, "resident": {
                 "type": "object", "properties": {
                     "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
-                    "id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "nickname": {},
-                    "phone": {"type": ["string", "null"]}, "room": {}, "unit": {}}},
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "nickname": {},
+                    "phone": {"type": "string"}, "room": {"type": ["string", "null"]},
+                    "unit": {"type": ["string", "null"]}}},
             "responsible": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {}}},
             "service_item": {
                 "type": "object",

@@ -20,10 +20,11 @@ STAFF_REQUEST_DETAIL = component("StaffRequestDetail", {
             "type": ["object", "null"],
             "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
         "group_id": {"type": ["integer", "null"]}, "id": {"type": "integer"}, "level_label": {"type": "string"},
-        "location": {"type": ["string", "null"]},
+        "location": {"type": "string"},
         "merged_into": {"type": ["object", "null"], "properties": {"code": {"type": "string"}, "id": {"type": "integer"}}},
-        "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"}, "photos": {"type": "array"},
-        "rating": {}, "rating_comment": {}, "rating_label": {}, "reply_clock": {
+        "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"},
+        "photos": {"type": "array", "items": {"type": "string"}}, "rating": {}, "rating_comment": {},
+        "rating_label": {}, "reply_clock": {
             "type": "object", "properties": {
                 "community_id": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"}, "group": {
                     "type": ["object", "null"],
@@ -47,9 +48,10 @@ STAFF_REQUEST_DETAIL = component("StaffRequestDetail", {
             "type": "object", "properties": {
                 "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
                 "id": {"type": "integer"}, "name": {"type": ["string", "null"]},
-                "nickname": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]}, "room": {},
-                "unit": {}}},
+                "nickname": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+                "room": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]}}},
         "resolution_note": {"type": ["string", "null"]},
+        "resolution_photos": {"type": "array", "items": {"type": "string"}},
         "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {"type": ["string", "null"]},
         "seconds_to_due": {"type": ["integer", "null"]}, "status": {"type": "string"},
         "status_label": {"type": "string"}, "supervised_at": {"type": ["string", "null"], "format": "date-time"},
@@ -59,17 +61,18 @@ STAFF_REQUEST_DETAIL = component("StaffRequestDetail", {
                     "actor_id": {"type": ["integer", "null"]}, "actor_type": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"}, "detail": {
                         "type": "object", "properties": {
-                            "building": {"type": ["string", "null"]}, "building_id": {"type": ["integer", "null"]},
-                            "category": {"type": "string"}, "due_at": {"type": "string", "format": "date-time"},
-                            "grid_id": {"type": ["integer", "null"]}, "location": {"type": ["string", "null"]},
-                            "message_id": {"type": ["integer", "null"]}, "photos": {"type": ["integer", "null"]},
-                            "source": {"type": "string"}, "urgency": {"type": "string"},
+                            "building": {"type": "string"}, "building_id": {"type": ["integer", "null"]},
+                            "category": {"type": "string"}, "classified_by": {"type": "string"},
+                            "due_at": {"type": "string", "format": "date-time"},
+                            "grid_id": {"type": ["integer", "null"]}, "location": {"type": "string"},
+                            "message_id": {"type": ["integer", "null"]},
+                            "photos": {"type": ["array", "integer", "null"], "items": {"type": "string"}},
+                            "source": {"type": "string"}, "urgency": {"type": "string"}, "level": {"type": "string"},
+                            "note": {"type": ["string", "null"]}, "delivered": {"type": "boolean"},
                             "department_id": {"type": ["integer", "null"]},
                             "department_name": {"type": ["string", "null"]}, "from_level": {"type": "string"},
                             "previous_assignee_id": {"type": ["integer", "null"]}, "reason": {"type": "string"},
                             "to_level": {"type": "string"}, "assignee_id": {"type": "integer"},
-                            "level": {"type": "string"}, "note": {"type": ["string", "null"]},
-                            "delivered": {"type": "boolean"}, "classified_by": {"type": "string"},
                             "staff_name": {"type": "string"}, "text": {"type": "string"}, "to": {"type": "string"},
                             "assignee_name": {"type": "string"}, "auto": {"type": "boolean"},
                             "into_code": {"type": "string"}, "into_id": {"type": "integer"},
@@ -87,19 +90,22 @@ STAFF_REQUEST_DETAIL = component("StaffRequestDetail", {
 MY_REQUEST = component("MyRequest", {
     "type": "object", "properties": {
         "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
+        "classification": {
+            "type": "object",
+            "properties": {"by": {"type": "string"}, "message": {"type": ["string", "null"]}, "needs_choice": {"type": "boolean"}}},
         "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
         "id": {"type": "integer"}, "location": {"type": ["string", "null"]}, "merged_into": {},
         "overdue": {"type": "boolean"}, "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
             "type": "array", "items": {
                 "type": "object", "properties": {
-                    "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
-                    "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
-                    "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]}}}},
-        "rating": {"type": ["string", "null"]}, "reporter": {
+                    "at": {"type": "string", "format": "date-time"}, "from_status": {}, "id": {"type": "integer"},
+                    "kind": {"type": "string"}, "label": {"type": "string"}, "photos": {"type": "array"}, "text": {},
+                    "to_status": {"type": "string"}}}},
+        "rating": {}, "reporter": {
             "type": "object",
             "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
-        "resolution_note": {"type": ["string", "null"]},
+        "resolution_note": {}, "resolution_photos": {"type": "array"},
         "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "status": {"type": "string"},
         "status_label": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}})
 REQUESTS_LIST = paged(
@@ -117,7 +123,8 @@ REQUESTS_LIST = paged(
             "grid_id": {"type": ["integer", "null"]}, "group_id": {"type": ["integer", "null"]},
             "id": {"type": "integer"}, "level_label": {"type": "string"}, "location": {"type": ["string", "null"]},
             "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"},
-            "photos": {"type": "array"}, "rating": {}, "rating_comment": {}, "rating_label": {},
+            "photos": {"type": "array", "items": {"type": "string"}}, "rating": {}, "rating_comment": {},
+            "rating_label": {},
             "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
             "resolution_note": {"type": ["string", "null"]},
             "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {"type": ["string", "null"]},
@@ -125,7 +132,7 @@ REQUESTS_LIST = paged(
             "status_label": {"type": "string"}, "supervised_at": {"type": ["string", "null"], "format": "date-time"},
             "text": {"type": "string"}, "title": {"type": "string"}, "unit": {"type": ["string", "null"]},
             "updated_at": {"type": "string", "format": "date-time"}, "urgency": {"type": "string"},
-            "urgency_label": {"type": "string"}}})
+            "urgency_label": {"type": "string"}, "resolution_photos": {"type": "array"}}})
 REQUESTS_TIMELINE = {
     "type": "object", "properties": {
         "code": {"type": "string"}, "items": {
@@ -209,7 +216,7 @@ REQUESTS_REPLY = {
                     "to_status": {"type": ["string", "null"]}}}},
         "title": {"type": "string"}, "unit": {"type": "string"},
         "updated_at": {"type": "string", "format": "date-time"}, "urgency": {"type": "string"},
-        "urgency_label": {"type": "string"}}}
+        "urgency_label": {"type": "string"}, "resolution_photos": {"type": "array"}}}
 REQUESTS_STATS = {
     "type": "object", "properties": {
         "accepted": {"type": "integer"}, "basically": {"type": "integer"}, "escalated": {"type": "integer"},
@@ -240,10 +247,70 @@ REQUESTS_STATS = {
         "response_rate": {"type": ["number", "null"]}, "satisfaction_rate": {"type": ["number", "null"]},
         "satisfied": {"type": "integer"}, "solved_at_grid_level": {"type": "integer"},
         "to": {"type": "string", "format": "date"}, "total": {"type": "integer"}, "unsatisfied": {"type": "integer"}}}
-REQUESTS_MINE = paged(MY_REQUEST)
+REQUESTS_MINE = paged(
+    {
+        "type": "object", "properties": {
+            "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
+            "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+            "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
+            "id": {"type": "integer"}, "location": {"type": "string"}, "merged_into": {},
+            "overdue": {"type": "boolean"}, "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
+                "type": "array", "items": {
+                    "type": "object", "properties": {
+                        "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
+                        "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
+                        "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]},
+                        "photos": {"type": "array", "items": {"type": "string"}}}}},
+            "rating": {"type": ["string", "null"]}, "reporter": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
+            "resolution_note": {"type": ["string", "null"]},
+            "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "status": {"type": "string"},
+            "status_label": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"},
+            "resolution_photos": {"type": "array", "items": {"type": "string"}}}})
+REQUESTS_MINE_DETAIL = {
+    "type": "object", "properties": {
+        "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
+        "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
+        "id": {"type": "integer"}, "location": {"type": "string"}, "merged_into": {}, "overdue": {"type": "boolean"},
+        "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
+            "type": "array", "items": {
+                "type": "object", "properties": {
+                    "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
+                    "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
+                    "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]},
+                    "photos": {"type": "array", "items": {"type": "string"}}}}},
+        "rating": {}, "reporter": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
+        "resolution_note": {"type": ["string", "null"]},
+        "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "status": {"type": "string"},
+        "status_label": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"},
+        "resolution_photos": {"type": "array", "items": {"type": "string"}}}}
+REQUESTS_RATE_MINE = {
+    "type": "object", "properties": {
+        "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
+        "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
+        "id": {"type": "integer"}, "location": {"type": "string"}, "merged_into": {}, "overdue": {"type": "boolean"},
+        "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
+            "type": "array", "items": {
+                "type": "object", "properties": {
+                    "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
+                    "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
+                    "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]},
+                    "photos": {"type": "array", "items": {"type": "string"}}}}},
+        "rating": {"type": "string"}, "reporter": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
+        "resolution_note": {"type": "string"}, "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        "status": {"type": "string"}, "status_label": {"type": "string"}, "text": {"type": "string"},
+        "title": {"type": "string"}, "resolution_photos": {"type": "array", "items": {"type": "string"}}}}
 REQUESTS_CLASSIFY_TEXT = {
     "type": "object", "properties": {
         "building": {"type": ["string", "null"]}, "category": {"type": ["string", "null"]},
         "category_label": {"type": ["string", "null"]}, "confidence": {"type": "number"},
         "intent": {"type": "string"}, "room": {}, "unit": {"type": ["string", "null"]}, "urgency": {"type": "string"},
-        "urgency_label": {"type": "string"}}}
+        "urgency_label": {"type": "string"}, "message": {"type": ["string", "null"]},
+        "needs_choice": {"type": "boolean"}}}

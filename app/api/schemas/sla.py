@@ -45,7 +45,71 @@ SLA_INBOX = paged(
             "seconds_left": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"},
             "stopped_at": {"type": ["string", "null"], "format": "date-time"},
             "stopped_by_staff_id": {"type": ["integer", "null"]},
-            "warn_at": {"type": "string", "format": "date-time"}}})
+            "warn_at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"}, "category": {},
+            "category_label": {}, "created_at": {"type": "string", "format": "date-time"},
+            "decided_at": {"type": ["string", "null"], "format": "date-time"},
+            "decided_by_staff_id": {"type": ["integer", "null"]}, "likelihood": {"type": "number"}, "note": {},
+            "slots": {"type": "object", "properties": {"building": {"type": "string"}}}, "status": {"type": "string"},
+            "status_label": {"type": "string"}}},
+    counts={"type": "object", "additionalProperties": {"type": "integer"}})
+SLA_POSSIBLE_CONVERT = {
+    "type": "object", "properties": {
+        "possible": {
+            "type": "object", "properties": {
+                "category": {}, "category_label": {}, "community_id": {"type": "integer"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "decided_at": {"type": "string", "format": "date-time"}, "decided_by_staff_id": {"type": "integer"},
+                "group": {
+                    "type": "object",
+                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
+                "id": {"type": "integer"}, "kind": {"type": "string"}, "likelihood": {"type": "number"}, "message": {
+                    "type": "object", "properties": {
+                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
+                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
+                "note": {}, "request": {
+                    "type": "object",
+                    "properties": {"code": {"type": "string"}, "id": {"type": "integer"}, "status": {"type": "string"}}},
+                "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {}}},
+                "slots": {"type": "object", "properties": {"building": {"type": "string"}}},
+                "status": {"type": "string"}, "status_label": {"type": "string"}}},
+        "request": {
+            "type": "object", "properties": {
+                "assignee": {}, "building_id": {"type": ["integer", "null"]}, "category": {"type": "string"},
+                "category_label": {"type": "string"}, "channel": {"type": "string"}, "code": {"type": "string"},
+                "community_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
+                "department_id": {"type": ["integer", "null"]}, "due_at": {"type": "string", "format": "date-time"},
+                "due_provisional": {"type": "boolean"}, "escalation_level": {"type": "string"},
+                "first_reply_at": {"type": ["string", "null"], "format": "date-time"},
+                "grid_id": {"type": ["integer", "null"]}, "group_id": {"type": "integer"}, "id": {"type": "integer"},
+                "level_label": {"type": "string"}, "location": {"type": "string"},
+                "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"},
+                "photos": {"type": "array"}, "rating": {}, "rating_comment": {}, "rating_label": {},
+                "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                "resolution_note": {}, "resolution_photos": {"type": "array"},
+                "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {},
+                "seconds_to_due": {"type": "integer"}, "status": {"type": "string"},
+                "status_label": {"type": "string"},
+                "supervised_at": {"type": ["string", "null"], "format": "date-time"}, "text": {"type": "string"},
+                "title": {"type": "string"}, "unit": {}, "updated_at": {"type": "string", "format": "date-time"},
+                "urgency": {"type": "string"}, "urgency_label": {"type": "string"}}}}}
+SLA_POSSIBLE_DISMISS = {
+    "type": "object", "properties": {
+        "possible": {
+            "type": "object", "properties": {
+                "category": {}, "category_label": {}, "community_id": {"type": "integer"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "decided_at": {"type": "string", "format": "date-time"}, "decided_by_staff_id": {"type": "integer"},
+                "group": {
+                    "type": "object",
+                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
+                "id": {"type": "integer"}, "kind": {"type": "string"}, "likelihood": {"type": "number"}, "message": {
+                    "type": "object", "properties": {
+                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
+                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
+                "note": {"type": "string"}, "request": {},
+                "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {}}},
+                "slots": {"type": "object", "properties": {"building": {"type": "string"}}},
+                "status": {"type": "string"}, "status_label": {"type": "string"}}}}}
 SLA_INBOX_REPLY = {
     "type": "object", "properties": {
         "clock": {
@@ -63,7 +127,7 @@ SLA_INBOX_REPLY = {
                         "status": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}},
                 "resident": {
                     "type": "object",
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
+                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
                 "seconds_left": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"},
                 "stopped_at": {"type": "string", "format": "date-time"}, "stopped_by_staff_id": {"type": "integer"},
                 "warn_at": {"type": "string", "format": "date-time"}}},
