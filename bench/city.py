@@ -4,7 +4,7 @@
         [--communities 1000 --open-requests 100000 --open-clocks 10000 --done-requests 900000 \\
          --messages 10000000] [--samples 200] [--keep]
 
-Use a PostgreSQL of your own (the data takes ~8 GB): the schema ``linli_city`` is dropped, migrated
+Use a PostgreSQL of your own (the data takes ~5 GB): the schema ``linli_city`` is dropped, migrated
 with the project's Alembic chain and filled by ``bench/city_data.py``; ``--keep`` leaves it for the
 next run (which then skips the load when the counts match). Measured on random communities (and
 streets), through the handlers the pages and the API call:
