@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from rq import get_current_job
 from sqlalchemy import select
 
-from app.channels.senders import Outcome, Sender, choose, split_text, target_for
+from app.channels.senders import BridgeOutbox, Outcome, Sender, choose, split_text, target_for
 from app.clock import now
 from app.extensions import db
 from app.handlers.alerts import raise_alert
@@ -75,6 +75,10 @@ def deliver(message_id: int, *, final_attempt: bool = True) -> str:
         return str(message.status) if message is not None else "missing"
     target = target_for(message)
     sender = choose(target)
+    if isinstance(sender, BridgeOutbox):
+        # Not claimed: the bridge pulls queued rows and acks them itself; a claim would race its ack.
+        attempts.await_pull(message_id, route=sender.name)
+        return "awaiting_pull"
     attempt = attempts.claim(message, route=sender.name, repeat_window=sender.repeat_window())
     if attempt is None:
         return "busy"  # another worker claimed it first

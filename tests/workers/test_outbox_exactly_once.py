@@ -264,3 +264,16 @@ def test_a_long_wecom_text_interrupted_mid_part_resumes_at_that_part(app, fake_w
     assert row(message.id).status == "sent"
     assert [c.text for c in fake_wechat.delivered(SEND)] == parts
     assert clock() - row(message.id).delivered_at < timedelta(seconds=1)
+
+
+def test_a_bridge_message_is_left_to_the_bridge_unclaimed(app, fake_wechat, clock, session):
+    group = factories.group(channel="group", chat_id="chat-bridge")
+    session.commit()
+    message = queue_message(channel="group", recipient_kind="group", recipient_id=group.chat_id,
+                            chat_id=group.chat_id, group_id=group.id, text="群公告", idempotency_key="bridge-1",
+                            enqueue=False)
+    assert deliver(message.id) == "awaiting_pull"
+    waiting = row(message.id)
+    assert (waiting.status, waiting.attempt_id, waiting.check_at) == ("queued", None, None)
+    clock.advance(hours=1)
+    assert reconcile() == {"requeued": 0, "unknown": 0, "enqueued": 0}   # the bridge pulls it, not a worker

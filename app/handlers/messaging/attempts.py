@@ -91,6 +91,16 @@ def _update(message_id: int, attempt: str, statuses: tuple[str, ...], values: di
     return done
 
 
+def await_pull(message_id: int, *, route: str) -> None:
+    """A queued row the group bridge will pull (and ack): nothing for the reconciler to check."""
+    message = load(message_id)
+    db.session.execute(
+        update(Message).where(Message.id == message_id, Message.status == QUEUED)
+        .values(check_at=None, handling={**(message.handling or {}), "route": route})
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 def postpone(message_id: int, at: datetime) -> bool:
     """A queued row past its pick-up: move its check on, so one reconciler hands it over; False if gone."""
     moved = db.session.execute(
