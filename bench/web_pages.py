@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 PAGES = ["/", "/board", "/console/inbox", "/console/requests", "/console/requests/{request_id}", "/console/desk",
          "/console/events", "/console/roster", "/console/alerts", "/console/sent", "/dashboard",
-         "/dashboard/export/grids.xlsx", "/try"]
+         "/dashboard/export/grids.xlsx", "/try", "/map", "/map?service=blood_pressure&building={building_id}",
+         "/console/resources", "/console/needs", "/console/needs/{need_id}", "/console/projects",
+         "/console/projects/{project_id}", "/console/topics", "/console/topics/{topic_id}"]
 TEXTS = ["楼道灯坏了，晚上很黑", "下水道堵了，污水漫出来", "楼下电动车乱停，挡住消防通道", "楼上装修太吵", "垃圾桶满了没人清",
          "屋顶漏水，天花板滴水", "小区门口路灯不亮", "停车位被占", "水管爆了", "邻居家狗一直叫"]
 
@@ -104,6 +106,16 @@ def history(app, count: int) -> int:
     return rich
 
 
+def governance_ids(community_id: int) -> dict[str, int]:
+    """The demo's richest need, project and topic (the finished 3栋 charging shed) and a building."""
+    from app.extensions import db
+    from app.models import Building, Need, Project, Topic
+
+    first = {"need_id": Need, "project_id": Project, "topic_id": Topic, "building_id": Building}
+    return {name: db.session.scalars(select(model.id).where(model.community_id == community_id)
+                                     .order_by(model.id)).first() for name, model in first.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
@@ -133,8 +145,9 @@ def main() -> int:
             with client.session_transaction() as session:
                 session["staff_id"] = admin.id
             rows = [("baseline: one-line template", *timed(lambda: client.get("/bench-baseline"), args.runs))]
+            ids = {"request_id": request_id, **governance_ids(admin.community_id)}
             for page in PAGES:
-                url = page.format(request_id=request_id)
+                url = page.format(**ids)
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
                 rows.append((url, *timed(lambda url=url: client.get(url), args.runs)))

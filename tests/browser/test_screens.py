@@ -168,7 +168,8 @@ def test_simulator_until_the_alerts_fire(page, shoot):
     assert "电工下午来换灯" in page.locator("#group-log").inner_text()
 
 
-@pytest.mark.parametrize("path", ["/console/inbox", "/console/requests", "/try", "/board"])
+@pytest.mark.parametrize("path", ["/console/inbox", "/console/requests", "/try", "/board", "/console/resources",
+                                  "/console/needs", "/console/projects", "/console/topics", "/dashboard"])
 def test_pages_fit_a_phone_screen(page, path, shoot):
     page.set_viewport_size({"width": 390, "height": 844})
     demo_login(page)
