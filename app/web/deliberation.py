@@ -22,6 +22,7 @@ from app.models.deliberation import PARTIES, STAGE_ORDER, STAGES, TASK_KINDS
 from app.models.groups import GroupKind
 from app.models.proxy import Case
 from app.models.requests import ServiceRequest
+from app.web.governance import hotspot_views
 from app.web.govforms import form_body, gov_message, typed
 from app.web.login import current_staff, staff_required
 from app.web.support import protect
@@ -42,8 +43,9 @@ def _list_context(staff: Staff, *, error: str | None = None) -> dict:
     which = request.args.get("stage") or "active"
     stage = [s for s in STAGE_ORDER if s != "closed"] if which == "active" else [which] if which in STAGES else None
     rows = deliberation.topics(staff.community_id, stage=stage)
+    spots, loaded = hotspot_views(staff.community_id)  # noqa: F841 - rows kept alive for the views
     return {"topics": [topic_views.topic_view(t) for t in rows], "which": which, "stages": STAGES,
-            "hotspots": [h.view() for h in hotspots.hotspots(staff.community_id)], "error": error,
+            "hotspots": spots, "error": error,
             "typed": typed() if error else {}}
 
 
