@@ -67,7 +67,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify({"error": {"code": code, "message": exc.description, "field": None}}), exc.code
+        response = jsonify({"error": {"code": code, "message": exc.description, "field": None}})
+        # Its own headers stay (405's Allow, RFC 9110), all but the HTML content type.
+        response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+        return response, exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -230,6 +230,15 @@ def test_bad_input_names_the_field(client, w, path, body, field):
     assert error["field"] == field and error["message"]
 
 
+def test_a_stage_that_is_not_text_names_the_field(client, w):
+    """Found by schemathesis: an object as the stage was a 500."""
+    topic = call(client, w, "admin", "POST", "/topics", {"title": "楼道堆物"}, 201)
+    for stage in ({}, ["topic"], None):
+        response = client.post(f"/api/v1/topics/{topic['id']}/advance", json={"stage": stage},
+                               headers=w.extra["tokens"]["duty"])
+        assert response.status_code == 400 and response.get_json()["error"]["field"] == "stage"
+
+
 def test_the_routes_are_in_the_openapi_document(client):
     document = client.get("/api/v1/openapi.json").get_json()
     operations = {op["operationId"] for item in document["paths"].values() for op in item.values()}

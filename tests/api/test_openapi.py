@@ -106,3 +106,10 @@ def test_a_violation_fails_the_request_that_saw_it(app, document):
     client = client_class(strict)(app, app.response_class, use_cookies=True)
     with pytest.raises(ContractViolation, match="401"):
         client.get("/api/v1/me")
+
+
+def test_a_method_the_path_does_not_have_says_which_it_has(client):
+    """Found by schemathesis: a 405 without the Allow header RFC 9110 requires."""
+    response = client.open("/api/v1/me", method="TRACE")
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]

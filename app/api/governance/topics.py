@@ -87,7 +87,9 @@ def get_topic(topic_id: int):
 def advance_topic(topic_id: int):
     topic, staff = _topic(topic_id, *COMMITTEE)
     data = json_body()
-    return _detail(deliberation.advance(topic, data.get("stage"), data, staff))
+    if not isinstance(data.get("stage"), str):  # a list or object here would reach a set lookup (a 500)
+        raise refuse("请给出要进入的步骤 stage", field="stage")
+    return _detail(deliberation.advance(topic, data["stage"], data, staff))
 
 
 @route("/topics/<int:topic_id>/participants", ["POST"], summary="添加议事参与方（四方）", tags=TAGS,
