@@ -70,10 +70,12 @@ def queued_jobs(app) -> list[str]:
 
 
 def test_wecom_app_messages_ask_for_wecoms_duplicate_check(app, fake_wechat):
-    assert deliver(to_staff().id) == "sent"
+    message_id = to_staff().id
+    assert deliver(message_id) == "sent"
     [call] = fake_wechat.sent(SEND)
     assert call.body["enable_duplicate_check"] == 1 and call.body["duplicate_check_interval"] == 1800
-    assert (row(1).status, row(1).attempt_id is not None, row(1).check_at) == ("sent", True, None)
+    sent = row(message_id)  # by its id: PostgreSQL's sequences do not restart between tests
+    assert (sent.status, sent.attempt_id is not None, sent.check_at) == ("sent", True, None)
 
 
 def test_a_wecom_send_interrupted_mid_answer_is_sent_again_and_delivered_once(app, fake_wechat, clock):
