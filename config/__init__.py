@@ -14,7 +14,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.parsers import (
+    parse_aes_key,
+    parse_category_classes,
+    parse_non_negative_int,
+    parse_positive_int,
+    parse_resolution_deadlines,
+    parse_str,
+    parse_timezone,
+    parse_wechat_account,
+)
 
 ENV_PREFIX = "LINLI_"
 DEV_SECRET_KEY = "linli-development-secret-not-for-production"
@@ -29,95 +39,12 @@ class ConfigError(SystemExit):
         self.message = message
 
 
-def _parse_bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("expected true/false")
-
-
-def _parse_positive_int(raw: str) -> int:
-    value = int(raw.strip())
-    if value <= 0:
-        raise ValueError("must be a positive integer")
-    return value
-
-
-def _parse_non_negative_int(raw: str) -> int:
-    value = int(raw.strip())
-    if value < 0:
-        raise ValueError("must be zero or a positive integer")
-    return value
-
-
-def _parse_timezone(raw: str) -> str:
-    try:
-        ZoneInfo(raw.strip())
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {raw!r}") from exc
-    return raw.strip()
-
-
-def _parse_str(raw: str) -> str:
-    return raw.strip()
-
-
-# Requests (诉求): deadline classes after Beijing 12345 and the categories the bot knows.
-REQUEST_DEADLINE_CLASSES = ("emergency", "utilities", "general", "complex")
-REQUEST_CATEGORIES = ("repair", "utilities", "environment", "parking", "ebike", "noise", "property", "safety",
-                      "neighbor", "other")
-
-
-def _parse_pairs(raw: str, keys: tuple[str, ...], value_ok: Callable[[str], bool], what: str) -> str:
-    """Check "key=value,key=value" against known keys; returns it normalised (no spaces)."""
-    pairs = []
-    for part in raw.replace("，", ",").split(","):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        key, value = key.strip().lower(), value.strip().lower()
-        if not sep or key not in keys:
-            raise ValueError(f"{part.strip()!r}: expected key=value with key one of {', '.join(keys)}")
-        if not value_ok(value):
-            raise ValueError(f"{part.strip()!r}: {what}")
-        pairs.append(f"{key}={value}")
-    return ",".join(pairs)
-
-
-def _parse_resolution_deadlines(raw: str) -> str:
-    return _parse_pairs(raw, REQUEST_DEADLINE_CLASSES,
-                        lambda v: bool(v[:-1].isdigit() and int(v[:-1]) > 0 and v[-1:] in ("m", "h", "d")),
-                        "the limit is a positive number with m (minutes), h (hours) or d (working days)")
-
-
-def _parse_category_classes(raw: str) -> str:
-    return _parse_pairs(raw, REQUEST_CATEGORIES, lambda v: v in REQUEST_DEADLINE_CLASSES,
-                        f"the class is one of {', '.join(REQUEST_DEADLINE_CLASSES)}")
-
-
-def _parse_aes_key(raw: str) -> str:
-    """WeChat/WeCom EncodingAESKey: 43 letters and digits (base64 of a 32-byte AES key without '=')."""
-    value = raw.strip()
-    if len(value) != 43 or not (value.isascii() and value.isalnum()):
-        raise ValueError("must be the 43-character EncodingAESKey from the WeChat/WeCom console")
-    return value
-
-
-def _parse_wechat_account(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in ("mp", "miniprogram"):
-        raise ValueError("expected mp or miniprogram")
-    return value
-
-
 @dataclass(frozen=True)
 class Setting:
     key: str
     default: Any
     help: str
-    parse: Callable[[str], Any] = _parse_str
+    parse: Callable[[str], Any] = parse_str
     secret: bool = False
     group: str = "core"
 
@@ -136,76 +63,76 @@ SETTINGS: list[Setting] = [
     Setting("REDIS_URL", None,
             "Redis URL, e.g. redis://127.0.0.1:6379/0. Default: embedded Redis on the socket instance/redis.sock."),
     Setting("INSTANCE_PATH", None, "Folder for the SQLite file, the embedded Redis socket and uploads. Default: ./instance of the project."),
-    Setting("TIMEZONE", "Asia/Shanghai", "Local time zone for deadlines, rosters and messages.", _parse_timezone),
+    Setting("TIMEZONE", "Asia/Shanghai", "Local time zone for deadlines, rosters and messages.", parse_timezone),
     Setting("REPLY_SLA_SECONDS", 3600, "Time allowed for the first public staff reply to a resident request.",
-            _parse_positive_int, group="sla"),
+            parse_positive_int, group="sla"),
     Setting("REPLY_WARN_SECONDS", 900, "Warn the person on duty this long before the reply deadline.",
-            _parse_non_negative_int, group="sla"),
+            parse_non_negative_int, group="sla"),
     Setting("DEMO_CLOCK_FACTOR", 1, "Demo \"fast clock\" (not allowed in production): the reply clock runs this many "
             "times faster, e.g. 30 makes the one-hour reply SLA two minutes and the 15-minute warning 30 seconds, "
             "so a visitor of /try sees the warning and the breach alert fire. 1: real time.",
-            _parse_positive_int, group="sla"),
+            parse_positive_int, group="sla"),
     Setting("HOST", "127.0.0.1", "Address `linli serve` listens on."),
-    Setting("PORT", 5000, "Port `linli serve` listens on.", _parse_positive_int),
-    Setting("WEB_WORKERS", 2, "Web server processes started by `linli serve`.", _parse_positive_int),
+    Setting("PORT", 5000, "Port `linli serve` listens on.", parse_positive_int),
+    Setting("WEB_WORKERS", 2, "Web server processes started by `linli serve`.", parse_positive_int),
     Setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
     Setting("MAX_CONTENT_LENGTH", 1_048_576, "Largest accepted request body in bytes (larger → 413).",
-            _parse_positive_int),
+            parse_positive_int),
     # --- channels (WeChat, WeCom, group ingest) ---
     Setting("WECHAT_TOKEN", "", "Token of the official account / mini-program message push (/wechat/mp).",
             secret=True, group="channels"),
     Setting("WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for safe mode on /wechat/mp.",
-            _parse_aes_key, secret=True, group="channels"),
+            parse_aes_key, secret=True, group="channels"),
     Setting("WECHAT_APPID", "", "AppID of the account whose messages arrive on /wechat/mp.", group="channels"),
     Setting("WECHAT_SECRET", "", "AppSecret of LINLI_WECHAT_APPID (access token for 客服消息).", secret=True,
             group="channels"),
     Setting("WECHAT_ACCOUNT", "mp", "What LINLI_WECHAT_APPID is: mp (公众号) or miniprogram (小程序).",
-            _parse_wechat_account, group="channels"),
+            parse_wechat_account, group="channels"),
     Setting("WECHAT_MINI_APPID", "", "AppID of a mini-program next to the official account (login, 小程序客服); "
             "default: LINLI_WECHAT_APPID when LINLI_WECHAT_ACCOUNT=miniprogram.", group="channels"),
     Setting("WECHAT_MINI_SECRET", "", "AppSecret of LINLI_WECHAT_MINI_APPID.", secret=True, group="channels"),
     Setting("WEWORK_CORP_ID", "", "WeCom (企业微信) corp id.", group="channels"),
     Setting("WEWORK_TOKEN", "", "Token of the WeCom app callback (/wechat/work).", secret=True, group="channels"),
     Setting("WEWORK_AES_KEY", "", "EncodingAESKey of the WeCom app callback.",
-            _parse_aes_key, secret=True, group="channels"),
+            parse_aes_key, secret=True, group="channels"),
     Setting("WEWORK_AGENT_ID", "", "AgentId of the WeCom app (app messages to staff).", group="channels"),
     Setting("WEWORK_SECRET", "", "Secret of the WeCom app (access token).", secret=True, group="channels"),
     Setting("WEWORK_AIBOT_TOKEN", "", "Token of the WeCom intelligent robot (智能机器人) API callback "
             "(/wechat/work/aibot).", secret=True, group="channels"),
     Setting("WEWORK_AIBOT_AES_KEY", "", "EncodingAESKey of the WeCom intelligent robot callback.",
-            _parse_aes_key, secret=True, group="channels"),
+            parse_aes_key, secret=True, group="channels"),
     Setting("INGEST_SECRET", "", "HMAC-SHA256 key shared with the group bridge (/ingest/*). Empty: ingest is off.",
             secret=True, group="channels"),
     Setting("WECHAT_API_BASE", "https://api.weixin.qq.com", "Base URL of the WeChat API.", group="channels"),
     Setting("WEWORK_API_BASE", "https://qyapi.weixin.qq.com", "Base URL of the WeCom API (also the only host "
             "group robot webhooks may point to).", group="channels"),
     Setting("CALLBACK_REPLAY_WINDOW_SECONDS", 300, "Callbacks whose timestamp is further than this from now are "
-            "rejected as replays.", _parse_positive_int, group="channels"),
+            "rejected as replays.", parse_positive_int, group="channels"),
     Setting("CALLBACK_MAX_BODY_BYTES", 131072, "Largest WeChat/WeCom callback body in bytes (larger → 413).",
-            _parse_positive_int, group="channels"),
+            parse_positive_int, group="channels"),
     Setting("MESSAGE_MAX_TEXT_LENGTH", 4000, "Inbound text longer than this many characters is stored truncated.",
-            _parse_positive_int, group="channels"),
+            parse_positive_int, group="channels"),
     Setting("INGEST_MAX_BATCH", 200, "Most messages accepted in one /ingest/group-messages request.",
-            _parse_positive_int, group="channels"),
+            parse_positive_int, group="channels"),
     Setting("GROUP_WEBHOOK_RATE_PER_MINUTE", 20, "Messages per minute one WeCom group robot webhook accepts "
-            "(WeCom allows 20); more are queued, never dropped.", _parse_positive_int, group="channels"),
+            "(WeCom allows 20); more are queued, never dropped.", parse_positive_int, group="channels"),
     Setting("OUTBOX_LEASE_SECONDS", 120, "A group message pulled by the bridge is offered again if not acked "
-            "within this time.", _parse_positive_int, group="channels"),
-    Setting("WECHAT_HTTP_TIMEOUT_SECONDS", 10, "Timeout of one call to the WeChat/WeCom API.", _parse_positive_int,
+            "within this time.", parse_positive_int, group="channels"),
+    Setting("WECHAT_HTTP_TIMEOUT_SECONDS", 10, "Timeout of one call to the WeChat/WeCom API.", parse_positive_int,
             group="channels"),
     Setting("SEND_LEASE_SECONDS", 60, "A send attempt holds its outbound message this long (per part); a message "
-            "still 'sending' after it is resolved by the reconciler (`send.reconcile`).", _parse_positive_int,
+            "still 'sending' after it is resolved by the reconciler (`send.reconcile`).", parse_positive_int,
             group="channels"),
     Setting("WEWORK_DUPLICATE_CHECK_SECONDS", 1800, "WeCom app messages are sent with enable_duplicate_check and "
             "this interval (WeCom: at most 14400), so a send repeated after a crash is delivered once; 0 turns it "
-            "off (an interrupted send then becomes 'unknown').", _parse_non_negative_int, group="channels"),
+            "off (an interrupted send then becomes 'unknown').", parse_non_negative_int, group="channels"),
     Setting("OUTBOX_STUCK_SECONDS", 120, "An outbound message still queued this long after it was due is handed "
-            "to a worker again by the reconciler and listed by `linli outbox stuck`.", _parse_positive_int,
+            "to a worker again by the reconciler and listed by `linli outbox stuck`.", parse_positive_int,
             group="channels"),
     # --- bot ---
     Setting("BOT_STATE_TTL_SECONDS", 1800,
             "A multi-turn dialogue (booking, signup, rating) is forgotten after this many seconds of silence.",
-            _parse_positive_int, group="bot"),
+            parse_positive_int, group="bot"),
     Setting("BOT_DATA_DIR", None,
             "Folder with the bot's data files (intents, words, FAQ answers). Default: the files shipped in "
             "app/bot/data. Copy that folder and point here to edit them; changes apply within seconds.", group="bot"),
@@ -216,61 +143,61 @@ SETTINGS: list[Setting] = [
     Setting("REQUEST_FOLLOWUP_SECONDS", 600,
             "Messages from the same resident in the same chat within this many seconds of their last one join "
             "their open request (补充说明) instead of opening a new one. 0 turns this off.",
-            _parse_non_negative_int, group="requests"),
+            parse_non_negative_int, group="requests"),
     Setting("RESOLUTION_DEADLINES", "emergency=2h,utilities=24h,general=7d,complex=15d",
             "Resolution limit (限时办理) per deadline class: m minutes / h hours around the clock, d WORKING days "
             "(Chinese calendar with 调休; due at the end of that working day). Classes not listed keep the default.",
-            _parse_resolution_deadlines, group="requests"),
+            parse_resolution_deadlines, group="requests"),
     Setting("REQUEST_CATEGORY_CLASSES", "safety=emergency,utilities=utilities,property=complex,neighbor=complex",
             "Deadline class of each request category (category=class); unlisted categories are general.",
-            _parse_category_classes, group="requests"),
+            parse_category_classes, group="requests"),
     Setting("REQUEST_RATING_WAIT_DAYS", 7,
             "A resolved request the resident has not rated (回访 unanswered) is closed after this many days. "
-            "0 keeps it waiting.", _parse_non_negative_int, group="requests"),
+            "0 keeps it waiting.", parse_non_negative_int, group="requests"),
     Setting("LOGIN_TOKEN_DAYS", 7, "Mini-program login: days a bearer token from POST /api/v1/auth/login stays valid.",
-            _parse_positive_int, group="sla"),
+            parse_positive_int, group="sla"),
     Setting("LOGIN_RATE_PER_IP", 30,
             "Mini-program login: attempts allowed per client address per minute (more → 429).",
-            _parse_positive_int, group="sla"),
+            parse_positive_int, group="sla"),
     Setting("LOGIN_RATE_PER_CODE", 3,
             "Mini-program login: attempts allowed with the same wx.login code (or invite code) per 10 minutes.",
-            _parse_positive_int, group="sla"),
+            parse_positive_int, group="sla"),
     # --- proxy-handling bookings ---
     Setting("PROXY_BOOKING_DAYS_AHEAD", 14, "Residents can book proxy-handling slots this many days ahead.",
-            _parse_positive_int, group="proxy"),
+            parse_positive_int, group="proxy"),
     Setting("PROXY_BOOKING_LEAD_MINUTES", 15,
             "A slot can be booked until this many minutes before it starts (0: until it starts).",
-            _parse_non_negative_int, group="proxy"),
+            parse_non_negative_int, group="proxy"),
     Setting("PROXY_MAX_ACTIVE_BOOKINGS", 3, "Upcoming proxy-handling bookings one resident may hold at once.",
-            _parse_positive_int, group="proxy"),
+            parse_positive_int, group="proxy"),
     Setting("PROXY_OFFER_SLOTS", 3, "Free slots the bot offers when a resident asks to book (numbered 1, 2, 3...).",
-            _parse_positive_int, group="proxy"),
+            parse_positive_int, group="proxy"),
     Setting("PROXY_REMINDER_EVENING_HOUR", 18,
             "Local hour (0-23) of the day before a booking at which residents are reminded of it.",
             # range(24).index: the hour itself, or ValueError "25 is not in range".
             lambda raw: range(24).index(int(raw.strip())), group="proxy"),
     Setting("PROXY_REMINDER_MINUTES_BEFORE", 60,
             "Remind residents this many minutes before their booking (0: no second reminder).",
-            _parse_non_negative_int, group="proxy"),
+            parse_non_negative_int, group="proxy"),
     Setting("PROXY_CATALOGUE_FILE", None,
             "YAML file with the default proxy-handling catalogue loaded into communities. "
             "Default: app/data/catalogue.yaml shipped with linli.", group="proxy"),
     # --- events and volunteers ---
     Setting("EVENT_REMINDER_MINUTES", 1440,
             "Remind residents signed up for an event this many minutes before it starts (0: no reminders).",
-            _parse_non_negative_int, group="events"),
+            parse_non_negative_int, group="events"),
     Setting("EVENT_SERIES_HORIZON_DAYS", 28,
             "Weekly events (e.g. the Tuesday health check) get their occurrences created this many days ahead.",
-            _parse_positive_int, group="events"),
+            parse_positive_int, group="events"),
     Setting("EVENT_CHECKIN_CODE_SECONDS", 300,
             "How long a check-in code shown in the mini-program stays valid for the staff scanner.",
-            _parse_positive_int, group="events"),
+            parse_positive_int, group="events"),
     Setting("EVENT_HOURS_ROUNDING_MINUTES", 30,
             "Volunteer time from check-in to check-out is rounded down to this many minutes.",
-            _parse_positive_int, group="events"),
+            parse_positive_int, group="events"),
     Setting("VOLUNTEER_TARGET_HOURS", 24,
             "Yearly volunteer hours each reporting party member should reach (双报到: at least 24 hours).",
-            _parse_positive_int, group="events"),
+            parse_positive_int, group="events"),
 ]
 
 _BY_KEY = {s.key: s for s in SETTINGS}
