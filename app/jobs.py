@@ -191,7 +191,8 @@ return taken
 
 
 def timer_add(connection, job_id: str, name: str, when: datetime, args: tuple, kwargs: dict) -> None:
-    entry = json.dumps({"name": name, "args": list(args), "kwargs": kwargs})
+    # "at": the timer takes entries early to prepare them (workers/timer.py) and fires them at this time.
+    entry = json.dumps({"name": name, "args": list(args), "kwargs": kwargs, "at": when.timestamp()})
     with connection.pipeline(transaction=True) as pipe:
         pipe.hset(TIMER_JOBS, job_id, entry)
         pipe.zadd(TIMER_DUE, {job_id: when.timestamp()})

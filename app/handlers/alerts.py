@@ -67,22 +67,40 @@ def record_alert(*, key: str, kind: str, community_id: int | None, text: str, re
         if staff.id in seen:
             continue
         seen.add(staff.id)
-        role = (roles or {}).get(staff.id, "staff")
-        if staff.wework_userid:
-            alert.recipients.append(AlertRecipient(staff_id=staff.id, role=role, channel=Channel.WEWORK.value,
-                                                   target=TARGET_STAFF, created_at=now()))
-        elif group is not None:
-            alert.recipients.append(AlertRecipient(staff_id=staff.id, role=role, channel=group.channel,
-                                                   target=TARGET_GROUP, group_id=group.id, created_at=now()))
-        else:
-            alert.recipients.append(AlertRecipient(staff_id=staff.id, role=role, channel=None, target=TARGET_NONE,
-                                                   state=RecipientState.NO_CHANNEL.value, created_at=now()))
+        alert.recipients.append(AlertRecipient(**recipient_route(staff, (roles or {}).get(staff.id, "staff"), group),
+                                               created_at=now()))
     if not seen and group is not None:
         # Nobody to name (no one on duty and no admin): the duty group still hears of it.
-        alert.recipients.append(AlertRecipient(staff_id=None, role="group", channel=group.channel,
-                                               target=TARGET_GROUP, group_id=group.id, created_at=now()))
+        alert.recipients.append(AlertRecipient(**recipient_route(None, "group", group), created_at=now()))
     db.session.flush()
     return alert
+
+
+def recipient_route(staff: Staff | None, role: str, group: ResidentGroup | None) -> dict[str, Any]:
+    """How one recipient is reached: WeCom to their userid, else named in the duty group, else nowhere."""
+    if staff is not None and staff.wework_userid:
+        return {"staff_id": staff.id, "role": role, "channel": Channel.WEWORK.value, "target": TARGET_STAFF,
+                "group_id": None, "state": RecipientState.PENDING.value}
+    if group is not None:
+        return {"staff_id": staff.id if staff is not None else None, "role": role, "channel": group.channel,
+                "target": TARGET_GROUP, "group_id": group.id, "state": RecipientState.PENDING.value}
+    return {"staff_id": staff.id, "role": role, "channel": None, "target": TARGET_NONE, "group_id": None,
+            "state": RecipientState.NO_CHANNEL.value}
+
+
+def staff_message_key(alert_key: str, staff_id: int) -> str:
+    return f"alert:{alert_key}:staff:{staff_id}"
+
+
+def group_message_key(alert_key: str, group_id: int) -> str:
+    return f"alert:{alert_key}:group:{group_id}"
+
+
+def group_message(named: list[Staff | None], text: str) -> tuple[str, list[str]]:
+    """The one duty-group message naming everyone it is for: its text and the phones to @-mention."""
+    names = [s for s in named if s is not None]
+    prefix = ("请 " + "、".join(f"@{s.name}" for s in names) + " 注意：\n") if names else ""
+    return prefix + text, [s.phone for s in names if s.phone]
 
 
 def raise_alert(*, key: str, kind: str, community_id: int, text: str, recipients: list[Staff],
@@ -98,14 +116,6 @@ def raise_alert(*, key: str, kind: str, community_id: int, text: str, recipients
     if alert is not None:
         dispatch_alert(alert)
     return alert
-
-
-def _staff_key(alert: Alert, staff_id: int) -> str:
-    return f"alert:{alert.key}:staff:{staff_id}"
-
-
-def _group_key(alert: Alert, group_id: int) -> str:
-    return f"alert:{alert.key}:group:{group_id}"
 
 
 def dispatch_alert(alert: Alert) -> int:
@@ -125,7 +135,7 @@ def dispatch_alert(alert: Alert) -> int:
                 continue
             message = queue_message(
                 channel=Channel.WEWORK.value, recipient_kind=TO_STAFF, recipient_id=staff.wework_userid,
-                text=alert.text, idempotency_key=_staff_key(alert, staff.id), community_id=alert.community_id,
+                text=alert.text, idempotency_key=staff_message_key(alert.key, staff.id), community_id=alert.community_id,
                 staff_id=staff.id, meta={"alert_key": alert.key, "alert_kind": alert.kind})
             recipient.message_id, recipient.state = message.id, RecipientState.QUEUED.value
             # Committed per recipient: the outbox rolls the session back when a concurrent
@@ -143,12 +153,11 @@ def dispatch_alert(alert: Alert) -> int:
         # All recipients of this alert that go to this group, including ones already
         # queued by an earlier (interrupted) dispatch, are named in the one message.
         everyone = [r for r in alert.recipients if r.target == TARGET_GROUP and r.group_id == group_id]
-        names = [db.session.get(Staff, r.staff_id) for r in everyone if r.staff_id is not None]
-        phones = [s.phone for s in names if s is not None and s.phone]
-        prefix = ("请 " + "、".join(f"@{s.name}" for s in names if s is not None) + " 注意：\n") if names else ""
+        text, phones = group_message([db.session.get(Staff, r.staff_id) for r in everyone if r.staff_id is not None],
+                                     alert.text)
         message = queue_message(
-            channel=group.channel, recipient_kind=TO_GROUP, recipient_id=group.chat_id, text=prefix + alert.text,
-            idempotency_key=_group_key(alert, group.id), community_id=alert.community_id, chat_id=group.chat_id,
+            channel=group.channel, recipient_kind=TO_GROUP, recipient_id=group.chat_id, text=text,
+            idempotency_key=group_message_key(alert.key, group.id), community_id=alert.community_id, chat_id=group.chat_id,
             group_id=group.id, meta={"alert_key": alert.key, "alert_kind": alert.kind,
                                      "mentioned_mobile_list": phones})
         for recipient in members:

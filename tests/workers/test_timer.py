@@ -13,11 +13,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rq import SimpleWorker
 from rq.job import Job
+from sqlalchemy import select
 
 from app import jobs
 from app.extensions import db, redis_ext
 from app.handlers.sla.clock import stop_clock
-from app.models import ReplyClock
+from app.models import Alert, ReplyClock
 from tests.handlers.sla.support import cover_day, make_world, start
 from tests.support.fixtures import CREDENTIALS
 from workers.runner import build_worker
@@ -84,6 +85,9 @@ def test_the_timer_sends_every_recipient_once_never_early(app, fake_wechat, worl
         print(f"{call.text[:6]} → {call.body['touser']}: +{call.wall - due.timestamp():.3f} s")
     run_rq_twins(app)                                                   # the RQ copies find nothing owed
     assert len(fake_wechat.delivered(SEND)) == 5 and len(fake_wechat.sent(SEND)) == 5
+    db.session.rollback()
+    fired = {a.kind: a.related["fired_by"] for a in db.session.scalars(select(Alert).where(Alert.clock_id == clock.id))}
+    assert fired == {"warn": "timer", "breach": "timer"}                # prepared ahead, fired at the due time
 
 
 def test_two_timers_take_each_entry_once(app, world):

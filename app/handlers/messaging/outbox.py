@@ -65,17 +65,15 @@ def queue_message(*, channel: str, recipient_kind: str, recipient_id: str, text:
         raise ValueError(f"unknown recipient kind {recipient_kind!r}")
     if not text or not text.strip():
         raise ValueError("empty outbound text")
-    key = idempotency_key[:191]
+    values = outbound_values(channel=channel, recipient_kind=recipient_kind, recipient_id=recipient_id, text=text,
+                             idempotency_key=idempotency_key, community_id=community_id, chat_id=chat_id,
+                             group_id=group_id, staff_id=staff_id, resident_id=resident_id,
+                             in_reply_to_id=in_reply_to_id, meta=meta)
+    key = values["dedupe_key"]
     existing = _find(channel, key)
     if existing is not None:
         return existing
-    row = Message(
-        direction=Direction.OUT.value, channel=channel, dedupe_key=key, chat_id=chat_id, group_id=group_id,
-        community_id=community_id, recipient_id=recipient_id, staff_id=staff_id, resident_id=resident_id,
-        msg_type="text", text=text, in_reply_to_id=in_reply_to_id, received_at=now(),
-        status=OutboundStatus.QUEUED.value, handling={"recipient_kind": recipient_kind, **(meta or {})},
-        check_at=now() + timedelta(seconds=_stuck_seconds()),
-    )
+    row = Message(**values)
     db.session.add(row)
     try:
         db.session.commit()
@@ -85,15 +83,37 @@ def queue_message(*, channel: str, recipient_kind: str, recipient_id: str, text:
         if existing is None:  # pragma: no cover
             raise
         return existing
-    inline = _inline_delivery.get()
-    if enqueue and inline is not None:
-        inline(row.id)  # the row's check_at still brings the reconciler if this sender dies
-    elif enqueue:
-        try:
-            enqueue_delivery(row.id)
-        except Exception:  # noqa: BLE001 - Redis down: the row is recorded; the reconciler hands it over later
-            log.warning("could not enqueue message %s; the reconciler will", row.id, exc_info=True)
+    if enqueue:
+        hand_over(row.id)
     return row
+
+
+def outbound_values(*, channel: str, recipient_kind: str, recipient_id: str, text: str, idempotency_key: str,
+                    community_id: int | None = None, chat_id: str | None = None, group_id: int | None = None,
+                    staff_id: int | None = None, resident_id: int | None = None,
+                    in_reply_to_id: int | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The column values of a queued outbound row, for callers that insert several rows in one statement
+    (the timer's prepared alerts, app/handlers/sla/prepared.py); ``queue_message`` builds its row from them."""
+    at = now()
+    return {"direction": Direction.OUT.value, "channel": channel, "dedupe_key": idempotency_key[:191],
+            "chat_id": chat_id, "group_id": group_id, "community_id": community_id, "recipient_id": recipient_id,
+            "staff_id": staff_id, "resident_id": resident_id, "msg_type": "text", "text": text,
+            "in_reply_to_id": in_reply_to_id, "received_at": at, "status": OutboundStatus.QUEUED.value,
+            "handling": {"recipient_kind": recipient_kind, **(meta or {})},
+            "check_at": at + timedelta(seconds=_stuck_seconds())}
+
+
+def hand_over(message_id: int) -> None:
+    """Start delivering a committed queued row: the timer's send threads if inside ``delivering_inline``,
+    else an RQ job. Either way the row's ``check_at`` brings the reconciler if nobody settles it."""
+    inline = _inline_delivery.get()
+    if inline is not None:
+        inline(message_id)
+        return
+    try:
+        enqueue_delivery(message_id)
+    except Exception:  # noqa: BLE001 - Redis down: the row is recorded; the reconciler hands it over later
+        log.warning("could not enqueue message %s; the reconciler will", message_id, exc_info=True)
 
 
 def enqueue_delivery(message_id: int):

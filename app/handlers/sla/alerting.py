@@ -109,7 +109,7 @@ def alert_text(clock: ReplyClock, kind: str, at: datetime, on_duty_staff: list[S
             f"“{d['text']}”，但值班表此刻无人值班。请安排人员回复，并补齐排班。")
 
 
-def _recipients(clock: ReplyClock, kind: str, at: datetime) -> tuple[list[Staff], dict[int, str], list[Staff]]:
+def alert_recipients(clock: ReplyClock, kind: str, at: datetime) -> tuple[list[Staff], dict[int, str], list[Staff]]:
     shifts = on_duty(clock.community_id, at)
     duty_staff = [s.staff for s in shifts]
     roles: dict[int, str] = {}
@@ -141,17 +141,17 @@ def _recipients(clock: ReplyClock, kind: str, at: datetime) -> tuple[list[Staff]
     return ordered, roles, duty_staff
 
 
-def _related(clock: ReplyClock) -> dict[str, Any]:
+def related_of(clock: ReplyClock) -> dict[str, Any]:
     return {"clock_id": clock.id, "message_id": clock.message_id, "request_id": clock.request_id,
             "group_id": clock.group_id, "started_at": clock.started_at.isoformat(),
             "due_at": clock.due_at.isoformat()}
 
 
 def raise_no_duty_alert(clock: ReplyClock, at: datetime) -> Alert | None:
-    recipients, roles, duty_staff = _recipients(clock, NO_DUTY, at)
+    recipients, roles, duty_staff = alert_recipients(clock, NO_DUTY, at)
     alert = record_alert(key=alert_key(clock.id, NO_DUTY), kind=NO_DUTY, community_id=clock.community_id,
                          text=alert_text(clock, NO_DUTY, at, duty_staff), recipients=recipients,
-                         related=_related(clock), clock_id=clock.id, roles=roles)
+                         related=related_of(clock), clock_id=clock.id, roles=roles)
     db.session.commit()
     if alert is not None:
         dispatch_alert(alert)
@@ -198,11 +198,11 @@ def fire_clock_alert(clock_id: int, kind: str, *, at: datetime | None = None, vi
     if db.session.execute(claim.execution_options(synchronize_session=False)).rowcount != 1:
         db.session.rollback()
         return None
-    recipients, roles, duty_staff = _recipients(clock, kind, at)
+    recipients, roles, duty_staff = alert_recipients(clock, kind, at)
     # "fired_by" shows operators whether the backstop had to step in (lost or late jobs).
     alert = record_alert(key=alert_key(clock.id, kind), kind=kind, community_id=clock.community_id,
                          text=alert_text(clock, kind, at, duty_staff), recipients=recipients,
-                         related={**_related(clock), "fired_by": via}, clock_id=clock.id, roles=roles)
+                         related={**related_of(clock), "fired_by": via}, clock_id=clock.id, roles=roles)
     db.session.commit()
     db.session.refresh(clock)
     if alert is not None:

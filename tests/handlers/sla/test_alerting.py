@@ -153,7 +153,7 @@ def test_crash_after_the_alert_was_recorded_is_repaired_by_the_sweep(world, cloc
     clock_row = start(world)
     clock.advance(hours=1)
     # The worker recorded the breach (claim + alert in one transaction) and died before sending.
-    recipients, roles, duty_staff = alerting._recipients(clock_row, "breach", clock())
+    recipients, roles, duty_staff = alerting.alert_recipients(clock_row, "breach", clock())
     db.session.execute(
         ReplyClock.__table__.update().where(ReplyClock.id == clock_row.id)
         .values(breached_at=clock(), next_alert_at=None))
@@ -175,7 +175,7 @@ def test_crash_after_the_alert_was_recorded_is_repaired_by_the_sweep(world, cloc
 def test_crash_half_way_through_the_sends_gives_each_recipient_one_message(world, clock):
     clock_row = start(world)
     clock.advance(hours=1)
-    recipients, roles, duty_staff = alerting._recipients(clock_row, "breach", clock())
+    recipients, roles, duty_staff = alerting.alert_recipients(clock_row, "breach", clock())
     alert = record_alert(key=f"{clock_row.id}:breach", kind="breach", community_id=world.community.id,
                          text="【超时未回复】测试", recipients=recipients, clock_id=clock_row.id, roles=roles)
     db.session.commit()
