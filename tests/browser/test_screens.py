@@ -108,7 +108,9 @@ def test_board_updates_by_itself(page, server, shoot):
     before = page.locator(rows).count()
     shoot(page, "board")
     other = page.context.new_page()
+    # 周晓燕 reported 三号楼's stair light a moment ago (test_inbox_possible): another building is a new request.
     say_in_group(other, f"21号楼门口的路灯不亮了 {uuid.uuid4().hex[:4]}", resident="demo-fuqiang-resident-3")
+    assert "已收到您的反映" in other.locator("#group-log .msg.bot").last.inner_text()
     other.close()
     # No reload: the board fetches itself every 20 s; a change must show within 60 s.
     page.wait_for_function(f"document.querySelectorAll('{rows}').length > {before}", timeout=60000)

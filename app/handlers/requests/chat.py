@@ -96,7 +96,8 @@ def handle_report(ctx):
     existing = db.session.scalars(select(ServiceRequest).where(
         ServiceRequest.message_id == ctx.message.id)).first()
     target = None if existing is not None else find_follow_up_target(
-        resident_id=ctx.resident.id, channel=inbound.channel, chat_id=_chat_id(ctx), at=ctx.now, category=category)
+        resident_id=ctx.resident.id, channel=inbound.channel, chat_id=_chat_id(ctx), at=ctx.now, category=category,
+        building=slots.get("building"))
     if target is not None:
         return _join(ctx, target, text, photos)
     # The same message handled twice finds its request again (create_request is idempotent per message).

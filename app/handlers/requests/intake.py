@@ -185,9 +185,22 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
 
 # ---- follow-ups ------------------------------------------------------------------------------
 
+def _other_building(request: ServiceRequest, building: Any) -> bool:
+    """The message names a building and the request is placed in another one."""
+    number = normalise_building(building)
+    if number is None or request.building_id is None:
+        return False
+    row = db.session.get(Building, request.building_id)
+    return row is not None and row.number != number
+
+
 def find_follow_up_target(*, resident_id: int, channel: str, chat_id: str | None, at: datetime,
-                          category: str | None = None) -> ServiceRequest | None:
-    """The resident's open request in this chat they wrote to within LINLI_REQUEST_FOLLOWUP_SECONDS."""
+                          category: str | None = None, building: Any = None) -> ServiceRequest | None:
+    """The resident's open request in this chat they wrote to within LINLI_REQUEST_FOLLOWUP_SECONDS.
+
+    None when the message is clearly about something else: another category, or another building
+    than the one the request is placed in ("21号楼的路灯也不亮" after a report about 3号楼).
+    """
     window = int(current_app.config.get("REQUEST_FOLLOWUP_SECONDS") or 0)
     if window <= 0:
         return None
@@ -199,6 +212,8 @@ def find_follow_up_target(*, resident_id: int, channel: str, chat_id: str | None
     target = db.session.scalars(statement).first()
     # A clearly different problem ("另外，停车位被占了") opens its own request.
     if target is not None and category and category != "other" and target.category not in (category, "other"):
+        return None
+    if target is not None and _other_building(target, building):
         return None
     return target
 

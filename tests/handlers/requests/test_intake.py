@@ -186,6 +186,16 @@ def test_follow_up_needs_the_same_chat_and_a_compatible_category(world, clock):
     assert vague.id == parking.id  # the latest open request in this chat
 
 
+def test_a_report_about_another_building_opens_its_own_request(world, clock):
+    _, request = report(world)  # 3号楼, placed in world.building
+    clock.advance(minutes=1)
+    _, same = report(world, "3号楼楼道灯还是不亮", slots={"building": "3号楼"})
+    assert same.id == request.id
+    _, other = report(world, "21号楼门口的路灯也不亮了", slots={"building": "21"})
+    assert other.id != request.id
+    assert kinds(request) == ["created", "follow_up"]
+
+
 def test_a_resolved_request_is_not_joined(world, clock):
     _, request = report(world)
     flow.resolve(request, world.duty, note="已更换灯泡")
