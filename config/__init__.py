@@ -129,6 +129,9 @@ SETTINGS: list[Setting] = [
     Setting("OUTBOX_STUCK_SECONDS", 120, "An outbound message still queued this long after it was due is handed "
             "to a worker again by the reconciler and listed by `linli outbox stuck`.", parse_positive_int,
             group="channels"),
+    Setting("MESSAGE_RETENTION_DAYS", 180, "`linli messages archive` moves messages older than this many days "
+            "(at least 7) out of the hot table into message_archive, unless something still needs them.",
+            parse_positive_int, group="channels"),
     # --- bot ---
     Setting("BOT_STATE_TTL_SECONDS", 1800,
             "A multi-turn dialogue (booking, signup, rating) is forgotten after this many seconds of silence.",

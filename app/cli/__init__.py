@@ -35,6 +35,7 @@ CLI_MODULES = [
     "app.cli.bot_suggest",
     "app.cli.governance",
     "app.cli.outbox",
+    "app.cli.messages",
     "app.cli.timer",
 ]
 

@@ -1,5 +1,6 @@
 """All models; importing this package registers every table on ``Base.metadata``."""
 from app.models.alerts import Alert, AlertKind, AlertRecipient  # noqa: F401
+from app.models.archive import message_archive  # noqa: F401
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.auth import ApiToken, StaffInvite  # noqa: F401
 from app.models.base import Base  # noqa: F401
