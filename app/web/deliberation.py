@@ -7,11 +7,11 @@ sees the topics and may raise one; the committee (admins and the duty team) runs
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import select
 
 from app.clock import now
-from app.errors import DomainError, NotFound
+from app.errors import NotFound
 from app.extensions import db
 from app.handlers.governance import deliberation, hotspots, needs, tasks, topic_views, votes
 from app.handlers.governance.errors import refuse
@@ -23,7 +23,7 @@ from app.models.groups import GroupKind
 from app.models.proxy import Case
 from app.models.requests import ServiceRequest
 from app.web.governance import hotspot_views
-from app.web.govforms import form_body, gov_message, typed
+from app.web.govforms import form_body, form_ids, submit, typed
 from app.web.login import current_staff, staff_required
 from app.web.support import protect
 
@@ -32,11 +32,6 @@ bp = protect(Blueprint("web_topics", __name__, url_prefix="/console"))
 NEXT = {"collect": "topic", "topic": "deliberate", "deliberate": "carry_out", "carry_out": "review",
         "review": "closed"}
 ACTIONS = ("advance", "drop", "participant", "minutes", "post", "close-round", "task", "task-done")
-
-
-def _refused(exc: DomainError) -> tuple[str, int]:
-    db.session.rollback()
-    return gov_message(exc.message), exc.status
 
 
 def _list_context(staff: Staff, *, error: str | None = None) -> dict:
@@ -59,19 +54,18 @@ def topics_page():
 @staff_required(*VIEWERS)
 def topic_create():
     staff = current_staff()
-    try:
+
+    def create():
         body = form_body(ints=("building_id",), skip=("request_ids",))
-        ids = [int(v) for v in request.form.getlist("request_ids") if v.isascii() and v.isdigit() and len(v) < 19]
+        ids = form_ids("request_ids")
         if ids:
             rows = hotspots.requests_in(staff.community_id, ids)
             body = {"title": hotspots.default_title(rows), "detail": "\n".join(f"{r.code} {r.title}" for r in rows),
                     "building_id": hotspots.common_building(rows), "request_ids": ids, **body}
         topic = deliberation.create_topic(staff.community_id, body, staff=staff)
-    except DomainError as exc:
-        message, status = _refused(exc)
-        return render_template("console/topics.html", **_list_context(staff, error=message)), status
-    flash(f"已提出{topic.label}（收集问题）。", "ok")
-    return redirect(url_for("web_topics.topic_page", topic_id=topic.id))
+        return f"已提出{topic.label}（收集问题）。", url_for("web_topics.topic_page", topic_id=topic.id)
+
+    return submit(create, "console/topics.html", lambda error: _list_context(staff, error=error))
 
 
 def _topic_context(staff: Staff, topic_id: int, *, error: str | None = None, action: str | None = None) -> dict:
@@ -144,7 +138,7 @@ def _run(action: str, topic, staff: Staff) -> str:
         return "会议纪要已添加。"
     if action == "post":
         body = form_body(skip=("round", "group_ids"))
-        ids = [int(v) for v in request.form.getlist("group_ids") if v.isascii() and v.isdigit() and len(v) < 19]
+        ids = form_ids("group_ids")
         if ids:
             body["group_ids"] = ids
         round_ = "review" if request.form.get("round") == "review" else "vote"
@@ -170,11 +164,5 @@ def topic_action(topic_id: int, action: str):
         raise NotFound("没有这个操作")
     staff = current_staff()
     topic = deliberation.topic_in(staff.community_id, topic_id)
-    try:
-        message = _run(action, topic, staff)
-    except DomainError as exc:
-        text, status = _refused(exc)
-        return render_template("console/topic.html",
-                               **_topic_context(staff, topic_id, error=text, action=action)), status
-    flash(message, "ok")
-    return redirect(url_for("web_topics.topic_page", topic_id=topic_id))
+    return submit(lambda: (_run(action, topic, staff), url_for("web_topics.topic_page", topic_id=topic_id)),
+                  "console/topic.html", lambda error: _topic_context(staff, topic_id, error=error, action=action))

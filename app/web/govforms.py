@@ -1,4 +1,5 @@
-"""Form fields → the body the co-governance handlers read (the same dict as the API's JSON).
+"""Form fields → the body the co-governance handlers read (the same dict as the API's JSON), and the
+one shape of every form action of these pages (``submit``).
 
 The handlers check every field and refuse in Chinese naming it, so this only converts what
 a form cannot express: numbers arrive as text, a party is one select ("unit:3" / "member:7"),
@@ -8,11 +9,12 @@ handler's refusal ("数量必须是数字") is what the page shows.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from flask import request
+from flask import flash, redirect, render_template, request
 
-from app.errors import ValidationError
+from app.errors import DomainError, ValidationError
+from app.extensions import db
 from app.web.filters import people_message
 from app.web.support import BAD_TEXT
 
@@ -66,6 +68,11 @@ def party() -> dict[str, int]:
     return {f"{kind}_id": int(number)}
 
 
+def form_ids(name: str) -> list[int]:
+    """The ticked ids of a repeated field (request_ids, group_ids); what is not an id is left out."""
+    return [int(v) for v in request.form.getlist(name) if v.isascii() and v.isdigit() and len(v) < 19]
+
+
 def typed() -> dict[str, Any]:
     """What the user typed, to fill the form again after a refusal."""
     values: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
@@ -80,3 +87,20 @@ KEY_AND_LABEL = re.compile(r"\b[a-z_]+（([^（）]+)）")
 
 def gov_message(message: str) -> str:
     return people_message(KEY_AND_LABEL.sub(r"\1", API_NAME.sub("", message or "")))
+
+
+def submit(action: Callable[[], tuple[str, str]], template: str, context: Callable[[str], dict]):
+    """Run a form's action: ``action()`` calls the handler and returns (what to tell the user, where to go).
+
+    Done: the message is flashed and the browser redirected (a reload does not post twice). Refused
+    (a DomainError, bad input included): nothing half-written stays (rollback) and ``template`` is
+    rendered again with ``context(message)`` — the Chinese reason and what was typed — under the
+    refusal's status.
+    """
+    try:
+        message, target = action()
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template(template, **context(gov_message(exc.message))), exc.status
+    flash(message, "ok")
+    return redirect(target)

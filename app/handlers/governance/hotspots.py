@@ -7,7 +7,7 @@ be promoted to the need list or raised as a deliberation topic in one step.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -29,31 +29,34 @@ class Hotspot:
     category: str
     building_id: int | None
     request_ids: list[int]
+    # What a list shows of each request (id, code, title, status), read with the ids: no query per request.
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
     def view(self) -> dict[str, Any]:
         building = db.session.get(Building, self.building_id) if self.building_id else None
-        rows = [db.session.get(ServiceRequest, rid) for rid in self.request_ids]
         place = building.name if building else "全社区"
         label = CATEGORY_LABELS.get(self.category, self.category)
         return {"category": self.category, "category_label": label, "building_id": self.building_id,
                 "building": building.name if building else None, "count": len(self.request_ids),
                 "request_ids": self.request_ids,
-                "requests": [{"id": r.id, "code": r.code, "title": r.title, "status": r.status} for r in rows],
+                "requests": list(self.requests),
                 "suggested_title": f"{place}{label}问题反复出现（{len(self.request_ids)}件）"}
 
 
 def hotspots(community_id: int, *, days: int = DEFAULT_DAYS, min_count: int = DEFAULT_MIN_COUNT) -> list[Hotspot]:
     """Categories that came back at least ``min_count`` times in one building within ``days`` days."""
     since = now() - timedelta(days=days)
-    rows = db.session.execute(select(ServiceRequest.id, ServiceRequest.category, ServiceRequest.building_id).where(
+    rows = db.session.execute(select(ServiceRequest.id, ServiceRequest.category, ServiceRequest.building_id,
+                                     ServiceRequest.code, ServiceRequest.title, ServiceRequest.status).where(
         ServiceRequest.community_id == community_id, ServiceRequest.created_at >= since,
         ServiceRequest.status.not_in(NOT_COUNTED), ServiceRequest.building_id.is_not(None))
         .order_by(ServiceRequest.id)).all()
-    groups: dict[tuple[str, int], list[int]] = {}
-    for request_id, category, building_id in rows:
-        groups.setdefault((category, building_id), []).append(request_id)
-    found = [Hotspot(category, building_id, ids) for (category, building_id), ids in groups.items()
-             if len(ids) >= min_count]
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for request_id, category, building_id, code, title, status in rows:
+        groups.setdefault((category, building_id), []).append(
+            {"id": request_id, "code": code, "title": title, "status": status})
+    found = [Hotspot(category, building_id, [r["id"] for r in shown], shown)
+             for (category, building_id), shown in groups.items() if len(shown) >= min_count]
     return sorted(found, key=lambda h: (-len(h.request_ids), h.category, h.building_id or 0))
 
 
