@@ -19,25 +19,6 @@ from app.models import Role
 ADMIN_ROLES = (Role.COMMUNITY_ADMIN.value, Role.STREET_ADMIN.value)
 MAX_TEXT = 100_000
 
-DAY_LIST = {"type": "array", "items": {"type": "string", "format": "date"}}
-CHANGE = {"type": "object", "properties": {
-    "day": {"type": "string", "format": "date"}, "kind": {"type": ["string", "null"], "enum": ["workday", "holiday", None]},
-    "note": {"type": ["string", "null"]},
-    "previous": {"type": ["object", "null"], "properties": {"kind": {"type": "string"}, "note": {"type": ["string", "null"]}}}}}
-PLAN = {"type": "object", "properties": {
-    "year": {"type": "integer"},
-    "applied": {"type": "boolean"},
-    "holidays": {"type": "array", "items": {"type": "object", "properties": {
-        "name": {"type": "string"}, "line": {"type": "integer"}, "days_off": DAY_LIST, "workdays": DAY_LIST}}},
-    "warnings": {"type": "array", "items": {"type": "object", "properties": {
-        "line": {"type": "integer"}, "reason": {"type": "string"}}}},
-    "changes": {"type": "array", "items": CHANGE},
-    "kept": {"type": "array", "items": {"type": "object"}},
-    "followed": {"type": "object", "description": "after confirm: the deadlines that moved and the bookings "
-                                                  "cancelled because of the change", "properties": {
-        "changed_days": DAY_LIST, "requests": {"type": "array"}, "cases": {"type": "array"},
-        "cancelled_bookings": {"type": "array"}}}}}
-
 
 @route("/calendar/import", methods=["POST"], tags=["calendar"],
        summary="Import the State Council's holiday notice (preview, or apply with confirm)",
@@ -45,8 +26,7 @@ PLAN = {"type": "object", "properties": {
            "text": {"type": "string", "maxLength": MAX_TEXT,
                     "description": "the notice as published, title included"},
            "confirm": {"type": "boolean", "default": False, "description": "false: preview only"}}},
-       responses={"200": {"description": "what was understood; applied when confirmed",
-                          "content": {"application/json": {"schema": PLAN}}},
+       responses={"200": {"description": "what was understood; applied when confirmed"},
                   "400": {"description": "a problem in the notice (field text, problems by line) or the body"}},
        returns=schemas.IMPORT_CALENDAR_NOTICE, errors={400: ["invalid_notice"], 404: ["not_found"]})
 def import_calendar_notice():

@@ -46,17 +46,41 @@ def component(name: str, schema: dict[str, Any]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def obj(properties: dict[str, Any], *, optional: Iterable[str] = (), description: str | None = None) -> dict[str, Any]:
+    """An object as a view function writes it: a dict literal, so every field is always there (null
+    where the schema says so) and ``required``, except the ``optional`` ones a branch adds."""
+    optional = set(optional)
+    schema: dict[str, Any] = {"type": "object", "required": sorted(k for k in properties if k not in optional),
+                              "properties": properties}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema or null (a referenced object: anyOf, so the reference stays one model)."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    out = dict(schema)
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        out["type"] = [*kind, "null"]
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
 def paged(item: dict[str, Any], **extra: dict) -> dict[str, Any]:
-    """A page of ``paginate``: items, page, per_page, total (and ``extra`` top-level fields)."""
-    return {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
-        "items": {"type": "array", "items": item}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
-        "total": {"type": "integer"}, **extra}}
+    """A page of ``paginate``: items, page, per_page, total (and ``extra`` top-level fields, always there)."""
+    return obj({"items": {"type": "array", "items": item}, "page": {"type": "integer"},
+                "per_page": {"type": "integer"}, "total": {"type": "integer"}, **extra})
 
 
 def listing(item: dict[str, Any], **extra: dict) -> dict[str, Any]:
-    """{items: [...]} (and ``extra`` top-level fields)."""
-    return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": item},
-                                                                      **extra}}
+    """{items: [...]} (and ``extra`` top-level fields, always there)."""
+    return obj({"items": {"type": "array", "items": item}, **extra})
 
 
 def responses_for(*, auth: str, has_path_params: bool, status: int | Iterable[int] | None, returns: Any,

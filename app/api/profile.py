@@ -10,39 +10,17 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from app.api.auth import UpstreamError
+from app.api.schemas import profile as schemas
 from app.api.support import current_resident, json_body, route
 from app.channels import wechat_api
 from app.errors import ValidationError
 from app.handlers.org import profile as org_profile
 
 TAGS = ["profile"]
-NULLABLE_TEXT = {"type": ["string", "null"]}
-
-COMMUNITY = {"type": "object", "required": ["id", "name"], "properties": {
-    "id": {"type": "integer"}, "name": {"type": "string"}, "street": NULLABLE_TEXT, "address": NULLABLE_TEXT}}
-BUILDING = {"type": "object", "required": ["id", "number", "name"], "properties": {
-    "id": {"type": "integer"}, "number": {"type": "string"}, "name": {"type": "string"},
-    "compound": NULLABLE_TEXT, "units": {"type": ["integer", "null"]}}}
-PROFILE = {"type": "object", "required": ["id", "name", "phone", "community_id", "building_id", "complete"],
-           "properties": {
-               "id": {"type": "integer"}, "name": NULLABLE_TEXT, "nickname": NULLABLE_TEXT, "phone": NULLABLE_TEXT,
-               "community_id": {"type": ["integer", "null"]},
-               "community": {"oneOf": [COMMUNITY, {"type": "null"}]},
-               "building_id": {"type": ["integer", "null"]}, "building": {"oneOf": [BUILDING, {"type": "null"}]},
-               "unit": NULLABLE_TEXT, "room": NULLABLE_TEXT,
-               "complete": {"type": "boolean", "description": "name, phone and community are all set"}}}
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _items(schema: dict) -> dict:
-    return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": schema}}}
 
 
 @route("/my/profile", summary="My profile: name and phone unmasked (to me), community, building, unit, room",
-       auth="resident", tags=TAGS, responses={"200": _json(PROFILE, "my profile")})
+       auth="resident", tags=TAGS, responses={"200": {"description": "my profile"}}, returns=schemas.PROFILE)
 def my_profile():
     return jsonify(org_profile.profile_view(current_resident()))
 
@@ -61,7 +39,7 @@ def my_profile():
                            "description": "a building of the community (GET /communities/{id}/buildings)"},
            "unit": {"type": ["string", "null"], "maxLength": org_profile.MAX_UNIT},
            "room": {"type": ["string", "null"], "maxLength": org_profile.MAX_UNIT}}},
-       responses={"200": _json(PROFILE, "my profile after the change"),
+       returns=schemas.PROFILE, responses={"200": {"description": "my profile after the change"},
                   "400": {"description": "a field refused (field names it; phone_code: invalid or used code)",
                           "x-error-codes": ["invalid"]},
                   "502": {"description": "WeChat could not be asked for the phone number (field: phone_code)",
@@ -96,14 +74,14 @@ def _exchange_phone_code(code) -> str:
 
 
 @route("/communities", summary="The communities a resident can choose", auth="none", tags=TAGS,
-       responses={"200": _json(_items(COMMUNITY), "communities by street and name")})
+       responses={"200": {"description": "communities by street and name"}}, returns=schemas.COMMUNITIES)
 def communities_list():
     return jsonify({"items": [org_profile.community_view(c) for c in org_profile.list_communities()]})
 
 
 @route("/communities/<int:community_id>/buildings", summary="The buildings of a community (the building picker)",
        auth="none", tags=TAGS,
-       responses={"200": _json(_items(BUILDING), "buildings by compound and number"),
+       returns=schemas.BUILDINGS, responses={"200": {"description": "buildings by compound and number"},
                   "404": {"description": "no such community", "x-error-codes": ["not_found"]}})
 def community_buildings_list(community_id: int):
     return jsonify({"items": [org_profile.building_view(b) for b in org_profile.community_buildings(community_id)]})

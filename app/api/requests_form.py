@@ -14,25 +14,13 @@ from app.handlers.requests import resident_request_view
 from app.handlers.requests.classify import FILED_AS_OTHER, suggest
 from app.handlers.uploads import attach_photos
 from app.models import Community
-from app.models.requests import CATEGORY_LABELS, URGENCY_LABELS
+from app.models.requests import CATEGORY_LABELS
 
 TAGS = ["requests"]
 
-SUGGESTION = {"type": "object", "required": ["category", "urgency"], "properties": {
-    "category": {"type": ["string", "null"], "enum": [*CATEGORY_LABELS, None],
-                 "description": "null when the bot finds no category (the form files it as other)"},
-    "category_label": {"type": ["string", "null"]},
-    "urgency": {"type": "string", "enum": list(URGENCY_LABELS)}, "urgency_label": {"type": "string"},
-    "building": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]},
-    "room": {"type": ["string", "null"]}, "intent": {"type": "string"}, "confidence": {"type": "number"},
-    "needs_choice": {"type": "boolean", "description": "true: the text names no problem the bot can place; "
-                                                          "the form asks the resident to pick the category"},
-    "message": {"type": ["string", "null"], "description": "what to tell the resident when needs_choice"}}}
-
-
 @route("/requests/classify", ["POST"], auth="any", tags=TAGS,
        summary="The bot's category, deadline class and place for a form's text (as the resident types)",
-       responses={"200": {"description": "the suggestion", "content": {"application/json": {"schema": SUGGESTION}}}},
+       responses={"200": {"description": "the suggestion"}},
        body={"type": "object", "required": ["text"], "properties": {
            "text": {"type": "string", "maxLength": flow.MAX_TEXT}}}, returns=schemas.REQUESTS_CLASSIFY_TEXT)
 def requests_classify_text():
@@ -56,7 +44,7 @@ def requests_classify_text():
                       "description": "urls from POST /uploads (my own uploads)"},
            "community_id": {"type": "integer", "minimum": 1,
                             "description": "only when my account has no community yet (it becomes mine)"}}},
-       returns=schemas.MY_REQUEST)
+       returns=schemas.MY_FILED_REQUEST)
 def requests_create_mine():
     resident = current_resident()
     data = json_body()

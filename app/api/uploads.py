@@ -8,17 +8,19 @@ from __future__ import annotations
 from flask import g, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api.openapi import component, obj
 from app.api.support import OPENAPI_PATHS, route
 from app.errors import NotFound
 from app.handlers import uploads
 from app.models import Staff
 
 TAGS = ["uploads"]
-UPLOAD = {"type": "object", "required": ["id", "url", "content_type", "size", "width", "height"], "properties": {
+# app/handlers/uploads.py upload_view.
+UPLOAD = component("Upload", obj({
     "id": {"type": "integer"}, "key": {"type": "string"},
     "url": {"type": "string", "description": "the photo's path on this server: put it in `photos`"},
     "content_type": {"type": "string", "enum": ["image/jpeg"]}, "size": {"type": "integer"},
-    "width": {"type": "integer"}, "height": {"type": "integer"}}}
+    "width": {"type": "integer"}, "height": {"type": "integer"}}))
 # The multipart envelope around one photo of MAX_BYTES.
 ENVELOPE = 64 * 1024
 
@@ -26,7 +28,7 @@ ENVELOPE = 64 * 1024
 @route("/uploads", ["POST"], auth="any", tags=TAGS,
        summary="Upload one photo (multipart field `file`: JPEG, PNG or WebP, at most 10 MB); stored as JPEG "
                "without EXIF, at most 2560 px",
-       responses={"201": {"description": "stored", "content": {"application/json": {"schema": UPLOAD}}},
+       status=201, returns=UPLOAD, responses={"201": {"description": "stored"},
                   "400": {"description": "no file, or not a JPEG/PNG/WebP image (field: file)",
                           "x-error-codes": ["invalid"]},
                   "413": {"description": "larger than 10 MB (field: file)", "x-error-codes": ["too_large"]},

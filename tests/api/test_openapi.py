@@ -3,10 +3,19 @@ and the contract checker that wraps the API suite's client (tests/support/contra
 on what the document does not declare."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from openapi_spec_validator import validate
 
-from tests.support.contract import ContractViolation, check_answer, operations, undeclared_fields
+from tests.support.contract import (
+    ContractViolation,
+    check_answer,
+    missing_or_mistyped,
+    operations,
+    resolve,
+    undeclared_fields,
+)
 
 
 @pytest.fixture
@@ -113,3 +122,62 @@ def test_a_method_the_path_does_not_have_says_which_it_has(client):
     response = client.open("/api/v1/me", method="TRACE")
     assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
     assert "GET" in response.headers["Allow"]
+
+
+def test_the_checker_refuses_a_missing_required_field_or_a_wrong_type(document):
+    op = _op(document, "proxy_my_booking")
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    booking = resolve(document, schema)
+    assert {"id", "code", "status", "slot_start", "case_code"} <= set(booking["required"])
+    problems = missing_or_mistyped(document, schema, {"id": "7", "code": None})
+    assert "missing required field status" in problems and "id is str, declared integer" in problems
+    assert "code is NoneType, declared string" in problems
+    # A nullable field may be null, but it is there: case_code is null until a case is opened.
+    assert "missing required field case_code" in problems
+    assert check_answer(document, op, 200, "application/json", {"id": 1})
+
+
+def test_the_checker_picks_the_branch_of_a_staff_or_resident_answer(document):
+    op = _op(document, "events_get")
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    staff = {name: None for name in resolve(document, {"$ref": "#/components/schemas/StaffEvent"})["required"]}
+    assert "my_signup" not in missing_or_mistyped(document, schema, staff)
+    assert any("id is NoneType" in p for p in missing_or_mistyped(document, schema, staff))
+    assert missing_or_mistyped(document, schema, {"id": 1})
+
+
+def _objects(node, where="#"):
+    """Every object schema written out in ``node`` (not through a reference), with where it stands."""
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict) and "$ref" not in node:
+            yield where, node
+        for key, value in node.items():
+            yield from _objects(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _objects(value, f"{where}/{index}")
+
+
+def test_every_answer_object_says_which_fields_it_always_has(document):
+    """A client generator makes a field optional unless it is required: every object a success
+    answers lists the fields it always carries."""
+    answers = [response.get("content", {}).get("application/json", {}).get("schema")
+               for _, _, op in operations(document).values() for code, response in op["responses"].items()
+               if code.startswith("2")]
+    schemas = {name: s for name, s in document["components"]["schemas"].items() if name != "Error"}
+    for where, schema in _objects({"answers": answers, "components": schemas}):
+        if schema.get("additionalProperties") not in (None, False) or "/detail" in where:
+            continue  # free-form: what a step records depends on its kind
+        assert schema.get("required"), f"{where}: no required fields"
+        assert set(schema["required"]) <= set(schema["properties"]), where
+
+
+def test_an_object_many_answers_share_is_one_component(document):
+    """The same object written out twice would make a generator build two models of it."""
+    seen: dict[str, str] = {}
+    for where, schema in _objects({"paths": document["paths"], "components": document["components"]}):
+        if len(schema["properties"]) < 6 or "/requestBody/" in where:
+            continue
+        shape = json.dumps(schema, sort_keys=True)
+        assert shape not in seen, f"{where} repeats {seen.get(shape)}: make it a component"
+        seen[shape] = where

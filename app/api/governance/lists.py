@@ -177,7 +177,7 @@ def match_need(need_id: int):
 
 @route("/needs/<int:need_id>/claims", ["POST"], summary="登记单位或党员认领需求", tags=TAGS, body=CLAIM_BODY,
        responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}},
-       returns=schemas.NEED_CLAIM,
+       returns=schemas.NEED_CLAIM_ANSWER,
        errors={400: ["inactive"], 409: ["inactive", "invalid_state"]})
 def record_need_claim(need_id: int):
     staff = staff_of(*EDITORS)
@@ -189,7 +189,7 @@ def record_need_claim(need_id: int):
        body={"type": "object", "required": ["resource_id"], "properties": {
            "resource_id": {"type": "integer"}, "note": {"type": "string"}}},
        responses={"201": {"description": "assigned"}, "200": {"description": "already assigned (replay)"}},
-       returns=schemas.NEED_CLAIM,
+       returns=schemas.NEED_CLAIM_ANSWER,
        errors={409: ["inactive", "invalid_state"]})
 def assign_need_resource(need_id: int):
     staff = staff_of(*EDITORS)

@@ -51,7 +51,7 @@ def my_suggestions():
     return jsonify({"items": [suggestions.suggestion_view(r) for r in rows]})
 
 
-@route("/my/claimable-needs", summary="可以认领的需求（双报到成员）", auth="resident", tags=TAGS, returns=schemas.CLAIMABLE_NEEDS)
+@route("/my/claimable-needs", summary="可以认领的需求（双报到成员）", auth="resident", tags=TAGS, returns=governance_lists.CLAIMABLE_NEEDS)
 def claimable_needs():
     resident = resident_here()
     _member(resident)
@@ -62,7 +62,7 @@ def claimable_needs():
 @route("/my/needs/<int:need_id>/claim", ["POST"], summary="双报到成员认领需求", auth="resident", tags=TAGS,
        body={"type": "object", "properties": {"resource_id": {"type": "integer"}, "note": {"type": "string"}}},
        responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}},
-       returns=governance_lists.NEED_CLAIM,
+       returns=governance_lists.NEED_CLAIM_ANSWER,
        errors={400: ["inactive"], 409: ["inactive", "invalid_state"]})
 def claim_need_as_member(need_id: int):
     resident = resident_here()

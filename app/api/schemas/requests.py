@@ -1,316 +1,98 @@
-"""Response schemas of the requests (诉求) API (app/api/openapi.py explains the declarations)."""
+"""Response schemas of the requests (诉求) API: one component per view of app/handlers/requests/views.py
+(app/api/openapi.py explains the declarations, app/api/schemas/common.py the shared shapes)."""
 from __future__ import annotations
 
-from app.api.openapi import component, paged  # noqa: F401 - paged: used where a page is answered
+from app.api.openapi import component, nullable, obj, paged
+from app.api.schemas.common import (
+    BOOL,
+    COUNTS,
+    DATE,
+    DETAIL,
+    GROUP_BRIEF,
+    INT,
+    INT_N,
+    NUM_N,
+    QUEUED_MESSAGE,
+    QUOTED_MESSAGE,
+    RESIDENT_BRIEF_N,
+    RESIDENT_FOR_STAFF_N,
+    STAFF_BRIEF_N,
+    STR,
+    STR_N,
+    STRS,
+    TIME,
+    TIME_N,
+    array,
+)
+from app.models.requests import CATEGORY_LABELS, URGENCY_LABELS
 
-STAFF_REQUEST_DETAIL = component("StaffRequestDetail", {
-    "type": "object", "properties": {
-        "assignee": {
-            "type": ["object", "null"],
-            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": ["string", "null"]}}},
-        "building_id": {"type": ["integer", "null"]}, "category": {"type": "string"},
-        "category_label": {"type": "string"}, "channel": {"type": "string"}, "code": {"type": "string"},
-        "community_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-        "department": {"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "department_id": {"type": ["integer", "null"]}, "due_at": {"type": "string", "format": "date-time"},
-        "due_provisional": {"type": "boolean"}, "escalation_level": {"type": "string"},
-        "first_reply_at": {"type": ["string", "null"], "format": "date-time"},
-        "grid": {"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "grid_id": {"type": ["integer", "null"]}, "group": {
-            "type": ["object", "null"],
-            "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-        "group_id": {"type": ["integer", "null"]}, "id": {"type": "integer"}, "level_label": {"type": "string"},
-        "location": {"type": "string"},
-        "merged_into": {"type": ["object", "null"], "properties": {"code": {"type": "string"}, "id": {"type": "integer"}}},
-        "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"},
-        "photos": {"type": "array", "items": {"type": "string"}}, "rating": {}, "rating_comment": {},
-        "rating_label": {}, "reply_clock": {
-            "type": "object", "properties": {
-                "community_id": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"}, "group": {
-                    "type": ["object", "null"],
-                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-                "id": {"type": "integer"}, "message": {
-                    "type": ["object", "null"], "properties": {
-                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
-                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
-                "overdue": {"type": "boolean"}, "request": {
-                    "type": "object", "properties": {
-                        "category": {"type": "string"}, "code": {"type": "string"}, "id": {"type": "integer"},
-                        "status": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}},
-                "resident": {
-                    "type": "object",
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
-                "seconds_left": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"},
-                "stopped_at": {"type": ["string", "null"], "format": "date-time"},
-                "stopped_by_staff_id": {"type": ["integer", "null"]},
-                "warn_at": {"type": "string", "format": "date-time"}}},
-        "resident": {
-            "type": "object", "properties": {
-                "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
-                "id": {"type": "integer"}, "name": {"type": ["string", "null"]},
-                "nickname": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
-                "room": {"type": ["string", "null"]}, "unit": {"type": ["string", "null"]}}},
-        "resolution_note": {"type": ["string", "null"]},
-        "resolution_photos": {"type": "array", "items": {"type": "string"}},
-        "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {"type": ["string", "null"]},
-        "seconds_to_due": {"type": ["integer", "null"]}, "status": {"type": "string"},
-        "status_label": {"type": "string"}, "supervised_at": {"type": ["string", "null"], "format": "date-time"},
-        "text": {"type": "string"}, "timeline": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "actor_id": {"type": ["integer", "null"]}, "actor_type": {"type": "string"},
-                    "at": {"type": "string", "format": "date-time"}, "detail": {
-                        "type": "object", "properties": {
-                            "building": {"type": "string"}, "building_id": {"type": ["integer", "null"]},
-                            "category": {"type": "string"}, "classified_by": {"type": "string"},
-                            "due_at": {"type": "string", "format": "date-time"},
-                            "grid_id": {"type": ["integer", "null"]}, "location": {"type": "string"},
-                            "message_id": {"type": ["integer", "null"]},
-                            "photos": {"type": ["array", "integer", "null"], "items": {"type": "string"}},
-                            "source": {"type": "string"}, "urgency": {"type": "string"}, "level": {"type": "string"},
-                            "note": {"type": ["string", "null"]}, "delivered": {"type": "boolean"},
-                            "department_id": {"type": ["integer", "null"]},
-                            "department_name": {"type": ["string", "null"]}, "from_level": {"type": "string"},
-                            "previous_assignee_id": {"type": ["integer", "null"]}, "reason": {"type": "string"},
-                            "to_level": {"type": "string"}, "assignee_id": {"type": "integer"},
-                            "staff_name": {"type": "string"}, "text": {"type": "string"}, "to": {"type": "string"},
-                            "assignee_name": {"type": "string"}, "auto": {"type": "boolean"},
-                            "into_code": {"type": "string"}, "into_id": {"type": "integer"},
-                            "from_code": {"type": "string"}, "from_id": {"type": "integer"},
-                            "resident_id": {"type": "integer"}, "from_category": {"type": "string"},
-                            "from_due_at": {"type": "string", "format": "date-time"},
-                            "from_urgency": {"type": "string"}, "to_category": {"type": "string"},
-                            "to_due_at": {"type": "string", "format": "date-time"}, "to_urgency": {"type": "string"}}},
-                    "from_status": {"type": ["string", "null"]}, "id": {"type": "integer"},
-                    "kind": {"type": "string"}, "label": {"type": "string"},
-                    "to_status": {"type": ["string", "null"]}}}},
-        "title": {"type": "string"}, "unit": {"type": ["string", "null"]},
-        "updated_at": {"type": "string", "format": "date-time"}, "urgency": {"type": "string"},
-        "urgency_label": {"type": "string"}}})
-MY_REQUEST = component("MyRequest", {
-    "type": "object", "properties": {
-        "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
-        "classification": {
-            "type": "object",
-            "properties": {"by": {"type": "string"}, "message": {"type": ["string", "null"]}, "needs_choice": {"type": "boolean"}}},
-        "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-        "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
-        "id": {"type": "integer"}, "location": {"type": ["string", "null"]}, "merged_into": {},
-        "overdue": {"type": "boolean"}, "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "at": {"type": "string", "format": "date-time"}, "from_status": {}, "id": {"type": "integer"},
-                    "kind": {"type": "string"}, "label": {"type": "string"}, "photos": {"type": "array"}, "text": {},
-                    "to_status": {"type": "string"}}}},
-        "rating": {}, "reporter": {
-            "type": "object",
-            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
-        "resolution_note": {}, "resolution_photos": {"type": "array"},
-        "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "status": {"type": "string"},
-        "status_label": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}})
-REQUESTS_LIST = paged(
-    {
-        "type": "object", "properties": {
-            "assignee": {
-                "type": ["object", "null"],
-                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {}}},
-            "building_id": {"type": ["integer", "null"]}, "category": {"type": "string"},
-            "category_label": {"type": "string"}, "channel": {"type": "string"}, "code": {"type": "string"},
-            "community_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-            "department_id": {"type": ["integer", "null"]}, "due_at": {"type": "string", "format": "date-time"},
-            "due_provisional": {"type": "boolean"}, "escalation_level": {"type": "string"},
-            "first_reply_at": {"type": ["string", "null"], "format": "date-time"},
-            "grid_id": {"type": ["integer", "null"]}, "group_id": {"type": ["integer", "null"]},
-            "id": {"type": "integer"}, "level_label": {"type": "string"}, "location": {"type": ["string", "null"]},
-            "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"},
-            "photos": {"type": "array", "items": {"type": "string"}}, "rating": {}, "rating_comment": {},
-            "rating_label": {},
-            "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-            "resolution_note": {"type": ["string", "null"]},
-            "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {"type": ["string", "null"]},
-            "seconds_to_due": {"type": ["integer", "null"]}, "status": {"type": "string"},
-            "status_label": {"type": "string"}, "supervised_at": {"type": ["string", "null"], "format": "date-time"},
-            "text": {"type": "string"}, "title": {"type": "string"}, "unit": {"type": ["string", "null"]},
-            "updated_at": {"type": "string", "format": "date-time"}, "urgency": {"type": "string"},
-            "urgency_label": {"type": "string"}, "resolution_photos": {"type": "array"}}})
-REQUESTS_TIMELINE = {
-    "type": "object", "properties": {
-        "code": {"type": "string"}, "items": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "actor_id": {"type": "integer"}, "actor_type": {"type": "string"},
-                    "at": {"type": "string", "format": "date-time"}, "detail": {
-                        "type": "object", "properties": {
-                            "building": {"type": "string"}, "building_id": {"type": "integer"},
-                            "category": {"type": "string"}, "due_at": {"type": "string", "format": "date-time"},
-                            "grid_id": {"type": "integer"}, "location": {"type": "string"},
-                            "message_id": {"type": "integer"}, "photos": {"type": "integer"},
-                            "source": {"type": "string"}, "urgency": {"type": "string"},
-                            "department_id": {"type": "integer"}, "department_name": {"type": "string"},
-                            "from_level": {"type": "string"}, "previous_assignee_id": {"type": ["integer", "null"]},
-                            "reason": {"type": "string"}, "to_level": {"type": "string"}}},
-                    "from_status": {"type": ["string", "null"]}, "id": {"type": "integer"},
-                    "kind": {"type": "string"}, "label": {"type": "string"}, "to_status": {"type": "string"}}}},
-        "request_id": {"type": "integer"}, "total": {"type": "integer"}}}
-REQUESTS_REPLY = {
-    "type": "object", "properties": {
-        "assignee": {}, "building_id": {"type": "integer"}, "category": {"type": "string"},
-        "category_label": {"type": "string"}, "channel": {"type": "string"}, "code": {"type": "string"},
-        "community_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-        "department": {"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "department_id": {"type": ["integer", "null"]}, "due_at": {"type": "string", "format": "date-time"},
-        "due_provisional": {"type": "boolean"}, "escalation_level": {"type": "string"},
-        "first_reply_at": {"type": "string", "format": "date-time"},
-        "grid": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "grid_id": {"type": "integer"}, "group": {
-            "type": "object",
-            "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-        "group_id": {"type": "integer"}, "id": {"type": "integer"}, "level_label": {"type": "string"},
-        "location": {"type": "string"}, "merged_into": {}, "merged_into_id": {"type": ["integer", "null"]},
-        "message": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}},
-        "overdue": {"type": "boolean"}, "photos": {"type": "array"}, "rating": {}, "rating_comment": {},
-        "rating_label": {}, "reply_clock": {
-            "type": "object", "properties": {
-                "community_id": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"}, "group": {
-                    "type": "object",
-                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-                "id": {"type": "integer"}, "message": {
-                    "type": "object", "properties": {
-                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
-                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
-                "overdue": {"type": "boolean"}, "request": {
-                    "type": "object", "properties": {
-                        "category": {"type": "string"}, "code": {"type": "string"}, "id": {"type": "integer"},
-                        "status": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}},
-                "resident": {
-                    "type": "object",
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
-                "seconds_left": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"},
-                "stopped_at": {"type": "string", "format": "date-time"}, "stopped_by_staff_id": {"type": "integer"},
-                "warn_at": {"type": "string", "format": "date-time"}}},
-        "resident": {
-            "type": "object", "properties": {
-                "building_id": {"type": ["integer", "null"]}, "community_id": {"type": "integer"},
-                "id": {"type": "integer"}, "name": {"type": "string"}, "nickname": {"type": ["string", "null"]},
-                "phone": {"type": "string"}, "room": {}, "unit": {}}},
-        "resolution_note": {}, "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {},
-        "seconds_to_due": {"type": "integer"}, "status": {"type": "string"}, "status_label": {"type": "string"},
-        "supervised_at": {"type": ["string", "null"], "format": "date-time"}, "text": {"type": "string"},
-        "timeline": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "actor_id": {"type": "integer"}, "actor_type": {"type": "string"},
-                    "at": {"type": "string", "format": "date-time"}, "detail": {
-                        "type": "object", "properties": {
-                            "building": {"type": "string"}, "building_id": {"type": "integer"},
-                            "category": {"type": "string"}, "due_at": {"type": "string", "format": "date-time"},
-                            "grid_id": {"type": "integer"}, "location": {"type": "string"},
-                            "message_id": {"type": "integer"}, "photos": {"type": ["integer", "null"]},
-                            "source": {"type": "string"}, "urgency": {"type": "string"},
-                            "department_id": {"type": "integer"}, "department_name": {"type": "string"},
-                            "from_level": {"type": "string"}, "previous_assignee_id": {"type": ["integer", "null"]},
-                            "reason": {"type": "string"}, "to_level": {"type": "string"},
-                            "staff_name": {"type": "string"}, "text": {"type": "string"}, "to": {"type": "string"}}},
-                    "from_status": {"type": ["string", "null"]}, "id": {"type": "integer"},
-                    "kind": {"type": "string"}, "label": {"type": "string"},
-                    "to_status": {"type": ["string", "null"]}}}},
-        "title": {"type": "string"}, "unit": {"type": "string"},
-        "updated_at": {"type": "string", "format": "date-time"}, "urgency": {"type": "string"},
-        "urgency_label": {"type": "string"}, "resolution_photos": {"type": "array"}}}
-REQUESTS_STATS = {
-    "type": "object", "properties": {
-        "accepted": {"type": "integer"}, "basically": {"type": "integer"}, "escalated": {"type": "integer"},
-        "from": {"type": "string", "format": "date"}, "merged": {"type": "integer"},
-        "on_time_rate": {"type": ["number", "null"]}, "open": {"type": "integer"},
-        "overdue_open": {"type": "integer"}, "per_category": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "accepted": {"type": "integer"}, "basically": {"type": "integer"}, "category": {"type": "string"},
-                    "escalated": {"type": "integer"}, "label": {"type": "string"}, "merged": {"type": "integer"},
-                    "on_time_rate": {"type": ["number", "null"]}, "open": {"type": "integer"},
-                    "overdue_open": {"type": "integer"}, "rated": {"type": "integer"},
-                    "rejected": {"type": "integer"}, "resolution_rate": {"type": ["number", "null"]},
-                    "resolved": {"type": "integer"}, "resolved_by_level": {
-                        "type": "object", "properties": {
-                            "community": {"type": "integer"}, "department": {"type": "integer"},
-                            "grid": {"type": "integer"}, "street": {"type": "integer"}}},
-                    "resolved_on_time": {"type": "integer"}, "responded_in_time": {"type": "integer"},
-                    "response_rate": {"type": "number"}, "satisfaction_rate": {"type": ["number", "null"]},
-                    "satisfied": {"type": "integer"}, "solved_at_grid_level": {"type": "integer"},
-                    "total": {"type": "integer"}, "unsatisfied": {"type": "integer"}}}},
-        "rated": {"type": "integer"}, "rejected": {"type": "integer"},
-        "resolution_rate": {"type": ["number", "null"]}, "resolved": {"type": "integer"}, "resolved_by_level": {
-            "type": "object", "properties": {
-                "community": {"type": "integer"}, "department": {"type": "integer"}, "grid": {"type": "integer"},
-                "street": {"type": "integer"}}},
-        "resolved_on_time": {"type": "integer"}, "responded_in_time": {"type": "integer"},
-        "response_rate": {"type": ["number", "null"]}, "satisfaction_rate": {"type": ["number", "null"]},
-        "satisfied": {"type": "integer"}, "solved_at_grid_level": {"type": "integer"},
-        "to": {"type": "string", "format": "date"}, "total": {"type": "integer"}, "unsatisfied": {"type": "integer"}}}
-REQUESTS_MINE = paged(
-    {
-        "type": "object", "properties": {
-            "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
-            "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-            "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
-            "id": {"type": "integer"}, "location": {"type": "string"}, "merged_into": {},
-            "overdue": {"type": "boolean"}, "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
-                "type": "array", "items": {
-                    "type": "object", "properties": {
-                        "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
-                        "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
-                        "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]},
-                        "photos": {"type": "array", "items": {"type": "string"}}}}},
-            "rating": {"type": ["string", "null"]}, "reporter": {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
-            "resolution_note": {"type": ["string", "null"]},
-            "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "status": {"type": "string"},
-            "status_label": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"},
-            "resolution_photos": {"type": "array", "items": {"type": "string"}}}})
-REQUESTS_MINE_DETAIL = {
-    "type": "object", "properties": {
-        "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
-        "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-        "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
-        "id": {"type": "integer"}, "location": {"type": "string"}, "merged_into": {}, "overdue": {"type": "boolean"},
-        "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
-                    "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
-                    "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]},
-                    "photos": {"type": "array", "items": {"type": "string"}}}}},
-        "rating": {}, "reporter": {
-            "type": "object",
-            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
-        "resolution_note": {"type": ["string", "null"]},
-        "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "status": {"type": "string"},
-        "status_label": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"},
-        "resolution_photos": {"type": "array", "items": {"type": "string"}}}}
-REQUESTS_RATE_MINE = {
-    "type": "object", "properties": {
-        "can_rate": {"type": "boolean"}, "category": {"type": "string"}, "category_label": {"type": "string"},
-        "code": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-        "due_at": {"type": "string", "format": "date-time"}, "due_provisional": {"type": "boolean"},
-        "id": {"type": "integer"}, "location": {"type": "string"}, "merged_into": {}, "overdue": {"type": "boolean"},
-        "photos": {"type": "array", "items": {"type": "string"}}, "progress": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "at": {"type": "string", "format": "date-time"}, "from_status": {"type": ["string", "null"]},
-                    "id": {"type": "integer"}, "kind": {"type": "string"}, "label": {"type": "string"},
-                    "text": {"type": ["string", "null"]}, "to_status": {"type": ["string", "null"]},
-                    "photos": {"type": "array", "items": {"type": "string"}}}}},
-        "rating": {"type": "string"}, "reporter": {
-            "type": "object",
-            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
-        "resolution_note": {"type": "string"}, "resolved_at": {"type": ["string", "null"], "format": "date-time"},
-        "status": {"type": "string"}, "status_label": {"type": "string"}, "text": {"type": "string"},
-        "title": {"type": "string"}, "resolution_photos": {"type": "array", "items": {"type": "string"}}}}
-REQUESTS_CLASSIFY_TEXT = {
-    "type": "object", "properties": {
-        "building": {"type": ["string", "null"]}, "category": {"type": ["string", "null"]},
-        "category_label": {"type": ["string", "null"]}, "confidence": {"type": "number"},
-        "intent": {"type": "string"}, "room": {}, "unit": {"type": ["string", "null"]}, "urgency": {"type": "string"},
-        "urgency_label": {"type": "string"}, "message": {"type": ["string", "null"]},
-        "needs_choice": {"type": "boolean"}}}
+# app/handlers/sla/alerting.py request_summary: the id, and what the request has of the rest.
+REQUEST_SUMMARY = component("RequestSummary", obj({
+    "id": INT, "code": STR, "category": STR, "status": STR, "title": STR, "text": STR},
+    optional=("code", "category", "status", "title", "text")))
+# app/handlers/sla/views.py clock_view: an inbox entry (kind reply) and a request's reply clock.
+REPLY_CLOCK = component("ReplyClock", obj({
+    "id": INT, "community_id": INT, "started_at": TIME, "warn_at": TIME, "due_at": TIME, "seconds_left": INT,
+    "overdue": BOOL, "stopped_at": TIME_N, "stopped_by_staff_id": INT_N, "message": nullable(QUOTED_MESSAGE),
+    "group": nullable(GROUP_BRIEF), "kind": {"type": "string", "enum": ["reply"], "description": "in the inbox"},
+    # A sender the community does not know yet: the masked name the chat gave, no id.
+    "resident": nullable(obj({"id": INT_N, "name": STR, "phone": STR_N})),
+    "request": nullable(REQUEST_SUMMARY)}, optional=("kind",)))
+
+# staff_request_view (a list row); the detail adds the people and places in full.
+_REQUEST = {
+    "id": INT, "code": STR, "community_id": INT, "status": STR, "status_label": STR, "category": STR,
+    "category_label": STR, "urgency": STR, "urgency_label": STR, "title": STR, "text": STR, "location": STR_N,
+    "building_id": INT_N, "unit": STR_N, "room": STR_N, "grid_id": INT_N, "group_id": INT_N, "channel": STR,
+    "photos": STRS, "assignee": STAFF_BRIEF_N, "escalation_level": STR, "level_label": STR_N,
+    "department_id": INT_N, "due_at": TIME, "due_provisional": BOOL, "overdue": BOOL,
+    "seconds_to_due": {"type": ["integer", "null"], "description": "null once closed"},
+    "supervised_at": TIME_N, "first_reply_at": TIME_N, "resolved_at": TIME_N, "resolution_note": STR_N,
+    "resolution_photos": STRS, "rating": STR_N, "rating_label": STR_N, "rating_comment": STR_N,
+    "merged_into_id": INT_N, "created_at": TIME, "updated_at": TIME,
+    "resident": nullable(obj({"id": INT, "name": STR}))}
+REQUEST = component("Request", obj(_REQUEST))
+# timeline_entry_view for staff.
+REQUEST_EVENT = component("RequestEvent", obj({
+    "id": INT, "at": TIME, "kind": STR, "label": STR, "from_status": STR_N, "to_status": STR_N,
+    "actor_type": STR, "actor_id": INT_N, "detail": DETAIL}))
+STAFF_REQUEST_DETAIL = component("StaffRequestDetail", obj({
+    **_REQUEST, "resident": RESIDENT_FOR_STAFF_N, "group": nullable(GROUP_BRIEF),
+    "grid": nullable(obj({"id": INT, "name": STR})), "department": nullable(obj({"id": INT, "name": STR})),
+    "merged_into": nullable(obj({"id": INT, "code": STR})), "reply_clock": nullable(REPLY_CLOCK),
+    "timeline": array(REQUEST_EVENT)}))
+# timeline_entry_view for the resident: internal steps left out, a line to read instead of the detail.
+REQUEST_PROGRESS_STEP = component("RequestProgressStep", obj({
+    "id": INT, "at": TIME, "kind": STR, "label": STR, "from_status": STR_N, "to_status": STR_N, "text": STR_N,
+    "photos": STRS}))
+# resident_request_view.
+_MY_REQUEST = {
+    "id": INT, "code": STR, "status": STR, "status_label": STR, "category": STR, "category_label": STR,
+    "title": STR, "text": STR, "location": STR_N, "photos": STRS, "due_at": TIME, "due_provisional": BOOL,
+    "overdue": BOOL, "created_at": TIME, "resolved_at": TIME_N, "resolution_note": STR_N, "resolution_photos": STRS,
+    "rating": STR_N, "can_rate": BOOL, "merged_into": nullable(obj({"code": STR})), "reporter": RESIDENT_BRIEF_N,
+    "progress": array(REQUEST_PROGRESS_STEP)}
+MY_REQUEST = component("MyRequest", obj(_MY_REQUEST))
+MY_FILED_REQUEST = component("MyFiledRequest", obj({**_MY_REQUEST, "classification": obj({
+    "by": STR, "needs_choice": BOOL, "message": STR_N})}, description="MyRequest and how the form was classified"))
+
+REQUESTS_LIST = paged(REQUEST)
+REQUESTS_MINE = paged(MY_REQUEST)
+REQUESTS_TIMELINE = obj({"request_id": INT, "code": STR, "items": array(REQUEST_EVENT), "total": INT})
+REQUESTS_REPLY = {"allOf": [STAFF_REQUEST_DETAIL, obj({"message": nullable(QUEUED_MESSAGE)})]}
+_STATS = {
+    "total": INT, "accepted": INT, "rejected": INT, "merged": INT, "responded_in_time": INT, "response_rate": NUM_N,
+    "resolved": INT, "resolution_rate": NUM_N, "resolved_on_time": INT, "on_time_rate": NUM_N, "rated": INT,
+    "satisfied": INT, "basically": INT, "unsatisfied": INT, "satisfaction_rate": NUM_N,
+    "solved_at_grid_level": INT, "resolved_by_level": COUNTS, "escalated": INT, "open": INT, "overdue_open": INT}
+REQUESTS_STATS = obj({"from": DATE, "to": DATE, **_STATS,
+                      "per_category": array(obj({"category": STR, "label": STR, **_STATS}))})
+# app/handlers/requests/classify.py suggest.
+REQUESTS_CLASSIFY_TEXT = obj({
+    "category": {"type": ["string", "null"], "enum": [*CATEGORY_LABELS, None],
+                 "description": "null when the bot finds no category (the form files it as other)"},
+    "category_label": STR_N, "urgency": {"type": "string", "enum": list(URGENCY_LABELS)}, "urgency_label": STR_N,
+    "building": STR_N, "unit": STR_N, "room": STR_N, "intent": STR, "confidence": {"type": "number"},
+    "needs_choice": {"type": "boolean", "description": "true: the text names no problem the bot can place; "
+                                                       "the form asks the resident to pick the category"},
+    "message": {"type": ["string", "null"], "description": "what to tell the resident when needs_choice"}})

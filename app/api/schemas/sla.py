@@ -1,259 +1,89 @@
-"""Response schemas of the login, the reply SLA, the roster and the calendar API (app/api/openapi.py explains the declarations)."""
+"""Response schemas of the login, the reply SLA, the roster and the calendar API
+(app/api/openapi.py explains the declarations, app/api/schemas/common.py the shared shapes)."""
 from __future__ import annotations
 
-from app.api.openapi import component, paged  # noqa: F401 - paged: used where a page is answered
+from app.api.openapi import component, nullable, obj, paged
+from app.api.schemas.common import (
+    BOOL,
+    COUNTS,
+    DATE,
+    DETAIL_N,
+    GROUP_BRIEF,
+    INT,
+    INT_N,
+    NUM,
+    NUM_N,
+    QUEUED_MESSAGE,
+    QUOTED_MESSAGE,
+    RESIDENT_BRIEF,
+    RESIDENT_BRIEF_N,
+    STAFF_ACCOUNT,
+    STAFF_BRIEF,
+    STAFF_BRIEF_N,
+    STR,
+    STR_N,
+    TIME,
+    TIME_N,
+    array,
+)
+from app.api.schemas.requests import REPLY_CLOCK, REQUEST
 
-LOGIN = component("Login", {
-    "type": "object", "properties": {
-        "expires_at": {"type": "string", "format": "date-time"}, "token": {"type": "string"},
-        "token_type": {"type": "string"}, "user": {
-            "type": "object", "properties": {
-                "community_id": {"type": ["integer", "null"]}, "id": {"type": "integer"}, "kind": {"type": "string"},
-                "name": {"type": "string"}, "phone": {"type": ["string", "null"]}, "active": {"type": "boolean"},
-                "department_id": {"type": ["integer", "null"]}, "grid_id": {"type": ["integer", "null"]},
-                "roles": {"type": "array", "items": {"type": "string"}}, "street_id": {"type": ["integer", "null"]},
-                "title": {}}}}})
-ME = {
-    "type": "object", "properties": {
-        "kind": {"type": "string"}, "staff": {
-            "type": "object", "properties": {
-                "active": {"type": "boolean"}, "community_id": {"type": "integer"},
-                "department_id": {"type": ["integer", "null"]}, "grid_id": {"type": ["integer", "null"]},
-                "id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]},
-                "roles": {"type": "array", "items": {"type": "string"}}, "street_id": {"type": ["integer", "null"]},
-                "title": {}}},
-        "resident": {
-            "type": "object",
-            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}}}}
-SLA_INBOX = paged(
-    {
-        "type": "object", "properties": {
-            "community_id": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"}, "group": {
-                "type": ["object", "null"],
-                "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-            "id": {"type": "integer"}, "message": {
-                "type": ["object", "null"], "properties": {
-                    "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
-                    "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
-            "overdue": {"type": "boolean"}, "request": {
-                "type": ["object", "null"], "properties": {
-                    "category": {"type": "string"}, "code": {"type": "string"}, "id": {"type": "integer"},
-                    "status": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}},
-            "resident": {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
-            "seconds_left": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"},
-            "stopped_at": {"type": ["string", "null"], "format": "date-time"},
-            "stopped_by_staff_id": {"type": ["integer", "null"]},
-            "warn_at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"}, "category": {},
-            "category_label": {}, "created_at": {"type": "string", "format": "date-time"},
-            "decided_at": {"type": ["string", "null"], "format": "date-time"},
-            "decided_by_staff_id": {"type": ["integer", "null"]}, "likelihood": {"type": "number"}, "note": {},
-            "slots": {"type": "object", "properties": {"building": {"type": "string"}}}, "status": {"type": "string"},
-            "status_label": {"type": "string"}}},
-    counts={"type": "object", "additionalProperties": {"type": "integer"}})
-SLA_POSSIBLE_CONVERT = {
-    "type": "object", "properties": {
-        "possible": {
-            "type": "object", "properties": {
-                "category": {}, "category_label": {}, "community_id": {"type": "integer"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "decided_at": {"type": "string", "format": "date-time"}, "decided_by_staff_id": {"type": "integer"},
-                "group": {
-                    "type": "object",
-                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-                "id": {"type": "integer"}, "kind": {"type": "string"}, "likelihood": {"type": "number"}, "message": {
-                    "type": "object", "properties": {
-                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
-                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
-                "note": {}, "request": {
-                    "type": "object",
-                    "properties": {"code": {"type": "string"}, "id": {"type": "integer"}, "status": {"type": "string"}}},
-                "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {}}},
-                "slots": {"type": "object", "properties": {"building": {"type": "string"}}},
-                "status": {"type": "string"}, "status_label": {"type": "string"}}},
-        "request": {
-            "type": "object", "properties": {
-                "assignee": {}, "building_id": {"type": ["integer", "null"]}, "category": {"type": "string"},
-                "category_label": {"type": "string"}, "channel": {"type": "string"}, "code": {"type": "string"},
-                "community_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-                "department_id": {"type": ["integer", "null"]}, "due_at": {"type": "string", "format": "date-time"},
-                "due_provisional": {"type": "boolean"}, "escalation_level": {"type": "string"},
-                "first_reply_at": {"type": ["string", "null"], "format": "date-time"},
-                "grid_id": {"type": ["integer", "null"]}, "group_id": {"type": "integer"}, "id": {"type": "integer"},
-                "level_label": {"type": "string"}, "location": {"type": "string"},
-                "merged_into_id": {"type": ["integer", "null"]}, "overdue": {"type": "boolean"},
-                "photos": {"type": "array"}, "rating": {}, "rating_comment": {}, "rating_label": {},
-                "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-                "resolution_note": {}, "resolution_photos": {"type": "array"},
-                "resolved_at": {"type": ["string", "null"], "format": "date-time"}, "room": {},
-                "seconds_to_due": {"type": "integer"}, "status": {"type": "string"},
-                "status_label": {"type": "string"},
-                "supervised_at": {"type": ["string", "null"], "format": "date-time"}, "text": {"type": "string"},
-                "title": {"type": "string"}, "unit": {}, "updated_at": {"type": "string", "format": "date-time"},
-                "urgency": {"type": "string"}, "urgency_label": {"type": "string"}}}}}
-SLA_POSSIBLE_DISMISS = {
-    "type": "object", "properties": {
-        "possible": {
-            "type": "object", "properties": {
-                "category": {}, "category_label": {}, "community_id": {"type": "integer"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "decided_at": {"type": "string", "format": "date-time"}, "decided_by_staff_id": {"type": "integer"},
-                "group": {
-                    "type": "object",
-                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-                "id": {"type": "integer"}, "kind": {"type": "string"}, "likelihood": {"type": "number"}, "message": {
-                    "type": "object", "properties": {
-                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
-                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
-                "note": {"type": "string"}, "request": {},
-                "resident": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {}}},
-                "slots": {"type": "object", "properties": {"building": {"type": "string"}}},
-                "status": {"type": "string"}, "status_label": {"type": "string"}}}}}
-SLA_INBOX_REPLY = {
-    "type": "object", "properties": {
-        "clock": {
-            "type": "object", "properties": {
-                "community_id": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"}, "group": {
-                    "type": ["object", "null"],
-                    "properties": {"channel": {"type": "string"}, "id": {"type": "integer"}, "name": {"type": "string"}}},
-                "id": {"type": "integer"}, "message": {
-                    "type": ["object", "null"], "properties": {
-                        "channel": {"type": "string"}, "id": {"type": "integer"}, "msg_type": {"type": "string"},
-                        "received_at": {"type": "string", "format": "date-time"}, "text": {"type": "string"}}},
-                "overdue": {"type": "boolean"}, "request": {
-                    "type": ["object", "null"], "properties": {
-                        "category": {"type": "string"}, "code": {"type": "string"}, "id": {"type": "integer"},
-                        "status": {"type": "string"}, "text": {"type": "string"}, "title": {"type": "string"}}},
-                "resident": {
-                    "type": "object",
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"}}},
-                "seconds_left": {"type": "integer"}, "started_at": {"type": "string", "format": "date-time"},
-                "stopped_at": {"type": "string", "format": "date-time"}, "stopped_by_staff_id": {"type": "integer"},
-                "warn_at": {"type": "string", "format": "date-time"}}},
-        "message": {
-            "type": "object",
-            "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "text": {"type": "string"}}}}}
-ROSTER_LIST = paged(
-    {
-        "type": "object", "properties": {
-            "community_id": {"type": "integer"}, "ends_at": {"type": "string", "format": "date-time"},
-            "id": {"type": "integer"}, "is_lead": {"type": "boolean"}, "note": {"type": ["string", "null"]},
-            "staff": {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": ["string", "null"]}}},
-            "starts_at": {"type": "string", "format": "date-time"}}})
-ROSTER_ON_DUTY = {
-    "type": "object", "properties": {
-        "at": {"type": "string", "format": "date-time"}, "lead": {
-            "type": ["object", "null"],
-            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": ["string", "null"]}}},
-        "nobody_on_duty": {"type": "boolean"}, "shifts": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "community_id": {"type": "integer"}, "ends_at": {"type": "string", "format": "date-time"},
-                    "id": {"type": "integer"}, "is_lead": {"type": "boolean"}, "note": {"type": ["string", "null"]},
-                    "staff": {
-                        "type": "object",
-                        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": ["string", "null"]}}},
-                    "starts_at": {"type": "string", "format": "date-time"}}}}}}
-ROSTER_MINE = paged(
-    {
-        "type": "object", "properties": {
-            "community_id": {"type": "integer"}, "ends_at": {"type": "string", "format": "date-time"},
-            "id": {"type": "integer"}, "is_lead": {"type": "boolean"}, "note": {},
-            "staff": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {}}},
-            "starts_at": {"type": "string", "format": "date-time"}}})
-ROSTER_ADD_SHIFT = {
-    "type": "object", "properties": {
-        "community_id": {"type": "integer"}, "ends_at": {"type": "string", "format": "date-time"},
-        "id": {"type": "integer"}, "is_lead": {"type": "boolean"}, "note": {"type": "string"},
-        "staff": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {}}},
-        "starts_at": {"type": "string", "format": "date-time"}}}
-ROSTER_DELETE_SHIFT = {"type": "object", "properties": {"deleted": {"type": "integer"}}}
-ROSTER_SWAP = {
-    "type": "object", "properties": {
-        "shifts": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "community_id": {"type": "integer"}, "ends_at": {"type": "string", "format": "date-time"},
-                    "id": {"type": "integer"}, "is_lead": {"type": "boolean"}, "note": {"type": ["string", "null"]},
-                    "staff": {
-                        "type": "object",
-                        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": ["string", "null"]}}},
-                    "starts_at": {"type": "string", "format": "date-time"}}}},
-        "swap": {
-            "type": "object", "properties": {
-                "created_at": {"type": "string", "format": "date-time"}, "from_staff_id": {"type": "integer"},
-                "id": {"type": "integer"}, "reason": {"type": ["string", "null"]}, "shift_a_id": {"type": "integer"},
-                "shift_b_id": {"type": ["integer", "null"]}, "to_staff_id": {"type": "integer"}}}}}
-ROSTER_GAPS = paged(
-    {
-        "type": "object", "properties": {
-            "from": {"type": "string", "format": "date-time"}, "seconds": {"type": "integer"},
-            "to": {"type": "string", "format": "date-time"}}},
-    range_from={"type": "string", "format": "date-time"},
-    range_to={"type": "string", "format": "date-time"},
-    uncovered_seconds={"type": "integer"})
-SLA_ALERTS = paged(
-    {
-        "type": "object", "properties": {
-            "clock_id": {"type": "integer"}, "community_id": {"type": "integer"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "dispatched_at": {"type": "string", "format": "date-time"}, "id": {"type": "integer"},
-            "key": {"type": "string"}, "kind": {"type": "string"}, "recipients": {
-                "type": "array", "items": {
-                    "type": "object", "properties": {
-                        "attempts": {"type": "integer"}, "channel": {"type": "string"},
-                        "delivered_at": {"type": ["string", "null"], "format": "date-time"},
-                        "delivery": {"type": "string"}, "error": {}, "group": {
-                            "type": ["object", "null"],
-                            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-                        "message_id": {"type": "integer"}, "role": {"type": "string"}, "staff": {
-                            "type": "object", "properties": {
-                                "id": {"type": "integer"}, "name": {"type": "string"},
-                                "title": {"type": ["string", "null"]}}},
-                        "target": {"type": "string"}}}},
-            "related": {
-                "type": "object", "properties": {
-                    "clock_id": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"},
-                    "fired_by": {"type": "string"}, "group_id": {"type": ["integer", "null"]},
-                    "message_id": {"type": ["integer", "null"]}, "request_id": {"type": ["integer", "null"]},
-                    "started_at": {"type": "string", "format": "date-time"}}},
-            "text": {"type": "string"}}})
-SLA_STATS = {
-    "type": "object", "properties": {
-        "community": {
-            "type": "object", "properties": {
-                "clocks": {"type": "integer"}, "community_id": {"type": "integer"}, "late": {"type": "integer"},
-                "median_seconds": {"type": ["number", "null"]}, "name": {"type": "string"},
-                "open": {"type": "integer"}, "p90_seconds": {"type": ["number", "null"]},
-                "rate": {"type": ["number", "null"]}, "replied": {"type": "integer"},
-                "unanswered": {"type": "integer"}, "within": {"type": "integer"}}},
-        "since": {"type": "string", "format": "date-time"}, "sla_seconds": {"type": "integer"}, "staff": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "clocks": {"type": "integer"}, "community_id": {"type": "integer"}, "late": {"type": "integer"},
-                    "median_seconds": {"type": "number"}, "name": {"type": "string"}, "open": {"type": "integer"},
-                    "p90_seconds": {"type": "number"}, "rate": {"type": "number"}, "replied": {"type": "integer"},
-                    "staff_id": {"type": "integer"}, "unanswered": {"type": "integer"}, "within": {"type": "integer"}}}},
-        "until": {"type": "string", "format": "date-time"}}}
-IMPORT_CALENDAR_NOTICE = {
-    "type": "object", "properties": {
-        "applied": {"type": "boolean"}, "changes": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "day": {"type": "string", "format": "date"}, "kind": {"type": "string"},
-                    "note": {"type": "string"}, "previous": {}}}},
-        "followed": {
-            "type": "object", "properties": {
-                "cancelled_bookings": {"type": "array"}, "cases": {"type": "array"},
-                "changed_days": {"type": "array", "items": {"type": "string", "format": "date"}},
-                "requests": {"type": "array"}}},
-        "holidays": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "days_off": {"type": "array", "items": {"type": "string", "format": "date"}},
-                    "line": {"type": "integer"}, "name": {"type": "string"},
-                    "workdays": {"type": "array", "items": {"type": "string", "format": "date"}}}}},
-        "kept": {"type": "array"}, "warnings": {"type": "array"}, "year": {"type": "integer"}}}
+# app/api/auth.py _login_response: a staff account or the resident themselves, with its kind.
+LOGIN = component("Login", obj({"token": STR, "token_type": {"type": "string", "enum": ["Bearer"]},
+                                "expires_at": TIME, "user": {"oneOf": [
+                                    {"allOf": [STAFF_ACCOUNT, obj({"kind": {"type": "string", "enum": ["staff"]}})]},
+                                    {"allOf": [RESIDENT_BRIEF, obj({"kind": {"type": "string", "enum": ["resident"]},
+                                                                    "community_id": INT_N})]}]}}))
+ME = obj({"kind": {"type": "string", "enum": ["staff", "resident"]}, "staff": STAFF_ACCOUNT,
+          "resident": RESIDENT_BRIEF}, optional=("staff", "resident"))
+# app/handlers/requests/possible.py possible_view: an inbox entry of kind possible_request.
+POSSIBLE_REQUEST = component("PossibleRequest", obj({
+    "kind": {"type": "string", "enum": ["possible_request"]}, "id": INT, "community_id": INT, "status": STR,
+    "status_label": STR_N, "created_at": TIME, "likelihood": NUM, "category": STR_N, "category_label": STR_N,
+    "slots": {"type": "object", "additionalProperties": True, "description": "building, unit, room as the bot read them"},
+    "message": nullable(QUOTED_MESSAGE), "group": nullable(GROUP_BRIEF), "resident": RESIDENT_BRIEF_N,
+    "decided_by_staff_id": INT_N, "decided_at": TIME_N, "note": STR_N,
+    "request": nullable(obj({"id": INT, "code": STR, "status": STR}))}))
+SLA_INBOX = paged({"oneOf": [REPLY_CLOCK, POSSIBLE_REQUEST], "discriminator": {"propertyName": "kind"}},
+                  counts=COUNTS)
+SLA_POSSIBLE_CONVERT = obj({"possible": POSSIBLE_REQUEST, "request": REQUEST})
+SLA_POSSIBLE_DISMISS = obj({"possible": POSSIBLE_REQUEST})
+SLA_INBOX_REPLY = obj({"clock": REPLY_CLOCK, "message": nullable(obj({**QUEUED_MESSAGE["properties"], "text": STR_N}))})
+# app/handlers/sla/roster.py shift_view.
+SHIFT = component("Shift", obj({"id": INT, "community_id": INT, "staff": STAFF_BRIEF, "starts_at": TIME,
+                                "ends_at": TIME, "is_lead": BOOL, "note": STR_N}))
+ROSTER_LIST = paged(SHIFT)
+ROSTER_ON_DUTY = obj({"at": TIME, "shifts": array(SHIFT), "lead": STAFF_BRIEF_N, "nobody_on_duty": BOOL})
+ROSTER_MINE = paged(SHIFT)
+ROSTER_ADD_SHIFT = SHIFT
+ROSTER_DELETE_SHIFT = obj({"deleted": INT})
+ROSTER_SWAP = obj({"swap": obj({"id": INT, "shift_a_id": INT, "shift_b_id": INT_N, "from_staff_id": INT,
+                                "to_staff_id": INT, "reason": STR_N, "created_at": TIME}),
+                   "shifts": array(SHIFT)})
+ROSTER_GAPS = paged(obj({"from": TIME, "to": TIME, "seconds": INT}), range_from=TIME, range_to=TIME,
+                    uncovered_seconds=INT)
+# app/handlers/alerts.py alert_view and recipient_view.
+ALERT = component("Alert", obj({
+    "id": INT, "key": STR, "kind": STR, "community_id": INT, "clock_id": INT_N, "text": STR, "related": DETAIL_N,
+    "created_at": TIME, "dispatched_at": TIME_N, "recipients": array(obj({
+        "staff": STAFF_BRIEF_N, "role": STR, "target": STR, "channel": STR, "group": nullable(obj({"id": INT, "name": STR})),
+        "message_id": INT_N, "delivery": STR, "attempts": INT, "error": STR_N, "delivered_at": TIME_N}))}))
+SLA_ALERTS = paged(ALERT)
+# app/handlers/sla/views.py summarise, per community and per staff member.
+_SLA_SUMMARY = {"clocks": INT, "replied": INT, "within": INT, "late": INT, "unanswered": INT, "open": INT,
+                "rate": NUM_N, "median_seconds": NUM_N, "p90_seconds": NUM_N}
+SLA_STATS = obj({"since": TIME, "until": TIME, "sla_seconds": INT,
+                 "community": obj({"community_id": INT, "name": STR, **_SLA_SUMMARY}),
+                 "staff": array(obj({"staff_id": INT, "name": STR, "community_id": INT_N, **_SLA_SUMMARY}))})
+# app/handlers/calendar/notice_import.py plan_view and calendar_sync FollowReport.view.
+_DAY = {"type": "string", "enum": ["workday", "holiday"]}
+_MOVED = array(obj({"id": INT, "code": STR, "from_due_at": TIME_N, "to_due_at": TIME_N}))
+IMPORT_CALENDAR_NOTICE = obj({
+    "year": INT, "applied": BOOL,
+    "holidays": array(obj({"name": STR, "line": INT, "days_off": array(DATE), "workdays": array(DATE)})),
+    "warnings": array(obj({"line": INT, "reason": STR})),
+    "changes": array(obj({"day": DATE, "kind": nullable(_DAY), "note": STR_N,
+                          "previous": nullable(obj({"kind": _DAY, "note": STR_N}))})),
+    "kept": array(obj({"day": DATE, "kind": _DAY, "note": STR_N})),
+    "followed": obj({"changed_days": array(DATE), "requests": _MOVED, "cases": _MOVED,
+                     "cancelled_bookings": array(obj({"id": INT, "code": STR}))})})

@@ -1,112 +1,69 @@
-"""Response schemas of the 双报到, hours and micro-wishes API (app/api/openapi.py explains the declarations)."""
+"""Response schemas of the 双报到, hours and micro-wishes API: one component per view of
+app/handlers/events/{volunteers,hours,wishes}.py (app/api/openapi.py explains the declarations)."""
 from __future__ import annotations
 
-from app.api.openapi import component, paged  # noqa: F401 - paged: used where a page is answered
+from app.api.openapi import component, nullable, obj, paged
+from app.api.schemas.common import (
+    BOOL,
+    BOOL_N,
+    COMMUNITY_BRIEF,
+    DATE,
+    INT,
+    INT_N,
+    NAMED,
+    NUM,
+    RESIDENT_FOR_STAFF,
+    STR,
+    STR_N,
+    STRS,
+    TIME,
+    TIME_N,
+    array,
+)
 
-MEMBER = component("Member", {
-    "type": "object", "properties": {
-        "active": {"type": "boolean"}, "community_id": {"type": "integer"}, "id": {"type": "integer"},
-        "kind": {"type": "string"}, "name": {"type": "string"}, "party_org": {"type": "string"},
-        "phone": {"type": ["string", "null"]}, "registered_at": {"type": "string", "format": "date-time"},
-        "resident_id": {"type": ["integer", "null"]}, "work_unit": {"type": "string"}}})
-MEMBER_YEAR = component("MemberYear", {
-    "type": "object", "properties": {
-        "entries": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "event_id": {"type": ["integer", "null"]}, "event_title": {"type": ["string", "null"]},
-                    "hours": {"type": "number"}, "id": {"type": "integer"}, "kind": {"type": "string"},
-                    "member_id": {"type": "integer"}, "minutes": {"type": "integer"}, "note": {"type": "string"},
-                    "project_id": {"type": ["integer", "null"]},
-                    "recorded_by": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-                    "served_on": {"type": "string", "format": "date"}, "year": {"type": "integer"}}}},
-        "events_attended": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "event_id": {"type": "integer"}, "signup_id": {"type": "integer"}, "title": {"type": "string"},
-                    "when": {"type": "string"}}}},
-        "hours": {"type": "number"}, "hours_admin": {"type": "number"}, "hours_checkin": {"type": "number"},
-        "hours_remaining": {"type": "number"}, "member": MEMBER, "met_hours": {"type": "boolean"},
-        "met_projects": {"type": "boolean"}, "met_target": {"type": "boolean"}, "projects": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "chosen": {"type": "boolean"}, "id": {"type": "integer"}, "name": {"type": "string"},
-                    "served": {"type": "boolean"}}}},
-        "target_hours": {"type": "integer"}, "year": {"type": "integer"}}})
-WISH = component("Wish", {
-    "type": "object", "properties": {
-        "claimed_at": {"type": ["string", "null"], "format": "date-time"},
-        "claimed_by": {"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "community_id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-        "detail": {"type": ["string", "null"]}, "fulfil_note": {"type": ["string", "null"]},
-        "fulfilled_at": {"type": ["string", "null"], "format": "date-time"}, "id": {"type": "integer"}, "resident": {
-            "type": "object", "properties": {
-                "name": {"type": "string"}, "building_id": {"type": ["integer", "null"]},
-                "community_id": {"type": "integer"}, "id": {"type": "integer"}, "nickname": {}, "phone": {},
-                "room": {}, "unit": {}}},
-        "status": {"type": "string"}, "title": {"type": "string"}}})
-MY_MEMBERSHIP = component("MyMembership", {"type": "object", "properties": {"member": MEMBER, "year": MEMBER_YEAR}})
-VOLUNTEERS_PROJECTS = {
-    "type": "object", "properties": {
-        "items": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "active": {"type": "boolean"}, "community_id": {"type": "integer"},
-                    "description": {"type": ["string", "null"]}, "id": {"type": "integer"},
-                    "name": {"type": "string"}}}}}}
-VOLUNTEERS_PROJECT_CREATE = {
-    "type": "object", "properties": {
-        "active": {"type": "boolean"}, "community_id": {"type": "integer"}, "description": {},
-        "id": {"type": "integer"}, "name": {"type": "string"}}}
-VOLUNTEERS_MEMBERS = paged(
-    {
-        "type": "object", "properties": {
-            "active": {"type": "boolean"}, "community_id": {"type": "integer"}, "hours": {"type": "number"},
-            "id": {"type": "integer"}, "kind": {"type": "string"}, "met_target": {"type": "boolean"},
-            "name": {"type": "string"}, "party_org": {"type": "string"}, "phone": {},
-            "projects": {"type": "array", "items": {"type": "string"}},
-            "registered_at": {"type": "string", "format": "date-time"}, "resident_id": {"type": "integer"},
-            "work_unit": {"type": "string"}}})
-VOLUNTEERS_HOURS = paged(
-    {
-        "type": "object", "properties": {
-            "created_at": {"type": "string", "format": "date-time"}, "event_id": {"type": "integer"},
-            "event_title": {"type": "string"}, "hours": {"type": "number"}, "id": {"type": "integer"},
-            "kind": {"type": "string"}, "member_id": {"type": "integer"}, "minutes": {"type": "integer"},
-            "note": {"type": "string"}, "project_id": {"type": "integer"},
-            "recorded_by": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-            "served_on": {"type": "string", "format": "date"}, "year": {"type": "integer"}}})
-VOLUNTEERS_HOURS_CREATE = {
-    "type": "object", "properties": {
-        "created_at": {"type": "string", "format": "date-time"}, "event_id": {"type": ["integer", "null"]},
-        "event_title": {}, "hours": {"type": "number"}, "id": {"type": "integer"}, "kind": {"type": "string"},
-        "member_id": {"type": "integer"}, "minutes": {"type": "integer"}, "note": {"type": "string"},
-        "project_id": {"type": ["integer", "null"]},
-        "recorded_by": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "served_on": {"type": "string", "format": "date"}, "year": {"type": "integer"}}}
-VOLUNTEERS_REPORT = {
-    "type": "object", "properties": {
-        "attendances": {"type": "integer"},
-        "community": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
-        "event_rows": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "attended": {"type": "integer"}, "cancelled": {"type": "integer"},
-                    "capacity": {"type": "integer"}, "date": {"type": "string", "format": "date"},
-                    "event_id": {"type": "integer"}, "held": {"type": "boolean"}, "kind": {"type": "string"},
-                    "signed_up": {"type": "integer"}, "title": {"type": "string"},
-                    "volunteer_hours": {"type": "number"}, "waiting": {"type": "integer"}, "when": {"type": "string"}}}},
-        "events": {"type": "integer"}, "events_held": {"type": "integer"}, "hours": {"type": "number"},
-        "hours_admin": {"type": "number"}, "hours_checkin": {"type": "number"}, "members": {
-            "type": "array", "items": {
-                "type": "object", "properties": {
-                    "hours": {"type": "number"}, "hours_admin": {"type": "number"},
-                    "hours_checkin": {"type": "number"}, "kind": {"type": "string"}, "member_id": {"type": "integer"},
-                    "met_target": {"type": "boolean"}, "name": {"type": "string"}, "party_org": {"type": "string"},
-                    "phone": {"type": ["string", "null"]}, "projects": {"type": "array", "items": {"type": "string"}},
-                    "work_unit": {"type": "string"}}}},
-        "party_members": {"type": "integer"}, "party_members_met_target": {"type": "integer"},
-        "target_hours": {"type": "integer"}, "volunteers": {"type": "integer"}, "year": {"type": "integer"}}}
+# member_view: staff see the phone, the member themselves does not need it.
+_MEMBER = {"id": INT, "community_id": INT, "resident_id": INT_N, "kind": STR, "name": STR, "work_unit": STR_N,
+           "party_org": STR_N, "registered_at": TIME, "active": BOOL, "phone": STR_N}
+MEMBER = component("Member", obj(_MEMBER, optional=("phone",)))
+# hours_view.
+HOURS_ENTRY = component("HoursEntry", obj({
+    "id": INT, "member_id": INT, "kind": STR, "hours": NUM, "minutes": INT, "served_on": DATE, "year": INT,
+    "event_id": INT_N, "event_title": STR_N, "project_id": INT_N, "note": STR_N, "recorded_by": nullable(NAMED),
+    "created_at": TIME}))
+# member_year: a member's year against the target.
+MEMBER_YEAR = component("MemberYear", obj({
+    "member": MEMBER, "year": INT, "target_hours": NUM, "hours": NUM, "hours_checkin": NUM, "hours_admin": NUM,
+    "hours_remaining": NUM, "met_hours": BOOL,
+    "projects": array(obj({"id": INT, "name": STR, "chosen": BOOL, "served": BOOL})), "met_projects": BOOL,
+    "met_target": {"type": ["boolean", "null"], "description": "null for a volunteer (no target)"},
+    "events_attended": array(obj({"event_id": INT, "title": STR, "when": STR, "signup_id": INT})),
+    "entries": array(HOURS_ENTRY)}))
+MY_MEMBERSHIP = component("MyMembership", obj({"member": MEMBER, "year": MEMBER_YEAR}))
+# wish_view: staff see the resident in full, others a masked name.
+WISH = component("Wish", obj({
+    "id": INT, "community_id": INT, "title": STR, "detail": STR_N, "status": STR, "created_at": TIME,
+    "claimed_at": TIME_N, "fulfilled_at": TIME_N, "fulfil_note": STR_N,
+    "resident": {"oneOf": [RESIDENT_FOR_STAFF, obj({"name": STR})], "description": "staff: in full; others: masked"},
+    "claimed_by": nullable(NAMED)}))
+# VolunteerProject.view.
+VOLUNTEER_PROJECT = component("VolunteerProject", obj({
+    "id": INT, "community_id": INT, "name": STR, "description": STR_N, "active": BOOL}))
+
+VOLUNTEERS_PROJECTS = obj({"items": array(VOLUNTEER_PROJECT)})
+VOLUNTEERS_PROJECT_CREATE = VOLUNTEER_PROJECT
+VOLUNTEERS_MEMBERS = paged(obj({**_MEMBER, "hours": NUM, "met_target": BOOL_N, "projects": STRS},
+                               optional=("phone",)))
+VOLUNTEERS_HOURS = paged(HOURS_ENTRY)
+VOLUNTEERS_HOURS_CREATE = HOURS_ENTRY
+VOLUNTEERS_REPORT = obj({
+    "community": COMMUNITY_BRIEF, "year": INT, "target_hours": NUM, "party_members": INT, "volunteers": INT,
+    "party_members_met_target": INT, "hours": NUM, "hours_checkin": NUM, "hours_admin": NUM, "events": INT,
+    "events_held": INT, "attendances": INT,
+    "members": array(obj({"member_id": INT, "name": STR, "kind": STR, "phone": STR_N, "work_unit": STR_N,
+                          "party_org": STR_N, "hours": NUM, "hours_checkin": NUM, "hours_admin": NUM,
+                          "projects": STRS, "met_target": BOOL_N})),
+    "event_rows": array(obj({"event_id": INT, "title": STR, "kind": STR, "when": STR, "date": DATE,
+                             "capacity": INT_N, "signed_up": INT, "attended": INT, "waiting": INT, "cancelled": INT,
+                             "held": BOOL, "volunteer_hours": NUM}))})
 WISHES_MINE = paged(WISH)
 WISHES_LIST = paged(WISH)
