@@ -170,7 +170,7 @@ class Bot:
         posterior = grams = None
         weight = model.ngram_intent_weight
         if cue_top > 0 and not flow and weight and model.ngrams and ngrams_can_decide(scores, weight, model.threshold):
-            grams = model.ngrams.features(text)
+            grams = model.ngrams.vote(text, chars)
             posterior = model.ngrams.intent_posterior(grams)
             add_ngram_evidence(scores, posterior, weight)
         u.scores = scores
@@ -203,7 +203,7 @@ class Bot:
             u.report_likelihood = u.confidence
         elif chat_type == CHAT_GROUP and not addressed and intent in ("none", "chitchat") and text:
             # When unsure, do not go silent on a possible report: staff decide (docs/bot.md §4).
-            u.report_likelihood = self._report_likelihood(model, text, scores, posterior, cue_top)
+            u.report_likelihood = self._report_likelihood(model, text, chars, scores, posterior, cue_top)
             u.maybe_report = u.report_likelihood >= model.maybe_report_threshold
 
         slots: dict[str, Any] = {}
@@ -240,12 +240,14 @@ class Bot:
         u.slots = slots
 
         if intent == "report_issue":
-            u.category = self._category(model, text, cats, grams)[0]
+            u.category = self._category(model, text, cats, grams, chars)[0]
             u.emergency = is_emergency(feats)
         elif intent == "chitchat":
-            kinds = tuple((name, feats[index]) for name, index in THANKS_GREET_ACK)
-            kind, weight = max(kinds, key=lambda kv: kv[1])
-            u.chitchat_kind = kind if weight > 0 else None
+            kind, weight = None, 0.0
+            for name, index in THANKS_GREET_ACK:   # the strongest (ties: the first)
+                if feats[index] > weight:
+                    kind, weight = name, feats[index]
+            u.chitchat_kind = kind
         if intent == "ask_info":
             found = model.faq.answer(text)
             if not found and service_key:
@@ -283,14 +285,15 @@ class Bot:
         return (flow_intent or best), 0.9
 
     @staticmethod
-    def _category(model: Model, text: str, cats: list[float], grams: list | None) -> tuple[str, list[float]]:
+    def _category(model: Model, text: str, cats: list[float], grams: int | None,
+                  chars: set[str] | None = None) -> tuple[str, list[float]]:
         """The report's category and the scores it was chosen on: the words (``cats``:
         ``category_scores``), and the n-grams when they could change it (the words name no
         category, or the best leads by less than the n-gram weight)."""
         weight = model.ngram_category_weight
         if weight and model.ngrams and category_open(cats, weight):
             if grams is None:
-                grams = model.ngrams.features(text)
+                grams = model.ngrams.vote(text, chars)
             if grams:
                 cats = [c + weight * p for c, p in zip(cats, model.ngrams.category_posterior(grams), strict=True)]
         return category(cats), cats
@@ -309,7 +312,7 @@ class Bot:
             feats = features(model, normalized, chars)
             words = category_scores(feats)
             evidence = names_a_problem(feats, words)   # else "other", confidence 0: the resident picks
-            chosen, cats = self._category(model, normalized, words, None) if evidence else ("other", [0.0, 0.0])
+            chosen, cats = self._category(model, normalized, words, None, chars) if evidence else ("other", [0.0, 0.0])
             ordered = sorted(cats, reverse=True)
             where = slot_mod.location(normalized) if (not DIGITS.isdisjoint(chars)
                                                       or not LOCATION_CHARS.isdisjoint(chars)) else {}
@@ -322,16 +325,17 @@ class Bot:
             confidence=round(confidence_of(ordered[0], ordered[1]), 3), evidence=evidence)
 
     @staticmethod
-    def _report_likelihood(model: Model, text: str, scores: dict[str, float], posterior, cue_top: float) -> float:
+    def _report_likelihood(model: Model, text: str, chars: set[str], scores: dict[str, float], posterior,
+                           cue_top: float) -> float:
         """How much a message the bot leaves silent looks like a report, 0..1: the confidence
         the report score would have against the best other intent. Without any cue word the
         n-grams were not counted in the scores; here they are (a possible report is no answer)."""
         report = scores["report_issue"]
         if posterior is None and model.ngram_intent_weight and model.ngrams and cue_top == 0:
-            vectors = model.ngrams.features(text)
-            if vectors:
-                report += model.ngram_intent_weight * model.ngrams.intent_posterior(vectors)[0]
-        other = max(v for k, v in scores.items() if k != "report_issue")
+            vote = model.ngrams.vote(text, chars)
+            if vote:
+                report += model.ngram_intent_weight * model.ngrams.intent_posterior(vote)[0]
+        other = max(value for intent, value in scores.items() if intent != "report_issue")
         return round(confidence_of(report, other), 3)
 
     def _unclear(self, text: str, addressed: bool, u: Understanding, guess: str | None = None):

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from operator import add
 
 from app.bot.model import CAT_OFFSET, N_CATS, N_FEATURES, NEUTRAL, REAL_WORD_FREQUENCY, Model
+from app.bot.scan import phrase_spans, standing_singles
 
 HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
@@ -16,49 +16,35 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
     feats = [0.0] * N_FEATURES
     if not text:
         return feats
-    phrases = model.phrases
-    lengths = model.lengths
-    n = len(text)
     covered = [0] * N_FEATURES   # per feature: end of the longest phrase counted so far
     hide_to = 0                  # end of the last neutral phrase
     hidden: list[tuple[int, int]] = []
-    # Phrases have two or more characters: the first two index the lengths to try (the pairs
-    # and their lookups are made in C; most positions start no phrase).
-    for i, ls in enumerate(map(lengths.get, map(add, text, text[1:]))):
-        if ls is None:
+    # Every phrase found in one pass in C (app/bot/scan.py), taken in order of start, the
+    # longest first at each start.
+    automaton = model.phrase_automaton
+    for i, _neg_end, end, kind, hit in (phrase_spans(automaton, text) if automaton is not None else ()):
+        if end <= hide_to:
             continue
-        for length in ls:
-            end = i + length
-            if end > n or end <= hide_to:
-                continue
-            entry = phrases.get(text[i:end])
-            if entry is None:
-                continue
-            kind, hit = entry
-            if kind:
-                if kind == NEUTRAL:     # e.g. "人工智能", "修电脑": what is inside does not count
-                    hide_to = end
-                    hidden.append((i, end))
-                elif not alike_fits(model, text, i, end):
-                    continue            # "6号楼水压" is no slip of 漏水: 楼 belongs to 号楼
-            for f, w, is_category in hit:
-                if end > covered[f]:
-                    covered[f] = end
-                    feats[f] += w
-                    if is_category and w > feats[f + N_CATS]:
-                        feats[f + N_CATS] = w
+        if kind:
+            if kind == NEUTRAL:     # e.g. "人工智能", "修电脑": what is inside does not count
+                hide_to = end
+                hidden.append((i, end))
+            elif not alike_fits(model, text, i, end):
+                continue            # "6号楼水压" is no slip of 漏水: 楼 belongs to 号楼
+        for f, w, is_category in hit:
+            if end > covered[f]:
+                covered[f] = end
+                feats[f] += w
+                if is_category and w > feats[f + N_CATS]:
+                    feats[f + N_CATS] = w
     if chars is None:
         chars = set(text)
     # Single characters count only where they stand alone: where no word of jieba's dictionary
-    # covers them ("修" in "来修一下", not in "装修"; HanSegmenter.stands_alone).
-    single_chars = model.single_chars
-    if not single_chars.isdisjoint(chars):
-        single = model.single
-        stands_alone = model.cut_block.stands_alone
-        for found in model.single_re.finditer(text):
-            x = found.start()
-            if stands_alone(text, x) and not (hidden and any(a <= x < b for a, b in hidden)):
-                for f, w in single[found.group()]:
+    # covers them ("修" in "来修一下", not in "装修"; the covering words are in the same automaton).
+    if not model.single_chars.isdisjoint(chars):
+        for x, single in standing_singles(model.single_automaton, text):
+            if not (hidden and any(a <= x < b for a, b in hidden)):
+                for f, w in single:
                     feats[f] += w
                     if f >= CAT_OFFSET and w > feats[f + N_CATS]:
                         feats[f + N_CATS] = w
@@ -67,8 +53,8 @@ def features(model: Model, text: str, chars: set[str] | None = None) -> list[flo
     candidates = model.ungated.union(*map(index.__getitem__, chars & model.pattern_chars))
     searches = model.pattern_search
     for number in candidates:
-        search, f, w, is_category = searches[number]
-        if search(text):
+        search, f, w, is_category, also = searches[number]
+        if (also is None or not also.isdisjoint(chars)) and search(text):
             feats[f] += w
             if is_category and w > feats[f + N_CATS]:
                 feats[f + N_CATS] = w

@@ -11,9 +11,10 @@ from collections import Counter
 import jieba
 
 from app.bot import data as data_mod
+from app.bot import scan
 from app.bot import slots as slot_mod
 from app.bot.ngrams import NgramModel
-from app.bot.regexgate import required_chars
+from app.bot.regexgate import required_sets
 from app.bot.segment import HanSegmenter
 from app.bot.text import Normalizer
 from app.bot.types import CATEGORIES, INTENTS, EventTerm, ServiceTerm, Vocabulary
@@ -118,8 +119,11 @@ class Model:
                                  tuple((f, w, f >= CAT_OFFSET) for f, w in hit))
                         for phrase, hit in self.multi.items()}
         self.single_chars = frozenset(self.single)
-        self.single_re = re.compile("[" + "".join(re.escape(ch) for ch in sorted(self.single)) + "]") \
-            if self.single else re.compile("(?!)")
+        # The cue scan's two automata (app/bot/scan.py): the phrases; the single characters
+        # with the dictionary words that cover one of them.
+        self.phrase_automaton = scan.phrase_automaton(self.phrases)
+        self.single_automaton = scan.single_automaton(self.single,
+                                                      scan.covering_words(tokenizer.FREQ, self.single_chars))
         # jieba's segmentation of one run of Chinese characters (single-character cues are
         # all Chinese, so punctuation and Latin text never need segmenting).
         self.cut_block = HanSegmenter(tokenizer)
@@ -128,43 +132,42 @@ class Model:
                                   for text, intent, category in raw.examples),
                                  alpha=_number(settings, "ngram_alpha", 0.5, positive=True),
                                  temperature=_number(settings, "ngram_temperature", 1.0, positive=True))
-        lengths: dict[str, set[int]] = {}
-        for phrase in self.multi:
-            lengths.setdefault(phrase[:2], set()).add(len(phrase))
-        # first two characters -> the phrase lengths to try there, longest first
-        self.lengths = {pair: tuple(sorted(ls, reverse=True)) for pair, ls in lengths.items()}
         self.use_ngrams(ngram_model)
 
         # How often residents type each character (in the labelled examples): the regexes are
         # gated on the rarest characters a match needs (app/bot/regexgate.py).
         char_counts = Counter(ch for text, _i, _c in raw.examples for ch in self.normalize_phrase(text))
-        # (regex, feature, weight, characters a match needs: a set check skips most regexes)
-        self.patterns: list[tuple[re.Pattern, int, float, frozenset[str] | None]] = []
+        # (regex, feature, weight, sets of characters a match needs one of each: set checks skip
+        # most regexes)
+        self.patterns: list[tuple[re.Pattern, int, float, list[frozenset[str]]]] = []
         self.pattern_index: dict[str, tuple[int, ...]] = {}   # character -> patterns that need it
         self.ungated: tuple[int, ...] = ()                   # patterns that always run
         for item in raw.intents["patterns"]:
             if item["cue"] not in CUE_INDEX:
                 raise data_mod.BotDataError(f"intents.yaml patterns: unknown cue {item['cue']!r}")
             self.patterns.append((re.compile(item["regex"]), CUE_INDEX[item["cue"]], item["weight"],
-                                  required_chars(item["regex"], char_counts)))
+                                  required_sets(item["regex"], char_counts)))
         for item in raw.categories["patterns"]:
             if item["category"] not in CAT_INDEX:
                 raise data_mod.BotDataError(f"categories.yaml patterns: unknown category {item['category']!r}")
             self.patterns.append((re.compile(item["regex"]), CAT_INDEX[item["category"]], item["weight"],
-                                  required_chars(item["regex"], char_counts)))
+                                  required_sets(item["regex"], char_counts)))
 
         index: dict[str, list[int]] = {}
         ungated = []
-        for number, (_regex, _f, _w, gate) in enumerate(self.patterns):
-            if gate is None:
+        for number, (_regex, _f, _w, gates) in enumerate(self.patterns):
+            if not gates:
                 ungated.append(number)
             else:
-                for ch in gate:
+                for ch in gates[0]:
                     index.setdefault(ch, []).append(number)
         self.pattern_index = {ch: frozenset(numbers) for ch, numbers in index.items()}
         self.pattern_chars = frozenset(self.pattern_index)
         self.ungated = frozenset(ungated)
-        self.pattern_search = [(regex.search, f, w, f >= CAT_OFFSET) for regex, f, w, _gate in self.patterns]
+        # The index finds the patterns whose first set is in the text; the second set is checked
+        # before the search (None: there is none).
+        self.pattern_search = [(regex.search, f, w, f >= CAT_OFFSET, gates[1] if len(gates) > 1 else None)
+                               for regex, f, w, gates in self.patterns]
 
         slots_cfg = raw.slots or {}
         self.rating = slot_mod.RatingMatcher(slots_cfg.get("ratings") or {}, slots_cfg.get("ratings_in_flow") or {})

@@ -104,3 +104,29 @@ def required_chars(pattern: str, frequency: dict[str, int] | None = None) -> fro
             return 1.0
     found = _required(list(parsed), cost)
     return frozenset(found) if found else None
+
+
+def required_sets(pattern: str, frequency: dict[str, int] | None = None) -> list[frozenset[str]]:
+    """Every set of characters of which a match of ``pattern`` contains one: one set per
+    required part of the top-level sequence ("(来电|市民).{0,6}(反映|称)" needs one of 来市 *and*
+    one of 反称), the cheapest first (as in ``required_chars``). Empty when it cannot tell.
+    A pattern whose second set misses the text cannot match either: the check halves the
+    regexes that run."""
+    try:
+        parsed = list(P.parse(pattern))
+    except Exception:  # noqa: BLE001 - any doubt: no gate
+        return []
+    counts = frequency or {}
+
+    def cost(ch: str) -> float:
+        return 1.0 + counts.get(ch, 0)
+    first = required_chars(pattern, frequency)
+    if first is None:
+        return []
+    sets = [first]
+    for item in parsed:
+        found = _required([item], cost)
+        if found and frozenset(found) not in sets:
+            sets.append(frozenset(found))
+    sets[1:] = sorted(sets[1:], key=lambda chars: sum(map(cost, chars)))
+    return sets
