@@ -19,6 +19,7 @@ PERIODIC: list[tuple[str, int]] = [
     ("inbound.sweep", 60),  # spooled deliveries, stored messages never handled (app/channels/recovery.py)
     ("events.sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
     ("proxy.sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders
+    ("reports.rollup", 300),  # the dashboard's closed days (app/handlers/reports/rollup.py)
     ("calendar.notice_check", 3600),  # next year's holiday notice missing → admins, once per ISO week
 ]
 

@@ -37,6 +37,7 @@ CLI_MODULES = [
     "app.cli.outbox",
     "app.cli.messages",
     "app.cli.timer",
+    "app.cli.reports",
 ]
 
 

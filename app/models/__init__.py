@@ -46,6 +46,7 @@ from app.models.proxy import (  # noqa: F401
     StationClosure,
     StationHours,
 )
+from app.models.reports import ClockDay, RequestDay, RollupDay, RollupState  # noqa: F401
 from app.models.requests import PossibleRequest, RequestEvent, ServiceRequest  # noqa: F401
 from app.models.roster import DutyShift, ShiftSwap  # noqa: F401
 from app.models.servicemap import BuildingLocation, MapStation  # noqa: F401

@@ -21,7 +21,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigId, IdMixin, TimestampMixin
+from app.models.base import Base, BigId, IdMixin, TimestampMixin, utcnow
 
 
 class ReplyClock(IdMixin, TimestampMixin, Base):
@@ -60,6 +60,9 @@ class ReplyClock(IdMixin, TimestampMixin, Base):
     stop_message_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("message.id"))
     warned_at: Mapped[Optional[datetime]]
     breached_at: Mapped[Optional[datetime]]
+    # Any change (stopped, warned, breached): the dashboard's rollup finds the days to recompute by it.
+    # NULL for clocks last changed before migration 0008.
+    updated_at: Mapped[Optional[datetime]] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
     def is_open(self) -> bool:

@@ -20,6 +20,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.handlers import requests as requests_flow
 from app.handlers import sla
+from app.handlers.reports import rollup_read
 from app.handlers.reports.cache import cached
 from app.localtime import at_local
 from app.models import Building, Community, Grid, Role, Staff
@@ -105,8 +106,7 @@ def clock_rows(condition, span: Period, grid_of: dict[int, int | None] | None = 
                      r.stopped_by_staff_id) for r in rows]
 
 
-def _row(name: str, stats: dict, clocks: list[ClockRow], at: datetime, **extra) -> dict:
-    reply = sla.summarise(clocks, at)
+def _row(name: str, stats: dict, reply: dict, **extra) -> dict:
     return {"name": name, "total": stats["total"], "response_rate": stats["response_rate"],
             "resolution_rate": stats["resolution_rate"], "satisfaction_rate": stats["satisfaction_rate"],
             "reply_rate": reply["rate"], "resolved": stats["resolved"],
@@ -126,53 +126,91 @@ def rank(rows: list[dict], key: str = "resolution_rate", sample: str = "total") 
     return big + small
 
 
-def overview(ids: list[int], span: Period, at: datetime, clocks: list[ClockRow], stats: dict) -> dict:
+class Numbers(NamedTuple):
+    """A scope's period, added up: request statistics (``requests.request_stats_by``'s shape) and reply
+    clock summaries (``sla.summarise``'s) by community, grid and answering staff member."""
+
+    stats: dict                 # {"total": {..., per_category}, "community_id": {id: {...}}, "grid_id": {...}}
+    reply: dict                 # {"total": summary, "community": {id: summary}, "grid": {...}, "staff": {...}}
+    created: Counter | None     # (day, category) → requests created; None: category_trend reads them
+
+
+def numbers(ids: list[int], span: Period, at: datetime) -> Numbers:
+    """From the rollup for the closed days it holds, live for the rest (reports/rollup_read.py)."""
+    t = rollup_read.tallies(ids, span, at)
+    summarise = requests_flow.summarise_counts
+    total = {**summarise(t.total), "per_category": [
+        {"category": category, "label": CATEGORY_LABELS[category], **summarise(t.category[category])}
+        for category in requests_flow.CATEGORIES if sum(t.category.get(category, Counter()).values())]}
+    stats = {"total": total,
+             "community_id": {key: summarise(c) for key, c in t.community.items() if c["total"] + c["merged"]},
+             "grid_id": {key: summarise(c) for key, c in t.grid.items() if c["total"] + c["merged"]}}
+    reply = {"total": t.clocks.summary(),
+             "community": {key: c.summary() for key, c in t.clocks_of_community.items()},
+             "grid": {key: c.summary() for key, c in t.clocks_of_grid.items()},
+             "staff": {key: c.summary() for key, c in t.clocks_of_staff.items()}}
+    return Numbers(stats, reply, t.created)
+
+
+def numbers_direct(ids: list[int], span: Period, at: datetime) -> Numbers:
+    """The same from the requests and clocks themselves, one pass each (the reference the rollup is
+    tested against, and the benchmark's baseline)."""
+    grouped = requests_flow.request_stats_by(ServiceRequest.community_id.in_(ids), start=span.start, end=span.end,
+                                             by=("community_id", "grid_id"))
+    clocks = clock_rows(ReplyClock.community_id.in_(ids), span, grouped["grid_of"])
+    parts: dict[str, dict[int, list[ClockRow]]] = {"community": defaultdict(list), "grid": defaultdict(list),
+                                                   "staff": defaultdict(list)}
+    for clock in clocks:
+        parts["community"][clock.community_id].append(clock)
+        if clock.grid_id is not None:
+            parts["grid"][clock.grid_id].append(clock)
+        if clock.stopped_by_staff_id is not None:
+            parts["staff"][clock.stopped_by_staff_id].append(clock)
+    reply = {"total": sla.summarise(clocks, at),
+             **{part: {key: sla.summarise(items, at) for key, items in groups.items()}
+                for part, groups in parts.items()}}
+    return Numbers(grouped, reply, None)
+
+
+NO_CLOCKS = {"rate": None, "replied": 0, "within": 0, "median_seconds": None}
+
+
+def overview(ids: list[int], span: Period, found: Numbers) -> dict:
     in_scope = ServiceRequest.community_id.in_(ids)
     supervised = db.session.scalar(select(func.count()).select_from(ServiceRequest).where(
         in_scope, ServiceRequest.supervised_at >= span.start, ServiceRequest.supervised_at < span.end))
-    row = _row("合计", stats, clocks, at)
+    stats = found.stats["total"]
+    row = _row("合计", stats, found.reply["total"])
     row.update(supervised=supervised or 0, escalated=stats["escalated"], open=stats["open"],
                rated=stats["rated"], solved_at_grid_level=stats["solved_at_grid_level"])
     return row
 
 
-def per_community(communities: list[Community], at: datetime, clocks: list[ClockRow], grouped: dict,
-                  total: dict | None = None) -> list[dict]:
-    """``grouped``: ``requests.request_stats_by(..., by=("community_id", ...))`` of the same period."""
+def per_community(communities: list[Community], found: Numbers, total: dict | None = None) -> list[dict]:
     if len(communities) == 1 and total is not None:  # one community: its row is the total
         return rank([{**total, "name": communities[0].name}])
-    by_community: dict[int, list[ClockRow]] = defaultdict(list)
-    for clock in clocks:
-        by_community[clock.community_id].append(clock)
     empty = requests_flow.empty_stats()
-    return rank([_row(c.name, grouped["community_id"].get(c.id, empty), by_community.get(c.id, []), at)
-                 for c in communities])
+    return rank([_row(c.name, found.stats["community_id"].get(c.id, empty),
+                      found.reply["community"].get(c.id, NO_CLOCKS)) for c in communities])
 
 
-def per_grid(ids: list[int], at: datetime, clocks: list[ClockRow], grouped: dict) -> list[dict]:
+def per_grid(ids: list[int], found: Numbers) -> list[dict]:
     """Per grid: a request's clock counts for the request's grid (clocks of chatter have no grid)."""
-    by_grid: dict[int, list[ClockRow]] = defaultdict(list)
-    for clock in clocks:
-        if clock.grid_id is not None:
-            by_grid[clock.grid_id].append(clock)
     empty = requests_flow.empty_stats()
-    return rank([_row(grid.name, grouped["grid_id"].get(grid.id, empty), by_grid.get(grid.id, []), at)
-                 for grid in db.session.scalars(select(Grid).where(Grid.community_id.in_(ids)).order_by(Grid.id))])
+    return rank([_row(grid.name, found.stats["grid_id"].get(grid.id, empty),
+                      found.reply["grid"].get(grid.id, NO_CLOCKS)) for grid in db.session.scalars(select(Grid).where(Grid.community_id.in_(ids)).order_by(Grid.id))])
 
 
-def per_staff(ids: list[int], span: Period, at: datetime, clocks: list[ClockRow]) -> list[dict]:
+def per_staff(ids: list[int], span: Period, found: Numbers) -> list[dict]:
     """考核 per person: clocks they answered first (reply rate) and requests they resolved."""
-    answered: dict[int, list[ClockRow]] = defaultdict(list)
-    for clock in clocks:
-        if clock.stopped_by_staff_id is not None:
-            answered[clock.stopped_by_staff_id].append(clock)
+    answered = found.reply["staff"]
     resolved = Counter(db.session.scalars(select(ServiceRequest.assignee_id).where(
         ServiceRequest.community_id.in_(ids), ServiceRequest.resolved_at >= span.start,
         ServiceRequest.resolved_at < span.end, ServiceRequest.assignee_id.is_not(None))))
     people = set(answered) | set(resolved)
     rows = []
     for member in db.session.scalars(select(Staff).where(Staff.id.in_(people))):
-        summary = sla.summarise(answered.get(member.id, []), at)
+        summary = answered.get(member.id, NO_CLOCKS)
         rows.append({"name": member.name, "title": member.title or "", "answered": summary["replied"],
                      "within": summary["within"], "reply_rate": summary["rate"],
                      "median_seconds": summary["median_seconds"], "resolved": resolved.get(member.id, 0)})
@@ -183,18 +221,28 @@ def _bucket_days(span: Period) -> int:
     return 1 if span.days <= 31 else 7
 
 
-def category_trend(ids: list[int], span: Period) -> dict:
-    """Requests per category per day (periods up to a month) or per week."""
+def category_trend(ids: list[int], span: Period, created: Counter | None = None) -> dict:
+    """Requests per category per day (periods up to a month) or per week; ``created``: (day, category) →
+    count already added up (the rollup's), else read here."""
     step = _bucket_days(span)
     starts = [span.first + timedelta(days=d) for d in range(0, span.days, step)]
+    counts: dict[str, list[int]] = {}
+    if created is not None:
+        for (day, category), count in created.items():
+            if count:
+                counts.setdefault(category, [0] * len(starts))[(day - span.first).days // step] += count
+        return _trend(span, starts, step, counts)
     # Each bucket's first instant (local midnight, in UTC): a bisect per request instead of a time-zone
     # conversion, which was most of the cost of a year of a street.
     edges = [at_local(day) for day in starts[1:]]
-    counts: dict[str, list[int]] = {}
-    for category, created in db.session.execute(select(ServiceRequest.category, ServiceRequest.created_at).where(
+    for category, created_at in db.session.execute(select(ServiceRequest.category, ServiceRequest.created_at).where(
             ServiceRequest.community_id.in_(ids), ServiceRequest.created_at >= span.start,
             ServiceRequest.created_at < span.end)):
-        counts.setdefault(category, [0] * len(starts))[bisect_right(edges, created)] += 1
+        counts.setdefault(category, [0] * len(starts))[bisect_right(edges, created_at)] += 1
+    return _trend(span, starts, step, counts)
+
+
+def _trend(span: Period, starts: list[date], step: int, counts: dict[str, list[int]]) -> dict:
     labels = [d.strftime("%m-%d") for d in starts]
     series = [{"category": c, "label": CATEGORY_LABELS.get(c, c), "counts": counts[c]}
               for c in CATEGORY_LABELS if c in counts]
@@ -223,16 +271,14 @@ def hotspots(ids: list[int], span: Period) -> list[dict]:
     return result
 
 
-def compute(communities: list[Community], span: Period, at: datetime) -> dict:
+def compute(communities: list[Community], span: Period, at: datetime, *, direct: bool = False) -> dict:
+    """Everything the dashboard shows; ``direct``: without the rollup (the reference)."""
     ids = [c.id for c in communities]
-    in_scope = ServiceRequest.community_id.in_(ids)
-    grouped = requests_flow.request_stats_by(in_scope, start=span.start, end=span.end,
-                                             by=("community_id", "grid_id"))
-    clocks = clock_rows(ReplyClock.community_id.in_(ids), span, grouped["grid_of"])  # once, shared out below
-    total = overview(ids, span, at, clocks, grouped["total"])
-    return {"overview": total, "per_community": per_community(communities, at, clocks, grouped, total),
-            "per_grid": per_grid(ids, at, clocks, grouped), "per_staff": per_staff(ids, span, at, clocks),
-            "trend": category_trend(ids, span), "hotspots": hotspots(ids, span)}
+    found = (numbers_direct if direct else numbers)(ids, span, at)
+    total = overview(ids, span, found)
+    return {"overview": total, "per_community": per_community(communities, found, total),
+            "per_grid": per_grid(ids, found), "per_staff": per_staff(ids, span, found),
+            "trend": category_trend(ids, span, found.created), "hotspots": hotspots(ids, span)}
 
 
 def dashboard(communities: list[Community], span: Period, at: datetime) -> dict:

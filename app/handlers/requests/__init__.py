@@ -57,7 +57,16 @@ from app.handlers.requests.rules import (
     parse_rating,
     urgency_for,
 )
-from app.handlers.requests.stats import empty_stats, request_stats, request_stats_by
+from app.handlers.requests.stats import (
+    COUNTS,
+    add_kind,
+    classified,
+    empty_stats,
+    reply_sla,
+    request_stats,
+    request_stats_by,
+    summarise_counts,
+)
 from app.handlers.requests.supervision import (
     cancel_overdue_check,
     close_unrated,
@@ -76,6 +85,6 @@ __all__ = [
     "possible_in_community", "possible_view", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
     "locate", "merge", "overdue_job_id", "parse_rating", "rate", "reclassify", "reject", "reopen",
     "reply_publicly", "request_stats", "resident_request_view", "resolve", "schedule_overdue_check", "staff_request_view",
-    "empty_stats", "request_stats_by",
+    "empty_stats", "request_stats_by", "COUNTS", "add_kind", "classified", "reply_sla", "summarise_counts",
     "start", "supervise_overdue", "sweep_overdue", "timeline", "urgency_for", "visible_clause",
 ]

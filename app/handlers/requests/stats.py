@@ -70,23 +70,31 @@ def _kind(row, *, sla: timedelta, at: datetime) -> _Kind:
         escalated=not rejected and bool(row.escalated), open=is_open, overdue=is_open and row.due_at <= at)
 
 
-def _summarise(kinds: Counter) -> dict:
-    """The rates of the requests tallied in ``kinds`` (kind → how many)."""
-    n = Counter()
-    ratings = dict.fromkeys(RATINGS, 0)
-    by_level = dict.fromkeys(LEVELS, 0)
-    for kind, count in kinds.items():
-        if kind.merged:
-            n["merged"] += count
-            continue
-        n["total"] += count
-        for flag in ("rejected", "responded", "resolved", "on_time", "escalated", "open", "overdue"):
-            if getattr(kind, flag):
-                n[flag] += count
-        if kind.rating is not None:
-            ratings[kind.rating] += count
-        if kind.level in by_level:
-            by_level[kind.level] += count
+FLAGS = ("rejected", "responded", "resolved", "on_time", "escalated", "open", "overdue")
+#: The additive counts the rates are made of (docs/scaling.md: the dashboard's rollup stores exactly these).
+COUNTS = ("total", "merged", *FLAGS, *RATINGS, *(f"level_{level}" for level in LEVELS))
+
+
+def add_kind(counts: Counter, kind: _Kind, count: int = 1) -> None:
+    """Add ``count`` requests of ``kind`` to ``counts`` (keys of ``COUNTS``)."""
+    if kind.merged:
+        counts["merged"] += count
+        return
+    counts["total"] += count
+    for flag in FLAGS:
+        if getattr(kind, flag):
+            counts[flag] += count
+    if kind.rating is not None:
+        counts[kind.rating] += count
+    if kind.level in LEVELS:
+        counts[f"level_{kind.level}"] += count
+
+
+def summarise_counts(n) -> dict:
+    """The rates of requests from their additive counts (``COUNTS``; absent keys are 0)."""
+    n = Counter(n)
+    ratings = {rating: n[rating] for rating in RATINGS}
+    by_level = {level: n[f"level_{level}"] for level in LEVELS}
     total, resolved, rated = n["total"], n["resolved"], sum(ratings.values())
     accepted = total - n["rejected"]
     return {
@@ -102,6 +110,14 @@ def _summarise(kinds: Counter) -> dict:
     }
 
 
+def _summarise(kinds: Counter) -> dict:
+    """The rates of the requests tallied in ``kinds`` (kind → how many)."""
+    counts: Counter = Counter()
+    for kind, count in kinds.items():
+        add_kind(counts, kind, count)
+    return summarise_counts(counts)
+
+
 COLUMNS = (ServiceRequest.id, ServiceRequest.community_id, ServiceRequest.grid_id, ServiceRequest.category,
            ServiceRequest.status, ServiceRequest.created_at, ServiceRequest.first_reply_at, ServiceRequest.resolved_at,
            ServiceRequest.due_at, ServiceRequest.rating, ServiceRequest.resolved_level)
@@ -111,6 +127,25 @@ GROUPS = ("community_id", "grid_id")
 def empty_stats() -> dict:
     """The statistics of no requests (a grid or community without any in the period)."""
     return _summarise(Counter())
+
+
+def reply_sla() -> timedelta:
+    """The one-hour reply target the response rate counts against (LINLI_REPLY_SLA_SECONDS)."""
+    return timedelta(seconds=int(current_app.config.get("REPLY_SLA_SECONDS") or 3600))
+
+
+def classified(condition, *, start: datetime, end: datetime, at: datetime) -> tuple[list, list[_Kind]]:
+    """The requests created in [start, end) matching ``condition`` (``COLUMNS`` and ``escalated``), and
+    the kind each counts for at ``at``."""
+    sla = reply_sla()
+    in_period = (condition, ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of every escalation ever made
+    # (it grows with the years of history); this way it is one probe of ix_request_event_escalated per row.
+    escalated = (select(RequestEvent.id).where(RequestEvent.request_id == ServiceRequest.id,
+                                               RequestEvent.kind == "escalated").offset(0)
+                 .exists().label("escalated"))
+    rows = db.session.execute(select(*COLUMNS, escalated).where(*in_period)).all()
+    return rows, [_kind(row, sla=sla, at=at) for row in rows]
 
 
 def request_stats_by(condition, *, start: datetime, end: datetime, by: tuple[str, ...] = ()) -> dict:
@@ -124,20 +159,11 @@ def request_stats_by(condition, *, start: datetime, end: datetime, by: tuple[str
     unknown = set(by) - set(GROUPS)
     if unknown:
         raise ValueError(f"cannot group request statistics by {sorted(unknown)}")
-    sla = timedelta(seconds=int(current_app.config.get("REPLY_SLA_SECONDS") or 3600))
-    in_period = (condition, ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
-    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hash of every escalation ever made
-    # (it grows with the years of history); this way it is one probe of ix_request_event_escalated per row.
-    escalated = (select(RequestEvent.id).where(RequestEvent.request_id == ServiceRequest.id,
-                                               RequestEvent.kind == "escalated").offset(0)
-                 .exists().label("escalated"))
-    rows = db.session.execute(select(*COLUMNS, escalated).where(*in_period)).all()
-    at = clock_now()
+    rows, kinds = classified(condition, start=start, end=end, at=clock_now())
     total: Counter = Counter()
     per_category: dict[str, Counter] = defaultdict(Counter)
     groups: dict[str, dict[int, Counter]] = {group: defaultdict(Counter) for group in by}
-    for row in rows:
-        kind = _kind(row, sla=sla, at=at)
+    for row, kind in zip(rows, kinds, strict=True):
         total[kind] += 1
         per_category[row.category][kind] += 1
         for group, tallies in groups.items():
@@ -148,10 +174,11 @@ def request_stats_by(condition, *, start: datetime, end: datetime, by: tuple[str
         {"category": category, "label": CATEGORY_LABELS[category], **_summarise(per_category[category])}
         for category in CATEGORIES if category in per_category]}}
     for group, tallies in groups.items():
-        result[group] = {key: _summarise(kinds) for key, kinds in tallies.items()}
+        result[group] = {key: _summarise(tally) for key, tally in tallies.items()}
     if "grid_id" in by:  # the grid of each request, for the reply clocks' per-grid rate
         result["grid_of"] = {row.id: row.grid_id for row in rows}
     return result
+
 
 def request_stats(condition, *, start: datetime, end: datetime) -> dict:
     """The rates above over requests created in [start, end) matching ``condition``."""
