@@ -53,7 +53,13 @@ def database_uri(settings: Mapping[str, Any], instance_path: Path) -> str:
 def engine_options(uri: str) -> dict[str, Any]:
     if uri.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # No pre-ping: it costs a round trip at every checkout, and a session checks a connection out
+    # again after each commit (5 pings for one chat message). Connections are recycled after
+    # 30 minutes instead (idle timeouts of firewalls and poolers), and a connection the server
+    # dropped fails at its first statement, after which SQLAlchemy discards the pool's older
+    # connections: the WeChat callbacks retry such a delivery once (app/channels/intake.py), an
+    # API request answers 503, a job is retried (docs/reliability.md, "stale connections").
+    return {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
 
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:

@@ -97,11 +97,26 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict, chdir: Path) -> 
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def prepare_database(env: dict) -> None:
-    """Create linli's tables (idempotent) before the servers start."""
+def prepare_database(env: dict, seed: bool = True) -> None:
+    """Create linli's tables (idempotent) before the servers start; with ``seed``, the demo community.
+
+    With one community in the deployment a 1:1 chat belongs to it, so a report becomes a
+    request with its reply clock (the full handling); without one the bot only answers
+    that it cannot tell the community.
+    """
     code = ("from app import create_app; from app.extensions import db; from app.models.base import Base; "
-            "import app.models; a = create_app();\nwith a.app_context(): Base.metadata.create_all(db.engine)")
+            "import app.models; a = create_app();\nwith a.app_context():\n Base.metadata.create_all(db.engine)"
+            + ("\n from app.handlers.demo import seed_demo; seed_demo()" if seed else ""))
     subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+
+
+def export_ref(ref: str, tmp: Path) -> Path:
+    """The tree of ``ref`` in a folder of its own (git archive: the repository is not touched)."""
+    folder = tmp / f"ref-{ref.replace('/', '_')}"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
 def build_requests(count: int, aes: bool, run_id: int) -> list[tuple[str, bytes]]:
@@ -263,7 +278,10 @@ def report(results: list[Result], args, command: str) -> str:
                                  f"{args.concurrency} client threads with keep-alive on the same machine; "
                                  f"{args.rounds} interleaved round(s) of {args.requests} measured requests per row "
                                  f"(each after {args.warmup} warm-up), pooled") +
-             f"; every request a new message (own MsgId and nonce). Storage: {args.storage}"
+             "; every request a new message (own MsgId and nonce) from 500 residents"
+             + (" of an empty deployment (no community)" if args.empty else
+                " of the demo community (reports become requests with their clocks)") +
+             f". Storage: {args.storage}"
              f"{' (private servers on spare ports, PostgreSQL with fsync on)' if args.own_servers else ''}. Load average (1 min) at start/end: "
              f"{args.load_start:.1f} / {os.getloadavg()[0]:.1f} — the machine is shared, so compare rows of one run "
              f"(the ratios), not absolute figures across runs.", "",
@@ -315,6 +333,11 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/benchmarks.md")
     parser.add_argument("--wrk", action="store_true", help="drive the load with wrk (--seconds per row)")
     parser.add_argument("--seconds", type=float, default=15, help="with --wrk: seconds per measurement")
+    parser.add_argument("--also", metavar="GIT_REF", default=None,
+                        help="also measure linli at this git ref (e.g. main: the code before a change), "
+                             "exported with git archive into a temporary folder, as target linli@REF")
+    parser.add_argument("--empty", action="store_true",
+                        help="no demo community (the bot answers 'which community?'; no request is made)")
     parser.add_argument("--own-servers", action="store_true",
                         help="start a private PostgreSQL (fsync on) and redis-server for the run")
     args = parser.parse_args()
@@ -357,11 +380,16 @@ def run(args) -> None:
             from app import embedded_redis
             (tmp / "instance").mkdir(parents=True, exist_ok=True)
             redis_proc = embedded_redis.start(tmp / "instance", persist=False)
-        prepare_database(env)
+        prepare_database(env, seed=not args.empty)
         ports = {"baseline": free_port(), "linli-channel": free_port(), "linli": free_port()}
         procs.append(gunicorn("baseline_app:app", ports["baseline"], args.workers, env, ROOT / "bench"))
         procs.append(gunicorn("linli_channel_only:app", ports["linli-channel"], args.workers, env, ROOT / "bench"))
         procs.append(gunicorn("wsgi:app", ports["linli"], args.workers, env, ROOT))
+        if args.also:
+            other = export_ref(args.also, tmp)
+            ports[f"linli@{args.also}"] = free_port()
+            procs.append(gunicorn("wsgi:app", ports[f"linli@{args.also}"], args.workers,
+                                  {**env, "PYTHONPATH": str(other)}, other))
         for proc, port in zip(procs, ports.values(), strict=True):
             wait_ready(port, proc)
         # Rounds interleave every target and mode, so a change in the machine's load during the run
@@ -371,7 +399,7 @@ def run(args) -> None:
         run_id = int(time.time()) % 100_000
         for round_no in range(1, args.rounds + 1):
             for mode in ("plain", "aes"):
-                for target in ("baseline", "linli-channel", "linli"):
+                for target in ports:
                     run_id += 1
                     if args.wrk:
                         wrk_rows.append(measure_wrk(ports[target], target, mode, args, run_id, tmp))
@@ -386,7 +414,7 @@ def run(args) -> None:
                           f"p99 {percentile(latencies, 0.99):6.1f} ms", flush=True)
         results = [Result(target, mode, len(lat), errors, seconds, percentile(lat, 0.5), percentile(lat, 0.99))
                    for (target, mode), (lat, errors, seconds) in pooled.items()] + wrk_rows
-        results.sort(key=lambda r: (r.mode != "plain", ("baseline", "linli-channel", "linli").index(r.target)))
+        results.sort(key=lambda r: (r.mode != "plain", list(ports).index(r.target)))
         command = "python bench/wechat_load.py " + " ".join(sys.argv[1:])
         section = report(results, args, command.strip())
         print()

@@ -26,7 +26,6 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 import redis
 from flask import current_app
@@ -37,9 +36,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.channels import spool
 from app.clock import now
 from app.extensions import db, redis_ext
+from app.handlers.conversation import find_staff
 from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage, Reply, handle, store_once
 from app.handlers.messaging.outbox import TO_USER, queue_message
-from app.models import Direction, Message, Staff
+from app.models import Direction, Message
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,14 @@ REPEAT_WAIT_SECONDS = 4.0
 # A copy with a new MsgId: WeChat's redeliveries come within seconds (its own retries are
 # 5 s apart); a resident typing the very same text twice within 10 s means it once.
 RESEND_WINDOW_SECONDS = 10
+
+
+@dataclass
+class Prefetched:
+    """What the callback's one Redis round trip said (app/channels/prefetch.py)."""
+
+    redis_ok: bool
+    first_key: str | None = None     # dedupe key of an earlier copy of this text within the window
 
 
 @dataclass
@@ -68,9 +76,9 @@ def database_down(exc: BaseException) -> bool:
 
 
 def take(inbound: InboundMessage, *, handle_it: bool = True, reason: str | None = None,
-         wait: bool = False) -> Taken:
+         wait: bool = False, prefetched: Prefetched | None = None) -> Taken:
     """Store once; handle when new (``handle_it``) or just record why it was not handled."""
-    first_key = _first_copy_key(inbound)
+    first_key = _first_copy_key(inbound, prefetched)
     if first_key is not None:
         inbound.dedupe_key = first_key   # a copy with a new MsgId: answered as a repeat of the first
     message, created = store_once(inbound)
@@ -117,7 +125,7 @@ def _repeat_reply(message: Message, wait: bool) -> Reply | None:
     return Reply(text=text, handled_by="repeat") if text else None
 
 
-def _resend_key(inbound: InboundMessage) -> str | None:
+def resend_key_of(inbound: InboundMessage) -> str | None:
     if inbound.msg_type != "text" or not inbound.text:
         return None
     digest = hashlib.sha256("\x1f".join((inbound.channel, inbound.chat_id or "-", inbound.sender_id,
@@ -125,15 +133,19 @@ def _resend_key(inbound: InboundMessage) -> str | None:
     return f"linli:resend:{digest}"
 
 
-def _first_copy_key(inbound: InboundMessage) -> str | None:
+def _first_copy_key(inbound: InboundMessage, prefetched: Prefetched | None = None) -> str | None:
     """The dedupe key of an earlier copy of this text (same chat, sender, text) within the window, if any.
 
     Redis SET NX makes it atomic between processes; with Redis down the database is
     asked instead (a race between two copies then stores both: no worse than before).
+    ``prefetched``: the callback asked Redis already (in its one pipeline).
     """
-    key = _resend_key(inbound)
+    key = resend_key_of(inbound)
     if key is None:
         return None
+    if prefetched is not None:
+        first = prefetched.first_key if prefetched.redis_ok else _first_copy_in_database(inbound)
+        return first if first and first != inbound.dedupe_key else None
     try:
         client = redis_ext.client
         if client.set(key, inbound.dedupe_key, nx=True, ex=RESEND_WINDOW_SECONDS):
@@ -158,27 +170,39 @@ def _first_copy_in_database(inbound: InboundMessage) -> str | None:
 # ---------------------------------------------------------------- the database is down: the spool
 
 def take_or_spool(inbound: InboundMessage, *, staff_by: str | None = None, handle_it: bool = True,
-                  reason: str | None = None, wait: bool = False) -> Taken:
+                  reason: str | None = None, wait: bool = False, prefetched: Prefetched | None = None) -> Taken:
     """``take``, or with the database unreachable: keep the delivery in the spool and say "received".
 
-    ``staff_by`` ("openid" / "wework_userid") says how to tell staff from residents; it is
-    looked up here, in the same guard, because it reads the database too.
+    ``staff_by`` ("openid" / "wework_userid") says the sender id is to be told apart from
+    residents; it is looked up here, in the same guard, because it reads the database too,
+    and once: the router uses this answer (``inbound.staff_checked``).
+
+    The engine does not ping a connection at each checkout (app/__init__.py): a connection
+    the server dropped (restart, idle timeout) fails at its first statement, which SQLAlchemy
+    reports as ``connection_invalidated`` after discarding the pool's old connections; the
+    delivery is then tried once more on a fresh connection before it goes to the spool.
     """
-    try:
-        if staff_by:
-            inbound.is_staff = _staff_lookup(staff_by)(inbound.sender_id) is not None
-        return take(inbound, handle_it=handle_it, reason=reason, wait=wait)
-    except Exception as exc:
-        if not database_down(exc):
-            raise
-        _safe_rollback()
-        log.warning("database unreachable: delivery %s/%s kept in the spool", inbound.channel, inbound.dedupe_key)
-        inbound.received_at = inbound.received_at or now()
-        spool.append({"inbound": _serialise(inbound), "staff_by": staff_by, "handle_it": handle_it,
-                      "reason": reason})
-        spool.ensure_drainer(current_app._get_current_object(), store_spooled)
-        speak = handle_it and inbound.chat_type != CHAT_GROUP and not inbound.is_staff
-        return Taken(None, Reply(text=RECEIVED_TEXT, handled_by="spool") if speak else None, True, spooled=True)
+    for attempt in (1, 2):
+        try:
+            if staff_by:
+                staff = find_staff(inbound)
+                inbound.is_staff, inbound.staff_id, inbound.staff_checked = (
+                    staff is not None, staff.id if staff is not None else None, True)
+            return take(inbound, handle_it=handle_it, reason=reason, wait=wait, prefetched=prefetched)
+        except Exception as exc:
+            if not database_down(exc):
+                raise
+            _safe_rollback()
+            if attempt == 1 and getattr(exc, "connection_invalidated", False):
+                continue   # a stale pooled connection, not an outage: once more on a new one
+            log.warning("database unreachable: delivery %s/%s kept in the spool", inbound.channel,
+                        inbound.dedupe_key)
+            break
+    inbound.received_at = inbound.received_at or now()
+    spool.append({"inbound": _serialise(inbound), "staff_by": staff_by, "handle_it": handle_it, "reason": reason})
+    spool.ensure_drainer(current_app._get_current_object(), store_spooled)
+    speak = handle_it and inbound.chat_type != CHAT_GROUP and not inbound.is_staff
+    return Taken(None, Reply(text=RECEIVED_TEXT, handled_by="spool") if speak else None, True, spooled=True)
 
 
 def drain_spool_if_pending() -> None:
@@ -206,9 +230,10 @@ def store_spooled(entry: dict) -> None:
 
 
 def take_or_raise(inbound: InboundMessage, entry: dict) -> Taken:
-    staff_by = entry.get("staff_by")
-    if staff_by:
-        inbound.is_staff = _staff_lookup(staff_by)(inbound.sender_id) is not None
+    if entry.get("staff_by"):
+        staff = find_staff(inbound)
+        inbound.is_staff, inbound.staff_id, inbound.staff_checked = (
+            staff is not None, staff.id if staff is not None else None, True)
     return take(inbound, handle_it=bool(entry.get("handle_it", True)), reason=entry.get("reason"))
 
 
@@ -241,20 +266,7 @@ def _deserialise(data: dict) -> InboundMessage:
     data = dict(data)
     for name in ("sent_at", "received_at"):
         data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
+    # Looked up again when the spool is drained: staff and dialogue state may have changed since.
+    for name in ("staff_checked", "staff_id", "dialogue_state"):
+        data.pop(name, None)
     return InboundMessage(**data)
-
-
-def _staff_lookup(kind: str) -> Callable[[str | None], Staff | None]:
-    return staff_by_openid if kind == "openid" else staff_by_wework_userid
-
-
-def staff_by_wework_userid(userid: str | None) -> Staff | None:
-    if not userid:
-        return None
-    return db.session.scalars(select(Staff).where(Staff.wework_userid == userid, Staff.active.is_(True))).first()
-
-
-def staff_by_openid(openid: str | None) -> Staff | None:
-    if not openid:
-        return None
-    return db.session.scalars(select(Staff).where(Staff.openid == openid, Staff.active.is_(True))).first()

@@ -158,22 +158,41 @@ def check_timestamp(timestamp: Any) -> int:
 
 def guard_replay(channel: str, timestamp: Any, nonce: Any, body: bytes) -> None:
     """Reject stale timestamps and nonces reused with a different body (see module doc)."""
+    key, digest, ttl = replay_check(channel, timestamp, nonce, body)
+    client = redis_ext.client
+    try:
+        if client.set(key, digest, nx=True, ex=ttl):
+            return
+        seen = client.get(key)
+    except (redis.RedisError, OSError):
+        replay_unguarded(channel)
+        return
+    replay_verdict(False, seen, digest)
+
+
+def replay_check(channel: str, timestamp: Any, nonce: Any, body: bytes) -> tuple[str, str, int]:
+    """The checks that need no Redis; returns (nonce key, body digest, seconds to remember it).
+
+    Split from ``guard_replay`` so a callback can send the nonce's SET NX / GET in one
+    Redis pipeline with its other keys (app/channels/intake.py ``prefetch``).
+    """
     check_timestamp(timestamp)
     if not nonce or len(str(nonce)) > 128:
         raise ReplayRejected("missing or invalid nonce")
     window = current_app.config["CALLBACK_REPLAY_WINDOW_SECONDS"]
-    digest = hashlib.sha256(body).hexdigest()
-    key = f"linli:nonce:{channel}:{timestamp}:{nonce}"
-    client = redis_ext.client
-    try:
-        # A nonce must be remembered as long as its timestamp can still pass: 2 windows.
-        if client.set(key, digest, nx=True, ex=2 * window + 5):
-            return
-        seen = client.get(key)
-    except (redis.RedisError, OSError):
-        # Refusing would lose the delivery (WeChat does not resend an answered one); the
-        # database's unique MsgId key keeps the storage exactly-once without Redis.
-        log.warning("replay guard: Redis unreachable, %s nonce not remembered", channel)
+    # A nonce must be remembered as long as its timestamp can still pass: 2 windows.
+    return f"linli:nonce:{channel}:{timestamp}:{nonce}", hashlib.sha256(body).hexdigest(), 2 * window + 5
+
+
+def replay_unguarded(channel: str) -> None:
+    # Refusing would lose the delivery (WeChat does not resend an answered one); the
+    # database's unique MsgId key keeps the storage exactly-once without Redis.
+    log.warning("replay guard: Redis unreachable, %s nonce not remembered", channel)
+
+
+def replay_verdict(fresh: bool, seen: bytes | None, digest: str) -> None:
+    """After SET NX (``fresh``) and GET (``seen``) of the nonce key: accept, or raise ReplayRejected."""
+    if fresh:
         return
     if seen is not None and hmac.compare_digest(seen.decode(), digest):
         return  # the same delivery again (WeChat retry): exactly-once storage answers it

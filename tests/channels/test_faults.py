@@ -124,6 +124,19 @@ class TestPostgresDown:
         rows = self._drain_until(app, 2)
         assert sorted(r.channel_msg_id for r in rows) == ["76001", "76002"]
 
+    def test_a_restart_between_deliveries_is_not_an_outage(self, app, client, private_postgres):
+        # No pre-ping: the pooled connection is dead after the restart; the callback finds out at
+        # its first statement and tries once more on a new connection instead of spooling.
+        sim = _sim(client)
+        first = sim.post(sim.text_xml("o-pg-stale", "1栋路灯不亮", msg_id=77300))
+        private_postgres.kill()
+        private_postgres.start()
+        again = sim.post(sim.text_xml("o-pg-stale", "2栋路灯不亮", msg_id=77301))
+        assert first.status == again.status == 200
+        assert again.reply_content and again.reply_content != intake.RECEIVED_TEXT
+        assert not spool.pending(app.instance_path)
+        assert [r.channel_msg_id for r in inbound_rows()] == ["77300", "77301"]
+
     def test_the_api_answers_503_json(self, app, client, private_postgres):
         with private_postgres.down():
             response = client.get("/api/v1/me", headers={"Authorization": "Bearer x" * 3})

@@ -16,11 +16,11 @@ from app.handlers.conversation.context import ConversationContext
 from app.handlers.conversation.identity import IDENTITY_KINDS, find_staff, resolve_resident
 from app.handlers.conversation.own_intents import OWN_HANDLERS, OWN_INTENTS
 from app.handlers.conversation.router import handle_message
-from app.handlers.conversation.state import STATE_PREFIX, load_state, save_state, state_key
+from app.handlers.conversation.state import STATE_PREFIX, load_state, parse_state, save_state, state_key
 from app.handlers.messaging.inbound import set_conversation_handler
 
 __all__ = ["IDENTITY_KINDS", "OWN_HANDLERS", "OWN_INTENTS", "STATE_PREFIX", "ConversationContext", "find_staff",
-           "handle_message", "init_app", "load_state", "registry", "resolve_resident", "save_state", "state_key"]
+           "handle_message", "init_app", "load_state", "parse_state", "registry", "resolve_resident", "save_state", "state_key"]
 
 
 def init_app(app) -> None:

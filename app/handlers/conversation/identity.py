@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage
@@ -18,6 +19,13 @@ IDENTITY_KINDS = {
 
 
 def find_staff(inbound: InboundMessage) -> Staff | None:
+    """The active staff member writing, by openid or WeCom userid.
+
+    A channel that looked it up already (``inbound.staff_checked``) is believed: the row
+    it found is in this session, so ``Session.get`` answers without a query.
+    """
+    if inbound.staff_checked:
+        return db.session.get(Staff, inbound.staff_id) if inbound.staff_id is not None else None
     sender = inbound.sender_id
     if not sender:
         return None
@@ -44,8 +52,9 @@ def resolve_resident(inbound: InboundMessage, group: ResidentGroup | None) -> Re
     if kind is None or not inbound.sender_id:
         return None
     value = inbound.sender_id[:128]
-    query = select(ResidentIdentity).where(ResidentIdentity.channel == inbound.channel,
-                                           ResidentIdentity.kind == kind, ResidentIdentity.value == value)
+    # The resident comes with the identity in one query (joinedload), not a second SELECT.
+    query = select(ResidentIdentity).options(joinedload(ResidentIdentity.resident)).where(
+        ResidentIdentity.channel == inbound.channel, ResidentIdentity.kind == kind, ResidentIdentity.value == value)
     identity = db.session.scalars(query).first()
     if identity is not None:
         _update_known(identity.resident, inbound, group)

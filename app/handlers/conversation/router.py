@@ -64,7 +64,7 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
                               staff=None, group=group, community_id=community_id, now=now, state=dict(state),
                               vocabulary=vocabulary)
     reply, needs_reply = dispatch(ctx) if readable else (non_text(ctx), False)
-    save_state(inbound, ctx.state)
+    save_state(inbound, ctx.state, loaded=state)
 
     understanding = ctx.understanding
     if ctx.is_group and not understanding.should_reply and reply.text is not None:

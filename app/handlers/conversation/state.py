@@ -23,11 +23,17 @@ def state_key(inbound: InboundMessage) -> str:
 
 
 def load_state(inbound: InboundMessage) -> dict:
+    if inbound.dialogue_state is not None:
+        return inbound.dialogue_state   # the channel read it already (app/channels/prefetch.py)
     try:
         raw = redis_ext.client.get(state_key(inbound))
     except redis.RedisError as exc:
         log.warning("conversation: dialogue state unavailable (%s); answering without it", exc)
         return {}
+    return parse_state(raw)
+
+
+def parse_state(raw: bytes | str | None) -> dict:
     if not raw:
         return {}
     try:
@@ -37,8 +43,15 @@ def load_state(inbound: InboundMessage) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def save_state(inbound: InboundMessage, state: dict) -> None:
+def save_state(inbound: InboundMessage, state: dict, loaded: dict | None = None) -> None:
+    """Keep the state of a flow in progress; forget it otherwise.
+
+    ``loaded`` is the state the message was handled with: when it held no flow and none
+    was started there is no key to delete, and the round trip is saved.
+    """
     key = state_key(inbound)
+    if loaded is not None and not loaded and not (state and state.get("flow")):
+        return
     try:
         if state and state.get("flow"):
             ttl = int(current_app.config.get("BOT_STATE_TTL_SECONDS") or 1800)

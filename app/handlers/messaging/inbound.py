@@ -61,6 +61,11 @@ class InboundMessage:
     # When linli got it: set by store_once, or earlier by the channel when the delivery waited in
     # the spool (app/channels/spool.py); the reply clock starts here, not when it was handled.
     received_at: datetime | None = None
+    # Carried from the channel's own look-ups so the router need not ask again (both None/False
+    # when the message comes from the spool or the sweep: the router then looks them up itself).
+    staff_checked: bool = False   # the channel looked the sender up among active staff ...
+    staff_id: int | None = None   # ... and found this one (None: not staff)
+    dialogue_state: dict | None = None   # read in the callback's one Redis round trip
 
     @property
     def conversation_key(self) -> str:
