@@ -242,6 +242,17 @@ def run_wrk(port: int, requests: list[tuple[str, bytes]], concurrency: int, seco
     return int(total), int(errors), int(micros) / 1e6, float(p50), float(p99)
 
 
+def pool_wrk(rows: list[Result]) -> list[Result]:
+    """One row per target and mode over the rounds: requests and seconds summed, the median round's
+    p50 and the worst round's p99 (wrk reports percentiles per run, which cannot be merged)."""
+    pooled: dict[tuple[str, str], list[Result]] = {}
+    for row in rows:
+        pooled.setdefault((row.target, row.mode), []).append(row)
+    return [Result(target, mode, sum(r.requests for r in rs), sum(r.errors for r in rs),
+                   sum(r.seconds for r in rs), sorted(r.p50_ms for r in rs)[len(rs) // 2], max(r.p99_ms for r in rs))
+            for (target, mode), rs in pooled.items()]
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -274,7 +285,8 @@ def report(results: list[Result], args, command: str) -> str:
              f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; gunicorn {args.workers} sync workers "
              f"per server; " + (f"wrk with {args.concurrency} keep-alive connections for {args.seconds:.0f} s per "
                                  f"row ({args.rounds} round(s); {args.requests} pre-built messages per row, each after "
-                                 f"{args.warmup} warm-up)" if args.wrk else
+                                 f"{args.warmup} warm-up; rounds pooled: requests over seconds, the median round's p50, the "
+                                 f"worst round's p99)" if args.wrk else
                                  f"{args.concurrency} client threads with keep-alive on the same machine; "
                                  f"{args.rounds} interleaved round(s) of {args.requests} measured requests per row "
                                  f"(each after {args.warmup} warm-up), pooled") +
@@ -413,7 +425,7 @@ def run(args) -> None:
                           f"{len(latencies) / seconds:7.0f} req/s  p50 {percentile(latencies, 0.5):6.1f} ms  "
                           f"p99 {percentile(latencies, 0.99):6.1f} ms", flush=True)
         results = [Result(target, mode, len(lat), errors, seconds, percentile(lat, 0.5), percentile(lat, 0.99))
-                   for (target, mode), (lat, errors, seconds) in pooled.items()] + wrk_rows
+                   for (target, mode), (lat, errors, seconds) in pooled.items()] + pool_wrk(wrk_rows)
         results.sort(key=lambda r: (r.mode != "plain", list(ports).index(r.target)))
         command = "python bench/wechat_load.py " + " ".join(sys.argv[1:])
         section = report(results, args, command.strip())
