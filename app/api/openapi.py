@@ -11,11 +11,8 @@ top-level field an operation does not declare fails the test that saw it.
 """
 from __future__ import annotations
 
-import ast
 import copy
-import inspect
-import textwrap
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {}
 SCHEMAS: dict[str, dict[str, Any]] = {}
@@ -151,101 +148,3 @@ def document() -> dict[str, Any]:
                        "responses": {"Unavailable": UNAVAILABLE}},
         "paths": dict(sorted(OPENAPI_PATHS.items())),
     }
-
-
-# ---- request bodies from the validation ----------------------------------------------------------------
-
-_KINDS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
-          "dict": "object", "datetime": "string"}
-_OPTIONS = {"max_length": "maxLength", "minimum": "minimum", "maximum": "maximum"}
-
-
-def validated_fields(fn: Callable) -> dict[str, tuple[dict[str, Any], bool]]:
-    """name -> (schema, required) of each ``field(body, "name", kind, ...)`` call in a route's own code.
-
-    A call in the function's top-level statements is made on every request, so a field it requires is
-    required by the operation; one under an ``if`` (or a loop, a ``try``) is not. Options given as
-    literals or module constants become ``maxLength``, ``enum``, ``minimum`` and ``maximum``.
-    """
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    func = tree.body[0]
-    top = {id(node) for stmt in getattr(func, "body", []) if isinstance(stmt, (ast.Assign, ast.Expr, ast.Return))
-           for node in ast.walk(stmt)}
-    # `a or field(...)`, `field(...) if c else d`: not made on every request.
-    top -= {id(node) for branch in ast.walk(func) if isinstance(branch, (ast.BoolOp, ast.IfExp))
-            for node in ast.walk(branch)}
-    found: dict[str, tuple[dict[str, Any], bool]] = {}
-    for node in ast.walk(func):
-        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "field" and len(node.args) >= 2
-                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
-            continue
-        kw = {k.arg: k.value for k in node.keywords}
-        schema: dict[str, Any] = {}
-        kinds = _kind_names(node.args[2] if len(node.args) > 2 else None)
-        if kinds:
-            types = [_KINDS[k] for k in kinds if k in _KINDS]
-            schema["type"] = types[0] if len(types) == 1 else types
-            if kinds == ["datetime"]:
-                schema["format"] = "date-time"
-        for option, key in _OPTIONS.items():
-            value = _constant(kw.get(option), fn)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                schema[key] = value
-        choices = _constant(kw.get("choices"), fn)
-        if isinstance(choices, (list, tuple, dict, set, frozenset)) and all(isinstance(c, str) for c in choices):
-            schema["enum"] = list(choices)
-        required = id(node) in top and _constant(kw.get("required"), fn) in (None, True) and "required" not in kw
-        found[node.args[1].value] = (schema, required)
-    return found
-
-
-def _kind_names(node: ast.AST | None) -> list[str]:
-    if node is None:
-        return ["str"]
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, ast.Tuple):
-        return [e.id for e in node.elts if isinstance(e, ast.Name)]
-    return []
-
-
-def _constant(node: ast.AST | None, fn: Callable) -> Any:
-    """A literal, or a name / attribute chain the route's module defines (flow.MAX_TEXT, LEVELS)."""
-    if node is None:
-        return None
-    try:
-        return ast.literal_eval(node)
-    except ValueError:
-        pass
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.insert(0, node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    value = fn.__globals__.get(node.id)
-    for part in parts:
-        value = getattr(value, part, None)
-    return value if isinstance(value, (int, float, str, list, tuple, dict, set, frozenset)) else None
-
-
-def with_validation(body: dict[str, Any], fn: Callable) -> dict[str, Any]:
-    """The body schema completed from the route's ``field`` calls: what it checks, the document says."""
-    fields = validated_fields(fn)
-    if not fields or "properties" not in body:
-        return body
-    body = copy.deepcopy(body)
-    required = list(body.get("required", []))
-    for name, (schema, needed) in fields.items():
-        declared = body["properties"].setdefault(name, {})
-        for key, value in schema.items():
-            if key != "type" or "type" not in declared:
-                declared.setdefault(key, value)
-        if needed and name not in required:
-            required.append(name)
-    if required:
-        body["required"] = required
-    return body

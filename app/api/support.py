@@ -11,7 +11,8 @@ from flask import g, request
 from sqlalchemy import func, select
 
 from app.api import bp
-from app.api.openapi import OPENAPI_PATHS, responses_for, with_validation
+from app.api.openapi import OPENAPI_PATHS, responses_for
+from app.api.openapi_bodies import with_validation
 from app.errors import ApiError, Forbidden, ValidationError
 from app.extensions import db
 from app.handlers.org.auth import resolve_token

@@ -181,3 +181,29 @@ def test_an_object_many_answers_share_is_one_component(document):
         shape = json.dumps(schema, sort_keys=True)
         assert shape not in seen, f"{where} repeats {seen.get(shape)}: make it a component"
         seen[shape] = where
+
+
+def _body(document, op_id):
+    return operations(document)[op_id][2]["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_governance_bodies_are_derived_from_the_handlers_reads(document):
+    """The governance handlers read their bodies with app/handlers/governance/fields.py: the document
+    says what those reads check, through the calls the body is passed to."""
+    need = _body(document, "create_need_line")
+    assert set(need["required"]) == {"kind", "title"}
+    assert need["properties"]["title"]["maxLength"] == 100 and "other" in need["properties"]["kind"]["enum"]
+    assert need["properties"]["quantity"]["exclusiveMinimum"] == 0
+    assert need["properties"]["time_from"]["pattern"] and need["properties"]["weekdays"]["items"]["maximum"] == 7
+    assert "required" not in _body(document, "update_need_line")  # partial=True: nothing required
+    assert "required" not in _body(document, "update_map_station")
+    station = _body(document, "create_map_station")
+    assert set(station["required"]) == {"name", "kind", "address", "lat", "lng"}
+    assert station["properties"]["lat"]["maximum"] == 90 and station["properties"]["lng"]["minimum"] == -180
+    assert _body(document, "assign_need_resource")["required"] == ["resource_id"]  # if not present(...): raise
+    # only_known: a resident's topic takes a title and a detail, staff may name requests and a building.
+    assert set(_body(document, "propose_topic")["properties"]) == {"title", "detail"}
+    assert {"request_ids", "building_id"} <= set(_body(document, "create_topic_line")["properties"])
+    # The need's own fields, as POST /needs derives them, without their required.
+    wish = _body(document, "promote_wish_to_need")
+    assert wish["required"] == ["wish_id"] and wish["properties"]["title"]["maxLength"] == 100

@@ -1,38 +1,33 @@
 """资源清单 · 需求清单: partner units, resources, needs, 双向认领, matching and recurring needs from requests."""
 from __future__ import annotations
 
+import copy
+
 from flask import jsonify, request
 
 from app.api.governance.common import COLLECTORS, EDITORS, TAGS, VIEWERS, staff_of, statuses
 from app.api.schemas import governance_lists as schemas
-from app.api.support import id_arg, int_arg, json_body, route
+from app.api.support import OPENAPI_PATHS, id_arg, int_arg, json_body, route
 from app.handlers.governance import claims, fields, hotspots, matching, needs, projects, resources, units
-from app.models.governance import NEED_SOURCES, NEED_STATUSES, RESOURCE_KINDS, UNIT_KINDS
+from app.models.governance import NEED_SOURCES, NEED_STATUSES, RESOURCE_KINDS
 
-UNIT_BODY = {"type": "object", "properties": {
-    "name": {"type": "string", "maxLength": 100}, "kind": {"type": "string", "enum": list(UNIT_KINDS)},
-    "contact_name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"},
-    "party_org": {"type": "string"}, "lat": {"type": "number"}, "lng": {"type": "number"},
-    "agreement_on": {"type": "string", "format": "date"}, "active": {"type": "boolean"}}}
-WINDOW = {"weekdays": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}},
-          "time_from": {"type": "string", "example": "08:30"}, "time_until": {"type": "string", "example": "11:30"}}
+# The bodies say only what the handlers' reads do not (app/api/openapi_bodies.py derives the rest:
+# names, types, maxLength, enums, bounds, required).
+UNIT_BODY = {"type": "object", "properties": {"active": {"type": "boolean"}}}
+PARTY_FIELDS = {"unit_id": {"type": "integer", "description": "the partner unit (or member_id)"},
+                "member_id": {"type": "integer", "description": "the registered member (or unit_id)"}}
 RESOURCE_BODY = {"type": "object", "properties": {
-    "unit_id": {"type": "integer"}, "member_id": {"type": "integer"},
-    "kind": {"type": "string", "enum": list(RESOURCE_KINDS)}, "title": {"type": "string", "maxLength": 100},
-    "detail": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
-    "quantity": {"type": "number"}, "quantity_unit": {"type": "string"}, **WINDOW,
-    "available_from": {"type": "string", "format": "date"}, "available_until": {"type": "string", "format": "date"},
-    "status": {"type": "string", "enum": ["active", "withdrawn"]}}}
-NEED_BODY = {"type": "object", "properties": {
-    "kind": {"type": "string", "enum": list(RESOURCE_KINDS)}, "title": {"type": "string", "maxLength": 100},
-    "detail": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
-    "building_id": {"type": "integer"}, "resident_id": {"type": "integer"}, "quantity": {"type": "number"},
-    "quantity_unit": {"type": "string"}, **WINDOW, "wanted_by": {"type": "string", "format": "date"},
-    "beneficiaries": {"type": "integer"}}}
-CLAIM_BODY = {"type": "object", "properties": {
-    "unit_id": {"type": "integer"}, "member_id": {"type": "integer"}, "resource_id": {"type": "integer"},
-    "note": {"type": "string"}}}
+    **PARTY_FIELDS, "status": {"type": "string", "enum": ["active", "withdrawn"], "description": "PATCH: withdraw"}}}
+NEED_BODY: dict = {"type": "object", "properties": {}}
+CLAIM_BODY = {"type": "object", "properties": PARTY_FIELDS}
 REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string"}}}
+
+
+def _need_fields_and(own: dict) -> dict:
+    """``own`` (required) and, optional, the fields of POST /needs as derived there: these handlers pass
+    the rest of the body on to the need they create, with its title and kind filled in."""
+    needs_body = OPENAPI_PATHS["/api/v1/needs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    return {"type": "object", "required": list(own), "properties": {**copy.deepcopy(needs_body["properties"]), **own}}
 
 
 # ---- partner units ------------------------------------------------------------------------------
@@ -132,8 +127,7 @@ def close_need_line(need_id: int):
 
 
 @route("/needs/from-requests", ["POST"], summary="把反复出现的诉求汇总为需求（一步）", tags=TAGS,
-       body={"type": "object", "required": ["request_ids"], "properties": {
-           "request_ids": {"type": "array", "items": {"type": "integer"}}, **NEED_BODY["properties"]}},
+       body=_need_fields_and({"request_ids": {"type": "array", "items": {"type": "integer"}}}),
        responses={"201": {"description": "created"}}, returns=schemas.NEED, errors={404: ["not_found"], 409: ["already_promoted"]})
 def promote_requests_to_need():
     staff = staff_of(*EDITORS)
@@ -144,8 +138,7 @@ def promote_requests_to_need():
 
 
 @route("/needs/from-wish", ["POST"], summary="把微心愿转为需求", tags=TAGS,
-       body={"type": "object", "required": ["wish_id"], "properties": {
-           "wish_id": {"type": "integer"}, **NEED_BODY["properties"]}}, responses={"201": {"description": "created"}},
+       body=_need_fields_and({"wish_id": {"type": "integer"}}), responses={"201": {"description": "created"}},
        returns=schemas.NEED,
        errors={404: ["not_found"], 409: ["already_promoted", "wish_closed"]})
 def promote_wish_to_need():
@@ -186,8 +179,7 @@ def record_need_claim(need_id: int):
 
 
 @route("/needs/<int:need_id>/assign", ["POST"], summary="社区指派资源给需求", tags=TAGS,
-       body={"type": "object", "required": ["resource_id"], "properties": {
-           "resource_id": {"type": "integer"}, "note": {"type": "string"}}},
+       body={"type": "object"},
        responses={"201": {"description": "assigned"}, "200": {"description": "already assigned (replay)"}},
        returns=schemas.NEED_CLAIM_ANSWER,
        errors={409: ["inactive", "invalid_state"]})
@@ -208,10 +200,7 @@ def withdraw_need_claim(need_id: int, claim_id: int):
 
 
 @route("/needs/<int:need_id>/project", ["POST"], summary="需求立项为共建项目", tags=TAGS,
-       body={"type": "object", "required": ["owner_staff_id"], "properties": {
-           "title": {"type": "string"}, "plan": {"type": "string"}, "owner_staff_id": {"type": "integer"},
-           "lead_unit_id": {"type": "integer"}, "deadline": {"type": "string", "format": "date"},
-           "beneficiaries": {"type": "integer"}}}, responses={"201": {"description": "project started"}},
+       body={"type": "object", "properties": {"lead_unit_id": {"type": "integer"}}}, responses={"201": {"description": "project started"}},
        returns=schemas.PROJECT,
        errors={409: ["already_project", "conflict", "invalid_state", "no_partner"]})
 def start_need_project(need_id: int):

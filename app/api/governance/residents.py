@@ -25,8 +25,7 @@ def _member(resident: Resident) -> PartyMember:
 
 
 @route("/my/topics", ["POST"], summary="居民提出议题（收集问题）", auth="resident", tags=TAGS,
-       body={"type": "object", "required": ["title"], "properties": {
-           "title": {"type": "string", "maxLength": 100}, "detail": {"type": "string"}}},
+       body={"type": "object"},
        responses={"201": {"description": "proposed"}}, returns=schemas.TOPIC_DETAIL,
        errors={404: ["not_found"], 409: ["conflict"]})
 def propose_topic():
@@ -60,7 +59,7 @@ def claimable_needs():
 
 
 @route("/my/needs/<int:need_id>/claim", ["POST"], summary="双报到成员认领需求", auth="resident", tags=TAGS,
-       body={"type": "object", "properties": {"resource_id": {"type": "integer"}, "note": {"type": "string"}}},
+       body={"type": "object"},
        responses={"201": {"description": "claimed"}, "200": {"description": "already claimed (replay)"}},
        returns=governance_lists.NEED_CLAIM_ANSWER,
        errors={400: ["inactive"], 409: ["inactive", "invalid_state"]})
