@@ -23,6 +23,8 @@ BLUEPRINTS = [
     "app.web.simulator:bp",        # /try (not in production)
     "app.web.governance:bp",       # /console/resources, /console/needs, /console/projects
     "app.web.deliberation:bp",     # /console/topics
+    "app.web.voices:bp",           # /console/suggestions (百姓说事)
+    "app.web.stations:bp",         # /console/stations (the service map's stations)
 ]
 
 # Functions called with the app at the end of create_app ("module:function"), e.g. to

@@ -27,7 +27,8 @@ def nav_items(staff: Staff | None) -> list[tuple[str, str]]:
             if staff.has_role(*REPLY_ROLES):
                 items += [("web_office.sent_page", "发送记录")]
             if staff.has_role(*VIEWERS):
-                items += [("web_gov.needs_page", "共建"), ("web_topics.topics_page", "议事")]
+                items += [("web_gov.needs_page", "共建"), ("web_topics.topics_page", "议事"),
+                          ("web_voices.suggestions_page", "百姓说事"), ("web_stations.stations_page", "站点")]
         if staff.has_role(*STATS_ROLES):
             items += [("web_dashboard.dashboard", "统计")]
     if demo_mode():

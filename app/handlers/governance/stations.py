@@ -41,7 +41,7 @@ def _hours(value: Any) -> list[dict[str, Any]]:
         opens = fields.clock(rule, "open", f"开放时间第{index + 1}条的开门时间")
         closes = fields.clock(rule, "close", f"开放时间第{index + 1}条的关门时间")
         if opens is None or closes is None or closes <= opens:
-            raise refuse(f"开放时间第{index + 1}条需要 open 和 close（HH:MM），且关门晚于开门", field=where)
+            raise refuse(f"开放时间第{index + 1}条需要开门和关门时间（HH:MM），且关门晚于开门", field=where)
         rules.append({"days": days, "open": opens, "close": closes})
     return rules
 
