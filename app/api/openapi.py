@@ -6,8 +6,11 @@ beyond the ones every operation shares (``errors``: {status: [code, ...]} or
 {status: {code: description}}). Shared by all: 400 ``invalid`` (the request screen refuses
 bad text in any query), 401/403 when a token is needed, 404 ``not_found`` with a path
 parameter, and 503 ``unavailable`` (a shared component response) when a backing service is
-down. tests/support/contract.py holds the API suite to it: a status, an error code or a
-top-level field an operation does not declare fails the test that saw it.
+down. Response objects are components (app/api/schemas/), each with the fields it always
+carries ``required`` (``obj``). Request bodies are derived from the validation
+(app/api/openapi_bodies.py). tests/support/contract.py holds the API suite to it: a status, an
+error code or a field an operation does not declare, a required field missing or a field of
+another JSON type fails the test that saw it.
 """
 from __future__ import annotations
 

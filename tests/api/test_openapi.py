@@ -207,3 +207,25 @@ def test_governance_bodies_are_derived_from_the_handlers_reads(document):
     # The need's own fields, as POST /needs derives them, without their required.
     wish = _body(document, "promote_wish_to_need")
     assert wish["required"] == ["wish_id"] and wish["properties"]["title"]["maxLength"] == 100
+
+
+def _validates(document, name, value) -> bool:
+    from jsonschema import Draft202012Validator
+    return Draft202012Validator({**document, "$ref": f"#/components/schemas/{name}"}).is_valid(value)
+
+
+def test_answers_schemathesis_found_outside_the_schema_fit_it(document):
+    """Found by schemathesis: a staff member's view of a wish fitted both branches of a oneOf, and an
+    alert recipient with no channel (nobody to send it to) has channel null."""
+    resident = {"id": 1, "name": "陈桂芳", "nickname": None, "phone": "13800000000", "community_id": 1,
+                "building_id": 1, "unit": None, "room": None}
+    wish = {"id": 1, "community_id": 1, "title": "修轮椅", "detail": None, "status": "open",
+            "created_at": "2026-11-17T09:30:00+08:00", "claimed_at": None, "fulfilled_at": None,
+            "fulfil_note": None, "resident": resident, "claimed_by": None}
+    assert _validates(document, "Wish", wish) and _validates(document, "Wish", {**wish, "resident": {"name": "陈*芳"}})
+    recipient = {"staff": None, "role": "duty", "target": "none", "channel": None, "group": None,
+                 "message_id": None, "delivery": "no_channel", "attempts": 0, "error": None, "delivered_at": None}
+    alert = {"id": 4, "key": "4:no_duty", "kind": "no_duty", "community_id": 1, "clock_id": 4, "text": "无人值班",
+             "related": None, "created_at": "2026-11-17T09:30:00+08:00", "dispatched_at": None,
+             "recipients": [recipient]}
+    assert _validates(document, "Alert", alert)

@@ -66,7 +66,7 @@ ROSTER_GAPS = paged(obj({"from": TIME, "to": TIME, "seconds": INT}), range_from=
 ALERT = component("Alert", obj({
     "id": INT, "key": STR, "kind": STR, "community_id": INT, "clock_id": INT_N, "text": STR, "related": DETAIL_N,
     "created_at": TIME, "dispatched_at": TIME_N, "recipients": array(obj({
-        "staff": STAFF_BRIEF_N, "role": STR, "target": STR, "channel": STR, "group": nullable(obj({"id": INT, "name": STR})),
+        "staff": STAFF_BRIEF_N, "role": STR, "target": STR, "channel": STR_N, "group": nullable(obj({"id": INT, "name": STR})),
         "message_id": INT_N, "delivery": STR, "attempts": INT, "error": STR_N, "delivered_at": TIME_N}))}))
 SLA_ALERTS = paged(ALERT)
 # app/handlers/sla/views.py summarise, per community and per staff member.

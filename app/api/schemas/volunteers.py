@@ -43,7 +43,8 @@ MY_MEMBERSHIP = component("MyMembership", obj({"member": MEMBER, "year": MEMBER_
 WISH = component("Wish", obj({
     "id": INT, "community_id": INT, "title": STR, "detail": STR_N, "status": STR, "created_at": TIME,
     "claimed_at": TIME_N, "fulfilled_at": TIME_N, "fulfil_note": STR_N,
-    "resident": {"oneOf": [RESIDENT_FOR_STAFF, obj({"name": STR})], "description": "staff: in full; others: masked"},
+    # anyOf: the staff view has a name too, so an answer may fit both.
+    "resident": {"anyOf": [RESIDENT_FOR_STAFF, obj({"name": STR})], "description": "staff: in full; others: masked"},
     "claimed_by": nullable(NAMED)}))
 # VolunteerProject.view.
 VOLUNTEER_PROJECT = component("VolunteerProject", obj({
