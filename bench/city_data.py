@@ -104,7 +104,10 @@ def _requests(conn, city: City) -> None:
             CASE WHEN status IN ('resolved', 'closed') THEN level END,
             CASE WHEN status = 'closed' THEN (ARRAY['satisfied', 'satisfied', 'satisfied', 'basically',
                 'unsatisfied', NULL])[1 + (id % 6)] END,
-            created, created, created
+            created, created,
+            -- the last write: the first reply or the resolution (never later than now)
+            LEAST(now(), GREATEST(created, CASE WHEN status <> 'received' THEN created + reply_after END,
+                                  CASE WHEN status IN ('resolved', 'closed') THEN created + resolve_after END))
         FROM (SELECT id, 1 + (hashint % :communities) AS community, (hashint / 7) % {GRIDS} AS grid,
                      (hashint / 31) % {BUILDINGS_PER_GRID} AS building,
                      ({_array(CATEGORIES)})[1 + (hashint / 131) % 10] AS category,
@@ -131,14 +134,14 @@ def _requests(conn, city: City) -> None:
 def _clocks_and_events(conn, city: City) -> None:
     conn.execute(text("""
         INSERT INTO reply_clock (id, community_id, message_id, request_id, group_id, resident_id, started_at, warn_at,
-            due_at, next_alert_at, stopped_at, stopped_by_staff_id, created_at)
+            due_at, next_alert_at, stopped_at, stopped_by_staff_id, created_at, updated_at)
         SELECT id, community_id, id, id, group_id, resident_id, created_at, created_at + interval '45 minutes',
             created_at + interval '1 hour',
             CASE WHEN first_reply_at IS NULL THEN
                  CASE WHEN created_at + interval '45 minutes' > now() THEN created_at + interval '45 minutes'
                       ELSE created_at + interval '1 hour' END END,
             first_reply_at, CASE WHEN first_reply_at IS NOT NULL THEN (community_id - 1) * 8 + 1 + id % 4 END,
-            created_at
+            created_at, LEAST(now(), coalesce(first_reply_at, created_at))
         FROM service_request"""))
     conn.execute(text("""
         INSERT INTO request_event (request_id, at, actor_type, actor_id, kind, from_status, to_status)

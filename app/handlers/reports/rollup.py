@@ -22,6 +22,7 @@ from sqlalchemy import and_, delete, false, insert, or_, select
 from app.clock import now
 from app.extensions import db
 from app.handlers import requests as requests_flow
+from app.handlers.reports import rollup_pg
 from app.handlers.reports.tallies import ClockTally, Days, clock_counts, request_counts
 from app.localtime import at_local, local_date
 from app.models import Community
@@ -136,6 +137,14 @@ def build(pairs: set[Pair], at: datetime) -> int:
     """Recompute these community-days in the current transaction; the number of rows written."""
     if not pairs:
         return 0
+    if db.session.get_bind().dialect.name == "postgresql":  # in the server (reports/rollup_pg.py)
+        by_day: dict[date, list[Pair]] = defaultdict(list)
+        for pair in sorted(pairs):
+            by_day[pair[1]].append(pair)
+        return rollup_pg.build([(first, last, communities,
+                                 [pair for n in range((last - first).days + 1)
+                                  for pair in by_day[first + timedelta(days=n)]])
+                                for first, last, communities in runs(pairs)], at)
     requests, clocks, settles = pair_counts(pairs, at, settled=True)
     ordered = sorted(pairs)
     for chunk in range(0, len(ordered), CHUNK):

@@ -189,3 +189,48 @@ def test_a_rebuild_between_reads_is_noticed(city, clock, monkeypatch):
     monkeypatch.setattr(rollup_read, "_from_rollup", rebuild_meanwhile)
     same_as_direct(city)
     assert calls
+
+
+def _ordered(rows):
+    """Sorted, None first (grids and staff of chatter's clocks, days without a running clock)."""
+    return sorted(rows, key=lambda row: [(value is not None, value) for value in row])
+
+
+def _rows(model, columns):
+    return _ordered(tuple(getattr(row, c) for c in columns) for row in db.session.scalars(select(model)))
+
+
+def test_the_servers_build_writes_the_rows_of_the_python_tallies(city, clock):
+    """On PostgreSQL the rollup is built by INSERT … SELECT (reports/rollup_pg.py): the same rows as the
+    Python tallies that build it on SQLite, clocks still inside their hour and merged requests included."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the server-side build is PostgreSQL's")
+    from app.models.reports import REQUEST_DAY_COUNTS, ClockDay
+
+    today = local_date(now())
+    late = flow.create_request(community_id=city.community.id, text="3号楼电梯坏了", channel="group",
+                               source="chat", building="3")
+    start_reply_clock(community_id=city.community.id, request_id=late.id)
+    clock.advance(days=1)
+    pairs = {(c.id, today - timedelta(days=n)) for c in _street(city) for n in range(DAYS + 2)}
+    at = now() - timedelta(hours=23, minutes=50)  # the late clock is neither stopped nor due yet
+    rollup.build(pairs, at)
+    request_columns = ("community_id", "day", "grid_id", "category", *REQUEST_DAY_COUNTS)
+    clock_columns = ("community_id", "day", "grid_id", "staff_id", "clocks", "replied", "within", "unanswered")
+    from_server = (_rows(RequestDay, request_columns), _rows(ClockDay, clock_columns),
+                   _ordered((row.community_id, row.day, sorted(row.reply_seconds))
+                          for row in db.session.scalars(select(ClockDay))),
+                   _rows(RollupDay, ("community_id", "day", "reply_sla_seconds", "settles_at")))
+    assert sum(row[4] + row[5] for row in from_server[0]) == db.session.scalar(
+        select(func.count()).select_from(ServiceRequest)) > 0
+    assert any(row[3] is not None for row in from_server[3])
+    db.session.rollback()
+    requests, clocks, settles = rollup.pair_counts(pairs, at, settled=True)
+    expected_requests = _ordered((c, d, g, category, *(counts[name] for name in REQUEST_DAY_COUNTS))
+                               for (c, d, g, category), counts in requests.items())
+    expected_clocks = _ordered((c, d, g, s, t.clocks, t.replied, t.within, t.unanswered)
+                             for (c, d, g, s), t in clocks.items())
+    expected_times = _ordered((c, d, sorted(t.times)) for (c, d, _g, _s), t in clocks.items())
+    sla = int(flow.reply_sla().total_seconds())
+    expected_days = _ordered((c, d, sla, settles.get((c, d))) for c, d in pairs)
+    assert from_server == (expected_requests, expected_clocks, expected_times, expected_days)
