@@ -248,3 +248,38 @@ def test_the_routes_are_in_the_openapi_document(client):
                  "list_map_stations", "public_map", "answer_suggestion", "claim_need_as_member"):
         assert name in operations
     assert "/api/v1/needs/{need_id}/claims/{claim_id}/withdraw" in document["paths"]
+
+
+def test_quantities_that_round_to_zero_are_refused(client, w):
+    """Found by schemathesis: 0.001 passed the > 0 check, was stored as 0.00 and broke the CHECK (500)."""
+    unit = call(client, w, "admin", "POST", "/partner-units", {"name": "区人民医院", "kind": "hospital"}, 201)
+    for path in ("/resources", "/needs"):
+        body = {"kind": "room", "title": "会议室", "quantity": 0.001}
+        if path == "/resources":
+            body["unit_id"] = unit["id"]
+        response = client.post(f"/api/v1{path}", json=body, headers=w.extra["tokens"]["admin"])
+        assert response.status_code == 400 and response.get_json()["error"]["field"] == "quantity", path
+    line = call(client, w, "admin", "POST", "/resources",
+                {"unit_id": unit["id"], "kind": "room", "title": "会议室", "quantity": 2}, 201)
+    response = client.patch(f"/api/v1/resources/{line['id']}", json={"quantity": 0.004},
+                            headers=w.extra["tokens"]["admin"])
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "quantity"
+    assert call(client, w, "admin", "PATCH", f"/resources/{line['id']}", {"quantity": 0.01})["quantity"] == 0.01
+
+
+def test_renaming_onto_a_taken_name_is_409_naming_the_field(client, w):
+    """Found by schemathesis: a partner unit or map station renamed to another's name was a 500."""
+    first = call(client, w, "admin", "POST", "/partner-units", {"name": "区人民医院", "kind": "hospital"}, 201)
+    second = call(client, w, "admin", "POST", "/partner-units", {"name": "实验小学", "kind": "school"}, 201)
+    lat, lng = point()
+    stations = [call(client, w, "admin", "POST", "/map/stations",
+                     {"name": name, "kind": "clinic", "address": "富强新村", "lat": lat, "lng": lng}, 201)
+                for name in ("卫生服务站", "暖心驿站")]
+    for path, taken in ((f"/partner-units/{second['id']}", first["name"]),
+                        (f"/map/stations/{stations[1]['id']}", stations[0]["name"])):
+        response = client.patch(f"/api/v1{path}", json={"name": taken}, headers=w.extra["tokens"]["admin"])
+        assert response.status_code == 409, (path, response.get_json())
+        assert response.get_json()["error"]["field"] == "name"
+    # Its own name again is no conflict.
+    assert call(client, w, "admin", "PATCH", f"/partner-units/{second['id']}", {"name": "实验小学"})["name"] == "实验小学"
+    assert call(client, w, "admin", "PATCH", f"/map/stations/{stations[1]['id']}", {"name": "暖心驿站"})["name"] == "暖心驿站"

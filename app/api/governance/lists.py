@@ -49,7 +49,7 @@ def register_partner_unit():
 
 
 @route("/partner-units/<int:unit_id>", ["PATCH"], summary="修改共建单位", tags=TAGS, body=UNIT_BODY,
-       returns=schemas.REGISTER_PARTNER_UNIT)
+       returns=schemas.REGISTER_PARTNER_UNIT, errors={409: ["duplicate"]})
 def update_partner_unit(unit_id: int):
     staff = staff_of(*EDITORS)
     unit = units.unit_in(staff.community_id, unit_id)

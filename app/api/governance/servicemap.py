@@ -65,7 +65,7 @@ def create_map_station():
 
 
 @route("/map/stations/<int:station_id>", ["PATCH"], summary="修改站点（地址、坐标、开放时间、服务、电话）", tags=TAGS,
-       body=STATION_BODY, returns=schemas.CREATE_MAP_STATION)
+       body=STATION_BODY, returns=schemas.CREATE_MAP_STATION, errors={409: ["duplicate"]})
 def update_map_station(station_id: int):
     staff = staff_of(*EDITORS)
     station = stations.update_station(stations.station_in(staff.community_id, station_id), json_body(), staff)

@@ -73,7 +73,10 @@ def number(data: dict, name: str, label: str, *, required: bool = False, minimum
         raise refuse(f"{label}不能小于{minimum:g}", field=name)
     if abs(value) > maximum:
         raise refuse(f"{label}不能超过{maximum:g}", field=name)
-    return round(float(value), 2)
+    rounded = round(float(value), 2)   # stored with two decimals
+    if positive and rounded <= 0:
+        raise refuse(f"{label}最小为0.01", field=name)
+    return rounded
 
 
 def integer(data: dict, name: str, label: str, *, required: bool = False, minimum: int = 0,

@@ -98,6 +98,9 @@ def create_station(community_id: int, data: dict[str, Any], staff: Staff | None)
 
 def update_station(station: MapStation, data: dict[str, Any], staff: Staff) -> MapStation:
     values = _values(station.community_id, data, partial=True)
+    if values.get("name") not in (None, station.name) and db.session.scalar(select(MapStation.id).where(
+            MapStation.community_id == station.community_id, MapStation.name == values["name"])):
+        raise refuse(f"站点“{values['name']}”已经在地图上了", "duplicate", 409, field="name")
     for name, value in values.items():
         setattr(station, name, value)
     record("staff", staff.id, "governance.station.update", station, community_id=station.community_id,

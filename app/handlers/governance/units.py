@@ -62,6 +62,9 @@ def update_unit(unit: PartnerUnit, data: dict[str, Any], staff: Staff) -> Partne
         raise refuse("单位名称不能为空", field="name")
     if "kind" in values and values["kind"] is None:
         raise refuse("单位类型不能为空", field="kind")
+    if values.get("name") not in (None, unit.name) and db.session.scalar(select(PartnerUnit.id).where(
+            PartnerUnit.community_id == unit.community_id, PartnerUnit.name == values["name"])):
+        raise refuse(f"单位“{values['name']}”已经登记过了", "duplicate", 409, field="name")
     for name, value in values.items():
         setattr(unit, name, value)
     if (unit.lat is None) != (unit.lng is None):
