@@ -54,9 +54,21 @@ def test_slots_of_a_day_for_residents_and_staff(client, s):
     assert today["date"] == "2026-11-17" and today["slots"][0]["start"] == "2026-11-17T10:00:00+08:00"
     holiday = client.get(url + "?date=2026-11-22", headers=headers(r)).get_json()
     assert holiday["open"] is False and holiday["reason"] == "no_hours" and holiday["slots"] == []
+    assert _fits(client, holiday) == []
+    new_year = client.get(url + "?date=2027-01-01", headers=headers(r)).get_json()
+    assert new_year["reason"] == "holiday" and _fits(client, new_year) == []   # found by schemathesis
     bad = client.get(url + "?date=18/11/2026", headers=headers(r))
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "date"
     assert client.get(url + "?date=2026-11-16", headers=headers(r)).get_json()["reason"] == "past"
+
+
+def _fits(client, answer) -> list[str]:
+    """Validate a slots answer against the declared schema, enums included (the suite's checker reads types)."""
+    from jsonschema import Draft202012Validator
+    document = client.get("/api/v1/openapi.json").get_json()
+    op = document["paths"]["/api/v1/stations/{station_id}/slots"]["get"]
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    return [e.message for e in Draft202012Validator({"components": document["components"], **schema}).iter_errors(answer)]
 
 
 # ---- resident bookings ------------------------------------------------------------------------------

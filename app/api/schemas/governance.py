@@ -48,7 +48,7 @@ TOPIC_DETAIL = component("TopicDetail", obj({
     "steps": array(obj({"stage": STR, "label": STR, "state": STR, "at": TIME_N})),
     "participants": array(obj({"id": INT, "party": STR, "party_label": STR, "name": STR, "note": STR_N})),
     "minutes": array({"type": "object", "required": ["at"], "additionalProperties": True, "properties": {
-        "at": TIME, "held_at": TIME, "place": STR, "attendees": STRS, "text": STR}}),
+        "at": TIME, "held_at": TIME, "place": STR_N, "attendees": STRS, "text": STR}}),
     "tasks": array(TOPIC_TASK), "vote": nullable(ROUND_RESULT), "review": nullable(ROUND_RESULT),
     "timeline": array(obj({
         "id": INT, "at": TIME, "kind": STR, "label": STR, "from_stage": STR_N, "to_stage": STR_N,
@@ -67,10 +67,13 @@ STAFF_SUGGESTION = component("StaffSuggestion", obj({**_SUGGESTION, "resident": 
                                                      "source": STR}))
 # stations.station_view (with the moment: open now, until when, next opening).
 SERVICE = obj({"key": STR, "name": STR})
+# One opening rule's days: workdays, daily, weekends, or the ISO weekdays (1 = Monday … 7 = Sunday).
+STATION_DAYS = {"anyOf": [{"type": "string", "enum": ["workdays", "daily", "weekends"]},
+                          {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 7}}]}
 MAP_STATION = component("MapStation", obj({
     "id": INT, "community_id": INT, "name": STR, "kind": STR, "kind_label": STR, "address": STR_N, "lat": NUM,
     "lng": NUM, "phone": STR_N, "services": array(SERVICE),
-    "hours": array(obj({"days": STR, "open": STR, "close": STR})), "hours_text": STR, "notes": STR_N,
+    "hours": array(obj({"days": STATION_DAYS, "open": STR, "close": STR})), "hours_text": STR, "notes": STR_N,
     "unit": nullable(PARTY), "active": BOOL, "open_now": BOOL,
     "open_until": {"type": ["string", "null"], "description": "the closing time (HH:MM) when open now"},
     "next_open": TIME_N}))

@@ -75,8 +75,11 @@ PROXY_STATION_CLOSE = obj({"date": DATE, "reason": STR_N, "cancelled_bookings": 
 PROXY_STATION_REOPEN = obj({"date": DATE, "reopened": BOOL})
 PROXY_STATION_SLOTS = obj({
     "station_id": INT, "date": DATE, "open": BOOL, "kind": STR,
-    "reason": {"type": ["string", "null"], "enum": ["past", "beyond_horizon", "no_more_slots", None],
-               "description": "why an open day offers no slot"}, "message": STR_N,
+    "reason": {"type": ["string", "null"],
+               "enum": ["holiday", "closure", "no_hours", "inactive", "past", "beyond_horizon", "no_more_slots", None],
+               "description": "why the day offers no slot: closed (holiday, closure, no_hours, inactive) or "
+                              "open without a bookable slot (past, beyond_horizon, no_more_slots)"},
+    "message": STR_N,
     "hours": array(obj({"opens": STR, "closes": STR, "capacity": INT})),
     "slots": array(obj({"station_id": INT, "start": TIME, "end": TIME, "capacity": INT, "booked": INT, "free": INT}))})
 PROXY_PUBLIC_CASES = paged(PUBLIC_CASE, community=COMMUNITY_BRIEF, counts=COUNTS, generated_at=TIME)
