@@ -119,24 +119,25 @@ class Model:
                                  tuple((f, w, f >= CAT_OFFSET) for f, w in hit))
                         for phrase, hit in self.multi.items()}
         self.single_chars = frozenset(self.single)
+        # The labelled examples, cleaned like a message; how often residents type each character.
+        examples = [(self.normalize_phrase(text), intent, category) for text, intent, category in raw.examples]
+        char_counts = Counter(ch for text, _i, _c in examples for ch in text)
         # The cue scan's two automata (app/bot/scan.py): the phrases; the single characters
-        # with the dictionary words that cover one of them.
-        self.phrase_automaton = scan.phrase_automaton(self.phrases)
+        # with the dictionary words that cover one of them (the common characters first).
+        self.phrase_automaton = scan.phrase_automaton(self.phrases, char_counts)
         self.single_automaton = scan.single_automaton(self.single,
-                                                      scan.covering_words(tokenizer.FREQ, self.single_chars))
+                                                      scan.covering_words(tokenizer.FREQ, self.single_chars),
+                                                      char_counts)
         # jieba's segmentation of one run of Chinese characters (single-character cues are
         # all Chinese, so punctuation and Latin text never need segmenting).
         self.cut_block = HanSegmenter(tokenizer)
         # The n-gram model learns from the examples as the bot reads them (cleaned like a message).
-        ngram_model = NgramModel(((self.normalize_phrase(text), intent, category)
-                                  for text, intent, category in raw.examples),
+        ngram_model = NgramModel(examples,
                                  alpha=_number(settings, "ngram_alpha", 0.5, positive=True),
                                  temperature=_number(settings, "ngram_temperature", 1.0, positive=True))
         self.use_ngrams(ngram_model)
 
-        # How often residents type each character (in the labelled examples): the regexes are
-        # gated on the rarest characters a match needs (app/bot/regexgate.py).
-        char_counts = Counter(ch for text, _i, _c in raw.examples for ch in self.normalize_phrase(text))
+        # The regexes are gated on the rarest characters a match needs (app/bot/regexgate.py).
         # (regex, feature, weight, sets of characters a match needs one of each: set checks skip
         # most regexes)
         self.patterns: list[tuple[re.Pattern, int, float, list[frozenset[str]]]] = []

@@ -15,7 +15,9 @@ DATA = Path(__file__).parent / "data"
 def _texts(model) -> list[str]:
     files = sorted(DATA.glob("*.tsv")) + [DEFAULT_DATA_DIR / "examples.tsv"]
     texts = [model.normalizer.normalize(e.text)[0] for path in files for e in read_file(path)]
-    return texts + ["", "修", "装修好了吗修一下", "人工智能修电脑坏了", "a好b 好的 好像"]
+    return texts + ["", "修", "装修好了吗修一下", "人工智能修电脑坏了", "a好b 好的 好像",
+                    # SENTINEL ends the stop words (app/bot/scan.py): never a match of its own
+                    "\x00", "的\x00了\x00吗\x00。\x00 \x00", "好\x00修\x00", "水\x00压太小\x00", "\x00\x00装修"]
 
 
 def _slice_scan(model, text: str) -> list[tuple]:
