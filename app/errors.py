@@ -59,18 +59,21 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+def http_error_json(exc: HTTPException):
+    """An HTTP error (404, 405, 413 …) as the JSON error body."""
+    code = (exc.name or "error").lower().replace(" ", "_")
+    response = jsonify({"error": {"code": code, "message": exc.description, "field": None}})
+    # Its own headers stay (405's Allow, RFC 9110), all but the HTML content type.
+    response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+    return response, exc.code
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         return jsonify(exc.body()), exc.status
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_")
-        response = jsonify({"error": {"code": code, "message": exc.description, "field": None}})
-        # Its own headers stay (405's Allow, RFC 9110), all but the HTML content type.
-        response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
-        return response, exc.code
+    app.register_error_handler(HTTPException, http_error_json)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

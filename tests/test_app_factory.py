@@ -35,7 +35,7 @@ def test_bad_config_is_one_line_not_a_traceback(tmp_path):
 
 
 def test_unknown_api_path_answers_json(client):
-    response = client.get("/no/such/path")
+    response = client.get("/api/v1/no/such/path")  # a page address: the Chinese page (tests/web)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
 

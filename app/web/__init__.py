@@ -7,10 +7,25 @@ affected (they authenticate each request themselves).
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
+from app.errors import http_error_json
 from app.web import filters, nav
-from app.web.support import csrf
+from app.web.support import HTTP_MESSAGES, csrf, error_page
+
+# Paths that are not pages: their errors stay JSON (clients, WeChat, the bridge, monitoring).
+NOT_PAGES = ("/api/", "/wechat/", "/ingest/", "/healthz", "/metrics", "/static/")
+
+
+def _routing_error(exc: HTTPException):
+    """A URL no route matches (404) or a method a page does not take (405), typed or followed by a
+    person: the Chinese error page, not the API's English JSON. Other paths keep the JSON."""
+    if request.path.startswith(NOT_PAGES):
+        return http_error_json(exc)
+    body, status = error_page(HTTP_MESSAGES.get(exc.code or 404, "请求未能完成。"), exc.code or 404)
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def init_app(app: Flask) -> None:
@@ -22,3 +37,5 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     filters.register(app)
     nav.register(app)
+    app.register_error_handler(404, _routing_error)
+    app.register_error_handler(405, _routing_error)

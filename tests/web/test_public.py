@@ -118,3 +118,28 @@ def test_the_simulator_and_the_demo_login_do_not_exist_in_production(production_
         start = client.get("/").get_data(as_text=True)
         assert "以演示值班人员身份登录" not in start and "试一试" not in start
         db.session.remove()
+
+
+@pytest.mark.parametrize("path", ["/console/requests/abc", "/console/nope", "/borad", "/dashboard/x"])
+def test_a_mistyped_page_address_is_the_chinese_not_found_page(demo, browser, path):
+    """A URL no route matches answered the API's English JSON to a person in a browser."""
+    response = browser.get(path)
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "没有这个页面" in response.get_data(as_text=True)
+
+
+def test_a_method_a_page_does_not_take_is_a_chinese_page_with_allow(demo, browser):
+    response = browser.get("/console/logout")
+    assert response.status_code == 405 and response.mimetype == "text/html"
+    assert "不支持这种操作" in response.get_data(as_text=True) and "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/wechat/nope", "/ingest/nope", "/healthz/nope"])
+def test_paths_that_are_not_pages_keep_the_json_error(demo, browser, path):
+    response = browser.get(path)
+    assert response.status_code == 404 and response.is_json
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_pages_ask_for_no_favicon(demo, browser):
+    assert '<link rel="icon" href="data:,">' in browser.get("/").get_data(as_text=True)
