@@ -212,7 +212,7 @@ def _ack(ack: Any) -> dict:
     if not isinstance(ack, dict):
         raise ValidationError("each ack must be an object", field="acks")
     message_id = ack.get("id")
-    if isinstance(message_id, bool) or not isinstance(message_id, int):
+    if isinstance(message_id, bool) or not isinstance(message_id, int) or not 1 <= message_id <= 2**63 - 1:
         raise ValidationError("id must be the message id from /ingest/outbox", field="id")
     status = ack.get("status")
     if status not in ("sent", "failed", "retry"):

@@ -210,6 +210,11 @@ def test_bad_pull_and_ack_requests(bridge, group):
                                                                                           "status": "sent"},
                                                           {"id": 1, "status": "maybe"}]}).get_json()
     assert [r["status"] for r in result["results"]] == ["invalid", "unknown", "invalid"]
+    # An id past the database's 64-bit integers was a 500 (OverflowError binding it).
+    result = bridge.post("/ingest/outbox/ack", {"acks": [{"id": 10**30, "status": "sent"},
+                                                         {"id": -1, "status": "sent"}]})
+    assert result.status_code == 200
+    assert [(r["status"], r["field"]) for r in result.get_json()["results"]] == [("invalid", "id"), ("invalid", "id")]
 
 
 def test_concurrent_pullers_get_disjoint_messages(app, bridge, group, clock):
