@@ -88,6 +88,10 @@ class ServiceRequest(IdMixin, Base):
         # Open requests by deadline (the console's list, the board): only the open ones are in it.
         Index("ix_service_request_open_due", "community_id", "due_at", "id",
               postgresql_where=sql_text(OPEN_PREDICATE), sqlite_where=sql_text(OPEN_PREDICATE)),
+        # The dashboard's 督办 count of a period: only the few supervised requests are in it.
+        Index("ix_service_request_community_supervised", "community_id", "supervised_at",
+              postgresql_where=sql_text("supervised_at IS NOT NULL"),
+              sqlite_where=sql_text("supervised_at IS NOT NULL")),
     )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)

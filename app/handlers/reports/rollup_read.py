@@ -9,10 +9,11 @@ committed in between (``generation`` moved) makes it read again.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.handlers import requests as requests_flow
@@ -38,15 +39,15 @@ def _trusted(ids: list[int], span, at: datetime, closed_last) -> tuple[set, set]
     if state is None or state.valid_at is None:
         return set(), set()
     sla_seconds = int(requests_flow.reply_sla().total_seconds())
-    built = db.session.execute(select(RollupDay.community_id, RollupDay.day, RollupDay.reply_sla_seconds,
-                                      RollupDay.settles_at)
-                               .where(RollupDay.community_id.in_(ids), RollupDay.day >= span.first,
-                                      RollupDay.day <= closed_last)).all()
-    good = {(r.community_id, r.day) for r in built
-            if r.reply_sla_seconds == sla_seconds and (r.settles_at is None or r.settles_at <= at)}
+    in_span = (RollupDay.community_id.in_(ids), RollupDay.day >= span.first, RollupDay.day <= closed_last)
+    fits = and_(RollupDay.reply_sla_seconds == sla_seconds,
+                or_(RollupDay.settles_at.is_(None), RollupDay.settles_at <= at))
+    # A street's year is thousands of pairs: the few that do not fit are picked out by the server.
+    good, unfit = ({tuple(row) for row in db.session.execute(
+        select(RollupDay.community_id, RollupDay.day).where(*in_span, which))} for which in (fits, ~fits))
     dirty = rollup.changed_pairs(state.valid_at - rollup.MARGIN, at_local(closed_last + timedelta(days=1)), ids)
     trusted = good - dirty
-    return trusted, {(r.community_id, r.day) for r in built} - trusted
+    return trusted, unfit | (good & dirty)
 
 
 def _from_rollup(tallies: Tallies, ids: list[int], span, closed_last, left_out: set) -> None:
@@ -79,12 +80,17 @@ def _from_rollup(tallies: Tallies, ids: list[int], span, closed_last, left_out: 
         tallies.clocks_of_community[row.community_id].add(tally)
         if row.grid_id is not None:
             tallies.clocks_of_grid[row.grid_id].add(tally)
-    # Per person the median reply time is shown: their clocks' reply times are read, not only counted.
-    for row in db.session.execute(select(ClockDay.staff_id, ClockDay.clocks, ClockDay.replied, ClockDay.within,
-                                         ClockDay.reply_seconds)
-                                  .where(*scope(ClockDay), ClockDay.staff_id.is_not(None))):
-        tallies.clocks_of_staff[row.staff_id].add(ClockTally(clocks=row.clocks, replied=row.replied,
-                                                             within=row.within, times=list(row.reply_seconds)))
+    # Per person the median reply time is shown: their clocks' reply times are read, not only counted; the
+    # server concatenates each person's lists (one JSON value per person, not one per community-day).
+    lists = (func.json_agg(ClockDay.reply_seconds) if db.session.get_bind().dialect.name == "postgresql"
+             else func.json_group_array(func.json(ClockDay.reply_seconds)))
+    for row in db.session.execute(select(ClockDay.staff_id, *clock_sums[:3], lists.label("times"))
+                                  .where(*scope(ClockDay), ClockDay.staff_id.is_not(None))
+                                  .group_by(ClockDay.staff_id)):
+        times = json.loads(row.times) if isinstance(row.times, str) else row.times
+        tallies.clocks_of_staff[row.staff_id].add(ClockTally(clocks=int(row.clocks), replied=int(row.replied),
+                                                             within=int(row.within),
+                                                             times=[t for part in times for t in part]))
 
 
 def _live(tallies: Tallies, pairs: set, at: datetime) -> None:
@@ -97,17 +103,19 @@ def _live(tallies: Tallies, pairs: set, at: datetime) -> None:
 
 def _overdue(tallies: Tallies, ids: list[int], span, at: datetime) -> None:
     for row in db.session.execute(select(ServiceRequest.community_id, ServiceRequest.grid_id,
-                                         ServiceRequest.category)
+                                         ServiceRequest.category, func.count().label("n"))
                                   .where(ServiceRequest.community_id.in_(ids),
                                          ServiceRequest.status.in_(OPEN_STATUSES), ServiceRequest.due_at <= at,
                                          ServiceRequest.created_at >= span.start,
-                                         ServiceRequest.created_at < span.end)):
-        one = Counter(overdue=1)
-        tallies.total.update(one)
-        tallies.community[row.community_id].update(one)
+                                         ServiceRequest.created_at < span.end)
+                                  .group_by(ServiceRequest.community_id, ServiceRequest.grid_id,
+                                            ServiceRequest.category)):
+        some = Counter(overdue=row.n)
+        tallies.total.update(some)
+        tallies.community[row.community_id].update(some)
         if row.grid_id is not None:
-            tallies.grid[row.grid_id].update(one)
-        tallies.category[row.category].update(one)
+            tallies.grid[row.grid_id].update(some)
+        tallies.category[row.category].update(some)
 
 
 def tallies(ids: list[int], span, at: datetime, *, use_rollup: bool = True) -> Tallies:
