@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from itertools import repeat
 from operator import add
 from typing import Iterable
@@ -56,8 +57,11 @@ def ngrams(text: str, kinds: tuple[str, ...] = KINDS, cut=None) -> list[str]:
 
 
 SCALE = 1024            # fixed point: 1/1024 of a nat
-FIELD_BITS = 40         # per class; a 600-character message has < 1,200 features: no overflow
-FIELD_MASK = (1 << FIELD_BITS) - 1
+# A field per class of 32 bits (64 if the data make a feature's value so large that a text of
+# MAX_VOTE_CHARS characters could overflow 32): a text has at most 3 features per character
+# (its characters, its pairs, and in a bench its words), so the sum of a message's vectors never
+# carries from one field into the next. The bot reads at most 600 characters of a message.
+MAX_VOTE_CHARS = 100_000
 ZEROS = repeat(0)   # the default of a missed lookup: map(table.get, keys, ZEROS)
 
 
@@ -95,7 +99,7 @@ class NgramModel:
         self.size = sum(class_docs[:N_INTENTS])
         self.prior = [math.log(docs) if docs else -math.inf for docs in class_docs]
         # Each feature's 20 log-probabilities log((n + α) / (N_c + α V)) are packed as fixed-point
-        # fields of one integer (FIELD_BITS each, 1/SCALE of a nat, shifted to be >= 0), so that
+        # fields of one integer (``field_bits`` each, 1/SCALE of a nat, shifted to be >= 0), so that
         # summing a message's features is one sum() of integers in C. The shift is the same for
         # every class, so it cancels in the posterior; the rounding (< 0.001 nat per feature) is
         # far below what the temperature smooths away. A feature is the packed value of a
@@ -104,9 +108,15 @@ class NgramModel:
         vocabulary = len(counts)
         unseen = [math.log(alpha / (total + alpha * vocabulary)) if vocabulary else 0.0 for total in class_totals]
         shift = -min(unseen)
+        base_fields = [round((value + shift) * SCALE) for value in unseen]
+        most = max((n for per_class in counts.values() for n in per_class.values()), default=0)
+        largest = max(base_fields) + round(math.log((most + alpha) / alpha) * SCALE)
+        bits = self.field_bits = 32 if (largest + 1) * 3 * MAX_VOTE_CHARS < 1 << 32 else 64
+        # The posteriors read the fields of a sum in one call: its bytes, unpacked as integers.
+        self._fields = struct.Struct(f"<{n_classes}{'I' if bits == 32 else 'Q'}")
         base = 0
-        for cls, value in enumerate(unseen):
-            base |= round((value + shift) * SCALE) << (FIELD_BITS * cls)
+        for cls, value in enumerate(base_fields):
+            base |= value << (bits * cls)
         bonus: dict[int, int] = {}   # occurrences -> round(log((n + α) / α) · SCALE)
         table: dict[str, int] = {}
         for feat, per_class in counts.items():
@@ -115,7 +125,7 @@ class NgramModel:
                 step = bonus.get(n)
                 if step is None:
                     step = bonus[n] = round(math.log((n + alpha) / alpha) * SCALE)
-                packed += step << (FIELD_BITS * cls)
+                packed += step << (bits * cls)
             table[feat] = packed
         self.table = table
 
@@ -125,6 +135,8 @@ class NgramModel:
     def features(self, text: str) -> list[int]:
         """The packed vectors of a cleaned text's known features (the posteriors sum them)."""
         get = self.table.get
+        if len(text) > MAX_VOTE_CHARS:
+            text = text[:MAX_VOTE_CHARS]
         if self.kinds != KINDS or self.cut is not None:
             return [vector for vector in map(get, ngrams(text, self.kinds, self.cut)) if vector is not None]
         # The same features as ngrams(), with the loops in C: the table holds only Chinese
@@ -140,6 +152,8 @@ class NgramModel:
         get = self.table.get
         if self.kinds != KINDS or self.cut is not None:
             return sum(self.features(text))
+        if len(text) > MAX_VOTE_CHARS:
+            text, chars = text[:MAX_VOTE_CHARS], None
         return sum(map(get, chars if chars is not None else set(text), ZEROS)) + \
             sum(map(get, map(add, text, text[1:]), ZEROS))
 
@@ -148,11 +162,10 @@ class NgramModel:
         # A vote of 0 (nothing known) adds 0.0 to every class: the same as no vote.
         total = vectors if vectors.__class__ is int else sum(vectors)
         if total:
-            total >>= FIELD_BITS * first
-            mask, scale = FIELD_MASK, SCALE
-            for i in range(count):
-                logp[i] += (total & mask) / scale
-                total >>= FIELD_BITS
+            fields = self._fields
+            values = fields.unpack(total.to_bytes(fields.size, "little"))
+            scale = SCALE
+            logp = [p + values[first + i] / scale for i, p in enumerate(logp)]
         top = max(logp)
         if top == -math.inf:
             return [0.0] * count

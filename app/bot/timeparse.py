@@ -65,7 +65,10 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
     day: date | None = None
     invalid: str | None = None   # the phrase that is not a real date or time
 
-    m = RE_YMD.search(text)
+    # Each search below runs only when the text has a character every match of it needs
+    # (月 for a month, 号/日 for a day ...): most messages name no date, and the search would
+    # find nothing.
+    m = RE_YMD.search(text) if "年" in text or "-" in text or "/" in text or "." in text else None
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if _valid_date(y, mo, d):
@@ -73,7 +76,7 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
         else:
             invalid = m.group(0)
     if day is None and not invalid:
-        m = RE_MD.search(text) or RE_MD_BARE.search(text)
+        m = (RE_MD.search(text) or RE_MD_BARE.search(text)) if "月" in text else None
         if m:
             if m.re is RE_MD and m.group(1):
                 base_month = today.month + (1 if m.group(1).startswith("下") else 0)
@@ -97,17 +100,17 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
             if m.group() in DAY_PERIOD:
                 slots["period"] = DAY_PERIOD[m.group()]
     if day is None and not invalid:
-        m = RE_WEEK.search(text)
+        m = RE_WEEK.search(text) if "周" in text or "期" in text or "拜" in text else None
         if m:
             day = _weekday(today, m.group(1) or "", WEEKDAYS[m.group(2)])
     if day is None and not invalid:
-        m = RE_AFTER.search(text)
+        m = RE_AFTER.search(text) if "后" in text else None
         if m:
             n = to_int(m.group(1))
             if n is not None and n <= 366:
                 day = today + timedelta(days=n)
     if day is None and not invalid:
-        m = RE_DAY_ONLY.search(text)
+        m = RE_DAY_ONLY.search(text) if "号" in text or "日" in text else None
         if m:
             d = to_int(m.group(1))
             if d is None or not 1 <= d <= 31:
@@ -130,13 +133,14 @@ def parse(text: str, now: datetime, tz: str = "Asia/Shanghai") -> dict:
         slots["period"] = period
     hour = minute = None
     said = ""   # the time as written, quoted back when it is impossible
-    cm = RE_CLOCK.search(text)
-    bad_clock = None if cm else RE_CLOCK_BAD.search(text)
+    colon = ":" in text or "：" in text
+    cm = RE_CLOCK.search(text) if colon else None
+    bad_clock = None if cm or not colon else RE_CLOCK_BAD.search(text)
     if cm:
         hour, minute, said = int(cm.group(1)), int(cm.group(2)), cm.group(0)
     elif bad_clock and (day or period):
         invalid = bad_clock.group(0)
-    else:
+    elif "点" in text or "时" in text:
         for hm in RE_HOUR.finditer(text):
             raw = hm.group(1)
             if raw in ("几", "多少"):
