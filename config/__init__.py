@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 
 from config.parsers import (
     parse_aes_key,
+    parse_bool,
     parse_category_classes,
     parse_non_negative_int,
     parse_positive_int,
@@ -126,6 +127,10 @@ SETTINGS: list[Setting] = [
     Setting("WEWORK_DUPLICATE_CHECK_SECONDS", 1800, "WeCom app messages are sent with enable_duplicate_check and "
             "this interval (WeCom: at most 14400), so a send repeated after a crash is delivered once; 0 turns it "
             "off (an interrupted send then becomes 'unknown').", parse_non_negative_int, group="channels"),
+    Setting("INBOUND_DEFER_REPORTS", True, "A new report in a 1:1 chat on /wechat/mp is answered at once with "
+            "its request number and the request is created by a worker (`inbound.finish`; the inbound sweep "
+            "finishes it if no worker did within 30 s). Off: created inside the callback.", parse_bool,
+            group="channels"),
     Setting("OUTBOX_STUCK_SECONDS", 120, "An outbound message still queued this long after it was due is handed "
             "to a worker again by the reconciler and listed by `linli outbox stuck`.", parse_positive_int,
             group="channels"),
@@ -275,6 +280,8 @@ class DevelopmentConfig(BaseConfig):
 
 class TestConfig(BaseConfig):
     name = "test"
+    # Most tests read a report's request right after the callback; the deferred path's tests turn it on.
+    defaults = {"INBOUND_DEFER_REPORTS": False}
 
     def load(self) -> dict[str, Any]:
         # The test suite points at real servers with LINLI_TEST_* variables.

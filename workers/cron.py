@@ -16,7 +16,7 @@ PERIODIC: list[tuple[str, int]] = [
     ("sla.sweep", 30),  # reply-clock backstop (workers.sla.SWEEP_INTERVAL)
     ("send.reconcile", 15),  # outbox: expired send leases, queued rows whose job was lost
     ("requests.sweep", 60),  # 督办 backstop for lost overdue jobs; closes unrated
-    ("inbound.sweep", 60),  # spooled deliveries, stored messages never handled (app/channels/recovery.py)
+    ("inbound.sweep", 30),  # spool, unhandled messages, deferred reports nobody finished (app/channels/recovery.py)
     ("events.sweep", 300),  # weekly occurrences ahead, lost reminders, absentees
     ("proxy.sweep", 300),  # overdue 代办 cases → supervision alerts; lost booking reminders
     ("reports.rollup", 300),  # the dashboard's closed days (app/handlers/reports/rollup.py)

@@ -267,6 +267,7 @@ def _deserialise(data: dict) -> InboundMessage:
     for name in ("sent_at", "received_at"):
         data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
     # Looked up again when the spool is drained: staff and dialogue state may have changed since.
-    for name in ("staff_checked", "staff_id", "dialogue_state"):
+    # A spooled delivery is handled inline when the spool is drained (its resident heard "已收到").
+    for name in ("staff_checked", "staff_id", "dialogue_state", "may_defer"):
         data.pop(name, None)
     return InboundMessage(**data)

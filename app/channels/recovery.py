@@ -9,7 +9,9 @@ Run every minute by the ``inbound.sweep`` job (workers/inbound.py, from cron):
   went away between the store and the end of the handling (the resident got
   "已收到"), or the process died there. A message is claimed with a conditional
   update, so two sweeps (or a sweep and a late first handler) never handle it
-  twice; its answer goes out as a customer-service message.
+  twice; its answer goes out as a customer-service message;
+- finishes reports answered in the callback whose worker never came (Redis down
+  at enqueue time, the worker killed): app/handlers/requests/deferred.py.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from app.channels.intake import queue_reply, store_spooled
 from app.clock import now
 from app.extensions import db
 from app.handlers.messaging.inbound import CHAT_GROUP, CHAT_PRIVATE, InboundMessage, handle
+from app.handlers.requests import finish_pending
 from app.models import Direction, Message
 
 log = logging.getLogger(__name__)
@@ -37,9 +40,11 @@ BATCH = 200
 def sweep(instance_path: str | None = None) -> dict:
     drained = spool.drain(store_spooled, instance_path)
     handled = handle_unhandled()
-    if drained or handled:
-        log.info("inbound sweep: %d spooled deliveries stored, %d unhandled messages handled", drained, handled)
-    return {"spooled": drained, "handled": handled}
+    finished = finish_pending()
+    if drained or handled or finished:
+        log.info("inbound sweep: %d spooled deliveries stored, %d unhandled messages handled, %d deferred "
+                 "reports finished", drained, handled, finished)
+    return {"spooled": drained, "handled": handled, "finished": finished}
 
 
 def handle_unhandled(limit: int = BATCH) -> int:

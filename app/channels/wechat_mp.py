@@ -171,4 +171,6 @@ def _inbound(fields: dict, channel: str) -> tuple[InboundMessage, bool]:
         media={**media, **info} or None, channel_msg_id=channel_msg_id, sent_at=sent_at(fields), event=event,
         extra={"to": str(message.target or "")[:64]})
     conversational = msg_type != "event" or event in CONVERSATIONAL_EVENTS
+    # A new report may be answered at once and finished by a worker (docs/reliability.md §11).
+    inbound.may_defer = bool(current_app.config.get("INBOUND_DEFER_REPORTS"))
     return inbound, conversational

@@ -48,6 +48,9 @@ class Message(IdMixin, Base):
         # Small too (failures are rare): linli_sends_failed in /metrics.
         Index("ix_message_send_failed", "status", postgresql_where=text("status IN ('failed', 'rejected')"),
               sqlite_where=text("status IN ('failed', 'rejected')")),
+        # Small too: inbound messages whose deferred handling a worker still owes (the sweep's query).
+        Index("ix_message_pending", "pending_at", postgresql_where=text("pending_at IS NOT NULL"),
+              sqlite_where=text("pending_at IS NOT NULL")),
     )
 
     direction: Mapped[str] = mapped_column(String(3))
@@ -71,6 +74,10 @@ class Message(IdMixin, Base):
     in_reply_to_id: Mapped[Optional[int]] = mapped_column(BigId, ForeignKey("message.id"))
     # What the core made of it (intent, reply kind) — filled in after handling.
     handling: Mapped[Optional[dict[str, Any]]]
+    # Deferred handling (docs/reliability.md §11): answered at once, a worker still owes the rest since
+    # ``pending_at`` (None: nothing owed); ``claimed_at``: a worker or the sweep holds it (a lease).
+    pending_at: Mapped[Optional[datetime]]
+    claimed_at: Mapped[Optional[datetime]]
     # Outbound delivery state.
     status: Mapped[Optional[str]] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(default=0)

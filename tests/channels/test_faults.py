@@ -298,8 +298,8 @@ def test_the_sweep_handles_a_stored_message_whose_handling_never_finished(app, c
     arrived = message.received_at
     assert recovery.handle_unhandled() == 0        # too young: it may still be in its first handler
     clock.advance(seconds=recovery.SETTLE_SECONDS + 1)
-    assert recovery.sweep(app.instance_path) == {"spooled": 0, "handled": 1}
-    assert recovery.sweep(app.instance_path) == {"spooled": 0, "handled": 0}
+    assert recovery.sweep(app.instance_path) == {"spooled": 0, "handled": 1, "finished": 0}
+    assert recovery.sweep(app.instance_path) == {"spooled": 0, "handled": 0, "finished": 0}
     [row] = inbound_rows()
     assert row.handling["reply_text"] == "已登记：消防通道被堵了" and len(calls) == 1
     [reply] = outbound_rows()

@@ -70,7 +70,8 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
     if ctx.is_group and not understanding.should_reply and reply.text is not None:
         # The bot never answers chatter in a group, whatever a handler said.
         reply = Reply(text=None, handled_by=reply.handled_by, detail=reply.detail)
-    if needs_reply:
+    if needs_reply and not reply.detail.get("deferred"):
+        # Deferred: the worker starts the clock with the request, from the message's arrival.
         start_clock(ctx, clock_request_id(understanding, reply))
     reply.detail = {**reply.detail, **_record(understanding, needs_reply)}
     if not needs_reply and reply.handled_by in SILENT_HANDLERS and getattr(understanding, "maybe_report", False):

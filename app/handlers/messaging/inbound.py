@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from app import jobs
 from app.bot.types import CHAT_GROUP, CHAT_PRIVATE  # one definition, shared with the bot
 from app.clock import now
 from app.database import dialect_name
@@ -66,6 +67,10 @@ class InboundMessage:
     staff_checked: bool = False   # the channel looked the sender up among active staff ...
     staff_id: int | None = None   # ... and found this one (None: not staff)
     dialogue_state: dict | None = None   # read in the callback's one Redis round trip
+    # The channel answers at once and lets a worker finish the heavy part (a new report's request
+    # and clock: app/handlers/requests/deferred.py). Only /wechat/mp 1:1 deliveries say so; the
+    # spool, the sweep and every other channel handle inline.
+    may_defer: bool = False
 
     @property
     def conversation_key(self) -> str:
@@ -161,7 +166,31 @@ def handle(message: Message, inbound: InboundMessage) -> Reply:
     message.handling = {"handled_by": reply.handled_by, "replied": reply.text is not None,
                         "reply_text": reply.text, **reply.detail}
     db.session.commit()
+    if reply.detail.get("deferred"):
+        request_finish(message.id)   # after the commit: the worker must find the row pending
     return reply
+
+
+FINISH_JOB = "inbound.finish"
+
+
+def finish_job_id(message_id: int) -> str:
+    return jobs.job_id("inbound", "finish", message_id)
+
+
+def request_finish(message_id: int) -> bool:
+    """Enqueue the worker that finishes a message's deferred handling (workers/inbound.py).
+
+    Redis unreachable: logged; the row stays pending and the inbound sweep finishes it
+    (app/channels/recovery.py), so the message is late, never lost.
+    """
+    try:
+        jobs.enqueue(FINISH_JOB, message_id, job_id=finish_job_id(message_id))
+        return True
+    except Exception:  # noqa: BLE001 - Redis down: the sweep finishes it from the database
+        log.warning("could not enqueue %s for message %s; the inbound sweep will finish it", FINISH_JOB,
+                    message_id, exc_info=True)
+        return False
 
 
 def default_reply(inbound: InboundMessage) -> Reply:

@@ -10,6 +10,7 @@ The package is cut by subject, each module importing only those listed before it
 - ``notify``: messages to the reporter and to staff, and stopping the reply clock;
 - ``supervision``: 督办 — the exact job at ``due_at`` (via app.jobs), the sweep, closing unrated ones;
 - ``intake``: ``create_request`` (every channel: it also starts the reply clock) and follow-ups;
+- ``deferred``: a new /wechat/mp report answered with its number at once, its request created by a worker;
 - ``lifecycle`` and ``escalation`` (吹哨): acknowledge, reply, dispatch, start, resolve, rate, merge, …;
 - ``possible``: 疑似诉求, silent group messages the bot marks as possible reports, for staff to decide;
 - ``chat``: the bot's handlers and ``CHAT``;
@@ -21,6 +22,7 @@ this package imports. The names below are the package's public API.
 from __future__ import annotations
 
 from app.handlers.requests.access import authorize, can_see, is_plain_grid_worker, visible_clause
+from app.handlers.requests.deferred import finish_deferred, finish_pending
 from app.handlers.requests.escalation import escalate
 from app.handlers.requests.intake import add_follow_up, create_request, find_follow_up_target, locate
 from app.handlers.requests.lifecycle import (
@@ -85,6 +87,6 @@ __all__ = [
     "possible_in_community", "possible_view", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
     "locate", "merge", "overdue_job_id", "parse_rating", "rate", "reclassify", "reject", "reopen",
     "reply_publicly", "request_stats", "resident_request_view", "resolve", "schedule_overdue_check", "staff_request_view",
-    "empty_stats", "request_stats_by", "COUNTS", "add_kind", "classified", "reply_sla", "summarise_counts",
+    "empty_stats", "finish_deferred", "finish_pending", "request_stats_by", "COUNTS", "add_kind", "classified", "reply_sla", "summarise_counts",
     "start", "supervise_overdue", "sweep_overdue", "timeline", "urgency_for", "visible_clause",
 ]

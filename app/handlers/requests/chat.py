@@ -13,9 +13,10 @@ from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers import sla
 from app.handlers.messaging.features import ChatFeature
+from app.handlers.requests.deferred import defer_report, finish_pending_of, report_reply_text
 from app.handlers.requests.intake import add_follow_up, create_request, find_follow_up_target
 from app.handlers.requests.lifecycle import acknowledge_by_staff_message, rate
-from app.handlers.requests.rules import CATEGORIES, parse_rating, reply_sla_text
+from app.handlers.requests.rules import CATEGORIES, parse_rating
 from app.localtime import format_local
 from app.models import Message
 from app.models.requests import (
@@ -57,6 +58,7 @@ def join_follow_up(ctx):
     """
     if ctx.resident is None or ctx.community_id is None or ctx.message.msg_type not in MEDIA_TYPES:
         return None
+    finish_pending_of(ctx.resident.id, except_id=ctx.message.id)   # a report answered a moment ago
     target = find_follow_up_target(resident_id=ctx.resident.id, channel=ctx.inbound.channel, chat_id=_chat_id(ctx),
                                    at=ctx.now)
     if target is None:
@@ -93,22 +95,31 @@ def handle_report(ctx):
     text = (inbound.text or ctx.message.text or "").strip() or "（图片）"
     photos = _photos_of(ctx.message)
     category = getattr(u, "category", None) if getattr(u, "category", None) in CATEGORIES else None
-    existing = db.session.scalars(select(ServiceRequest).where(
+    # A message stored just now (the callback's own) has no request yet; one handled again may have.
+    existing = None if inbound.may_defer else db.session.scalars(select(ServiceRequest).where(
         ServiceRequest.message_id == ctx.message.id)).first()
+    if existing is None:
+        # Their report answered a moment ago and still pending becomes its request first: this one may join it.
+        finish_pending_of(ctx.resident.id, except_id=ctx.message.id)
     target = None if existing is not None else find_follow_up_target(
         resident_id=ctx.resident.id, channel=inbound.channel, chat_id=_chat_id(ctx), at=ctx.now, category=category,
         building=slots.get("building"))
     if target is not None:
         return _join(ctx, target, text, photos)
+    emergency = bool(getattr(u, "emergency", False))
+    if existing is None and not photos:
+        deferred = defer_report(ctx, category=category, slots=slots, emergency=emergency)
+        if deferred is not None:
+            return deferred   # numbered and answered; a worker creates the request (deferred.py)
     # The same message handled twice finds its request again (create_request is idempotent per message).
     request = create_request(
         community_id=ctx.community_id, text=text, category=category, resident=ctx.resident,
         building=slots.get("building"), unit=slots.get("unit"), room=slots.get("room"), message=ctx.message,
         group=ctx.group, chat_id=_chat_id(ctx), channel=inbound.channel,
         reporter_channel_id=None if ctx.group is not None else inbound.sender_id, photos=photos, source="chat",
-        urgency="emergency" if getattr(u, "emergency", False) else None)
-    return ctx.reply(f"已收到您的反映（编号{request.code}），值班人员会在{reply_sla_text()}内答复。", "requests.report",
-                     request_id=request.id, request_code=request.code)
+        urgency="emergency" if emergency else None)
+    return ctx.reply(report_reply_text(request.code), "requests.report", request_id=request.id,
+                     request_code=request.code)
 
 
 # ---- 回访 ------------------------------------------------------------------------------------

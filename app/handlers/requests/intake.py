@@ -76,45 +76,56 @@ def _title(text: str) -> str:
     return flat if len(flat) <= 30 else flat[:29] + "…"
 
 
-def _next_code(created_at: datetime) -> str:
+def _code_prefix(created_at: datetime) -> tuple[str, str]:
+    day = localtime.local_date(created_at).strftime("%Y%m%d")
+    return day, f"R{day}-"
+
+
+def _used_max(prefix: str) -> int:
+    codes = db.session.scalars(select(ServiceRequest.code).where(ServiceRequest.code.like(prefix + "%")))
+    return max((int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()), default=0)
+
+
+def code_taken(code: str) -> bool:
+    return db.session.scalar(select(func.count()).where(ServiceRequest.code == code)) > 0
+
+
+def next_code(created_at: datetime, *, redis_only: bool = False) -> str | None:
     """A short public reference "R20261117-0042": a per-day sequence in the local time zone.
 
     Redis INCR gives concurrent workers distinct numbers; the counter is seeded
     from the database (so a flushed Redis does not reuse numbers) and each code
     is checked against the table before use; the unique index is the last guard.
+    ``redis_only``: None instead of numbering from the database when Redis is down —
+    a number given out before its request exists (a deferred report) must come from
+    the counter, which remembers it; the table does not know it yet.
     """
-    day = localtime.local_date(created_at).strftime("%Y%m%d")
-    prefix = f"R{day}-"
-
-    def used_max() -> int:
-        codes = db.session.scalars(select(ServiceRequest.code).where(ServiceRequest.code.like(prefix + "%")))
-        return max((int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()), default=0)
-
-    def taken(code: str) -> bool:
-        return db.session.scalar(select(func.count()).where(ServiceRequest.code == code)) > 0
-
+    day, prefix = _code_prefix(created_at)
     key = f"linli:request-code:{day}"
     try:
         client = redis_ext.client
         if not client.exists(key):
-            client.set(key, used_max(), nx=True, ex=3 * 86400)
+            client.set(key, _used_max(prefix), nx=True, ex=3 * 86400)
         for _ in range(1000):
             code = f"{prefix}{int(client.incr(key)):04d}"
-            if not taken(code):
+            if not code_taken(code):
                 return code
     except redis.RedisError:
         log.warning("redis unavailable for request codes; numbering from the database")
-    number = used_max() + 1
-    while taken(f"{prefix}{number:04d}"):
+        if redis_only:
+            return None
+    number = _used_max(prefix) + 1
+    while code_taken(f"{prefix}{number:04d}"):
         number += 1
     return f"{prefix}{number:04d}"
 
 
 # ---- creating --------------------------------------------------------------------------------
 
-def _start_reply_clock(request: ServiceRequest) -> None:
+def _start_reply_clock(request: ServiceRequest, started_at: datetime | None = None) -> None:
     sla.start_reply_clock(community_id=request.community_id, message_id=request.message_id,
-                          request_id=request.id, group_id=request.group_id, resident_id=request.resident_id)
+                          request_id=request.id, group_id=request.group_id, resident_id=request.resident_id,
+                          started_at=started_at)
 
 
 def _checked(community_id: int, text: Any, category: str | None, photos: Sequence[str] | None):
@@ -144,23 +155,27 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
                    message: Message | None = None, group: ResidentGroup | None = None, chat_id: str | None = None,
                    channel: str | None = None, reporter_channel_id: str | None = None,
                    photos: Sequence[str] | None = None, source: str = "chat", actor: Any = None,
-                   classified_by: str | None = None, urgency: str | None = None) -> ServiceRequest:
+                   classified_by: str | None = None, urgency: str | None = None, code: str | None = None,
+                   reported_at: datetime | None = None, detail: dict | None = None) -> ServiceRequest:
     """Open a request and start its reply clock. Idempotent per source message. Unknown building → no grid.
     ``classified_by`` ("bot", "resident") says on the timeline who chose the category of a form request.
     ``urgency`` "emergency" (the bot read danger now: a person trapped, gas, fire) overrides the
-    category's deadline class; otherwise the category decides."""
+    category's deadline class; otherwise the category decides.
+    ``code`` and ``reported_at``: a deferred report (deferred.py) was told its number already, and its
+    deadline and reply clock run from the message's arrival, not from when a worker got to it.
+    ``detail``: more for the timeline's "created" event."""
     text, category, photos = _checked(community_id, text, category, photos)
     if message is not None:
         existing = db.session.scalars(select(ServiceRequest).where(ServiceRequest.message_id == message.id)).first()
         if existing is not None:
-            _start_reply_clock(existing)  # idempotent: a retry after a crash still gets its clock
+            _start_reply_clock(existing, reported_at)  # idempotent: a retry after a crash still gets its clock
             return existing
     number, building_row, unit, room = _place(community_id, building, unit, room, resident)
-    at = clock_now()
+    at = reported_at or clock_now()
     urgency = urgency if urgency == "emergency" else urgency_for(category)
     grid_id = building_row.grid_id if building_row else None
     request = ServiceRequest(
-        code=_next_code(at), community_id=community_id, grid_id=grid_id,
+        code=code or next_code(at), community_id=community_id, grid_id=grid_id,
         building_id=building_row.id if building_row else None, unit=unit, room=room,
         location=_location_text(number, building_row, unit, room), category=category, urgency=urgency,
         title=_title(text), text=text, photos=photos, resident_id=resident.id if resident else None,
@@ -176,10 +191,11 @@ def create_request(*, community_id: int, text: str, category: str | None = None,
                  detail={"source": source, "category": category, "urgency": urgency, "building": number,
                          "building_id": request.building_id, "grid_id": grid_id, "location": request.location,
                          "due_at": localtime.iso(request.due_at), "message_id": request.message_id,
-                         "photos": len(photos), **({"classified_by": classified_by} if classified_by else {})})
+                         "photos": len(photos), **({"classified_by": classified_by} if classified_by else {}),
+                         **(detail or {})})
     db.session.commit()
     schedule_overdue_check(request)
-    _start_reply_clock(request)
+    _start_reply_clock(request, reported_at)
     return request
 
 
