@@ -31,12 +31,44 @@ def redis_calls(client) -> Counter:
     return Counter({name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()})
 
 
+# (label, file fragment, function): cumulative time of these frames, outermost call only.
+PROFILE_PARTS = [
+    ("all: the callback (Flask test client post)", "werkzeug/test.py", "post"),
+    ("waiting for PostgreSQL (psycopg wait)", "psycopg/", "wait"),
+    ("PostgreSQL statements (SQLAlchemy execute)", "sqlalchemy/engine/base.py", "_execute_context"),
+    ("Redis commands (redis-py execute)", "redis/", "execute_command"),
+    ("Redis pipelines (redis-py)", "redis/client.py", "execute"),
+    ("the bot (Bot.understand)", "app/bot/", "understand"),
+    ("the router (handle_message)", "app/handlers/conversation/router.py", "handle_message"),
+    ("creating the request (create_request)", "app/handlers/requests/intake.py", "create_request"),
+    ("enqueueing the job (rq enqueue)", "rq/queue.py", "enqueue"),
+    ("signature, decryption, XML (wechat_mp._decode_delivery)", "app/channels/wechat_mp.py", "_decode_delivery"),
+]
+
+
+def profile_summary(stats) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for label, fragment, name in PROFILE_PARTS:
+        total = 0.0
+        for (filename, _, function), (_, _, _, cumulative, callers) in stats.stats.items():
+            if function != name or fragment not in filename:
+                continue
+            # outermost calls only: skip frames whose caller is the same function (recursion, wrappers)
+            total += cumulative if not any(c[2] == name and fragment in c[0] for c in callers) else 0.0
+        out[label] = total
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--aes", action="store_true")
     parser.add_argument("--empty", action="store_true", help="no demo community (the reply: 'no community')")
     parser.add_argument("--profile", action="store_true", help="cProfile the measured messages (top 30)")
+    parser.add_argument("--senders", type=int, default=500,
+                        help="distinct residents (500: mostly follow-ups; more than 2 × --messages: all new reports)")
+    parser.add_argument("--inline", action="store_true",
+                        help="LINLI_INBOUND_DEFER_REPORTS off: a new report's request created in the callback")
     parser.add_argument("--verbose", action="store_true", help="also list the statements")
     args = parser.parse_args()
 
@@ -53,7 +85,7 @@ def main() -> None:
         app = create_app("development", {
             "DATABASE_URL": pg.url, "REDIS_URL": redis_server.url, "REDIS_EMBEDDED": False,
             "INSTANCE_PATH": tempfile.mkdtemp(prefix="linli-rt-"), "WECHAT_TOKEN": TOKEN,
-            "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID})
+            "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID, "INBOUND_DEFER_REPORTS": not args.inline})
         with app.app_context():
             if not args.empty:
                 from app.handlers.demo import seed_demo
@@ -94,7 +126,7 @@ def main() -> None:
 
         redis.connection.Connection.send_packed_command = counted_send
         client = app.test_client()
-        for path, body in build_requests(args.messages, args.aes, 1):
+        for path, body in build_requests(args.messages, args.aes, 1, args.senders):
             client.post(path, data=body, content_type="text/xml")
         counts.clear()
         shapes.clear()
@@ -105,12 +137,16 @@ def main() -> None:
         profiler = cProfile.Profile()
         if args.profile:
             profiler.enable()
-        for path, body in build_requests(args.messages, args.aes, 2):
+        for path, body in build_requests(args.messages, args.aes, 2, args.senders):
             response = client.post(path, data=body, content_type="text/xml")
             failures += response.status_code != 200 or not response.data.startswith(b"<xml>")
         profiler.disable()
         if args.profile:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("tottime").print_stats(30)
+            print("where the time goes (cumulative seconds, per message in ms):")
+            for label, total in profile_summary(stats).items():
+                print(f"  {label:44} {total:7.2f} s  {1000 * total / args.messages:7.2f} ms")
         redis_used = redis_calls(redis_client) - before
         redis_used.pop("info", None)
         n = args.messages
@@ -118,7 +154,8 @@ def main() -> None:
         # psycopg 3 sends BEGIN as a command of its own before a transaction's first statement, and
         # waits for it: a round trip like the statements, COMMIT and the pre-ping.
         sql_trips = sum(sql.values())
-        print(f"mode {'aes' if args.aes else 'plain'}, {n} new messages after {n} warm-up, failures {failures}")
+        print(f"mode {'aes' if args.aes else 'plain'}, {n} new messages after {n} warm-up, {args.senders} senders, "
+              f"{'inline' if args.inline else 'deferred'} reports, failures {failures}")
         print(f"PostgreSQL round trips per message: {sql_trips:.2f}  "
               + "  ".join(f"{k} {v:.2f}" for k, v in sql.items()))
         print(f"Redis round trips per message: {counts['redis:round trips'] / n:.2f}; "

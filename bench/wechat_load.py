@@ -119,8 +119,12 @@ def export_ref(ref: str, tmp: Path) -> Path:
     return folder
 
 
-def build_requests(count: int, aes: bool, run_id: int) -> list[tuple[str, bytes]]:
-    """Signed deliveries, built before the clock starts so the client spends little CPU while measuring."""
+def build_requests(count: int, aes: bool, run_id: int, senders: int = 500) -> list[tuple[str, bytes]]:
+    """Signed deliveries, built before the clock starts so the client spends little CPU while measuring.
+
+    ``senders`` residents write in turn; with the default 500 most of a resident's reports join their open
+    request as follow-ups (within LINLI_REQUEST_FOLLOWUP_SECONDS); with more senders than messages every
+    message is a new resident's new report."""
     from wechatpy.crypto import PrpCrypto
     from wechatpy.utils import WeChatSigner, to_text
 
@@ -134,12 +138,13 @@ def build_requests(count: int, aes: bool, run_id: int) -> list[tuple[str, bytes]
     now = int(time.time())
     for n in range(count):
         msg_id = run_id * 10_000_000 + n
-        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o-bench-{n % 500}]]>"
+        sender = f"o-bench-{(run_id * count + n) % senders}"
+        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{sender}]]>"
                f"</FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
                f"<Content><![CDATA[3栋2单元楼道灯坏了 #{n}]]></Content><MsgId>{msg_id}</MsgId></xml>")
         timestamp, nonce = str(now), str(random.randrange(10 ** 12))
         query = {"signature": sign(TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                 "openid": f"o-bench-{n % 500}"}
+                 "openid": sender}
         body = xml.encode()
         if aes:
             encrypt = to_text(PrpCrypto(key).encrypt(xml, APPID))
@@ -262,14 +267,15 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure(port: int, mode: str, args, run_id: int) -> tuple[list[float], int, float]:
     aes = mode == "aes"
-    run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1), args.concurrency, args.max_seconds)
-    return run_load(port, build_requests(args.requests, aes, run_id * 2 + 2), args.concurrency, args.max_seconds)
+    run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1, args.senders), args.concurrency, args.max_seconds)
+    return run_load(port, build_requests(args.requests, aes, run_id * 2 + 2, args.senders), args.concurrency,
+                    args.max_seconds)
 
 
 def measure_wrk(port: int, target: str, mode: str, args, run_id: int, tmp: Path) -> Result:
     aes = mode == "aes"
-    run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1), 4, args.max_seconds)
-    total, errors, seconds, p50, p99 = run_wrk(port, build_requests(args.requests, aes, run_id * 2 + 2),
+    run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1, args.senders), 4, args.max_seconds)
+    total, errors, seconds, p50, p99 = run_wrk(port, build_requests(args.requests, aes, run_id * 2 + 2, args.senders),
                                                args.concurrency, args.seconds, tmp)
     if total > args.requests:
         print(f"warning: {target} {mode} served {total} requests from {args.requests} messages (repeats)")
@@ -290,10 +296,11 @@ def report(results: list[Result], args, command: str) -> str:
                                  f"{args.concurrency} client threads with keep-alive on the same machine; "
                                  f"{args.rounds} interleaved round(s) of {args.requests} measured requests per row "
                                  f"(each after {args.warmup} warm-up), pooled") +
-             "; every request a new message (own MsgId and nonce) from 500 residents"
+             f"; every request a new message (own MsgId and nonce) from {args.senders} residents"
              + (" of an empty deployment (no community)" if args.empty else
                 " of the demo community (reports become requests with their clocks)") +
-             f". Storage: {args.storage}"
+             + (f"; {args.rq_workers} `linli worker` process(es) running alongside" if args.rq_workers else "")
+             + f". Storage: {args.storage}"
              f"{' (private servers on spare ports, PostgreSQL with fsync on)' if args.own_servers else ''}. Load average (1 min) at start/end: "
              f"{args.load_start:.1f} / {os.getloadavg()[0]:.1f} — the machine is shared, so compare rows of one run "
              f"(the ratios), not absolute figures across runs.", "",
@@ -352,6 +359,12 @@ def main() -> None:
                         help="no demo community (the bot answers 'which community?'; no request is made)")
     parser.add_argument("--own-servers", action="store_true",
                         help="start a private PostgreSQL (fsync on) and redis-server for the run")
+    parser.add_argument("--senders", type=int, default=500,
+                        help="distinct residents writing in turn (500: mostly follow-ups to their open request; "
+                             "more than the messages: every message a new resident's new report)")
+    parser.add_argument("--rq-workers", type=int, default=0,
+                        help="`linli worker` processes running during the load (they finish deferred reports "
+                             "and compete for the same CPUs, as in a deployment on one machine)")
     args = parser.parse_args()
     own = []
     if args.own_servers:
@@ -404,6 +417,10 @@ def run(args) -> None:
                                   {**env, "PYTHONPATH": str(other)}, other))
         for proc, port in zip(procs, ports.values(), strict=True):
             wait_ready(port, proc)
+        for _n in range(args.rq_workers):
+            procs.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
+                                          start_new_session=True, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
         # Rounds interleave every target and mode, so a change in the machine's load during the run
         # hits all rows alike; each row pools its rounds' latencies.
         pooled: dict[tuple[str, str], list] = {}
