@@ -298,7 +298,7 @@ def report(results: list[Result], args, command: str) -> str:
                                  f"(each after {args.warmup} warm-up), pooled") +
              f"; every request a new message (own MsgId and nonce) from {args.senders} residents"
              + (" of an empty deployment (no community)" if args.empty else
-                " of the demo community (reports become requests with their clocks)") +
+                " of the demo community (reports become requests with their clocks)")
              + (f"; {args.rq_workers} `linli worker` process(es) running alongside" if args.rq_workers else "")
              + f". Storage: {args.storage}"
              f"{' (private servers on spare ports, PostgreSQL with fsync on)' if args.own_servers else ''}. Load average (1 min) at start/end: "
