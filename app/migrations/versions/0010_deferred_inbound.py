@@ -1,7 +1,7 @@
 """deferred inbound handling: message.pending_at, message.claimed_at (and in message_archive)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 
 docs/reliability.md §11. A new report on /wechat/mp is answered at once and finished by a worker;
 ``pending_at`` says a worker still owes that (partial index: only such rows, so the sweep's query stays
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from app.models.base import UTCDateTime
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
