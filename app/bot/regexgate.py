@@ -124,9 +124,27 @@ def required_sets(pattern: str, frequency: dict[str, int] | None = None) -> list
     if first is None:
         return []
     sets = [first]
-    for item in parsed:
+    for found in _sequence_sets(parsed, cost):
+        if found not in sets:
+            sets.append(found)
+    if len(parsed) == 1 and parsed[0][0] is C.BRANCH:
+        # A pattern of alternatives ("等了…天|(都|已经)过去…|…(拖|等)到现在"): the first set joins
+        # each alternative's cheapest set; a second one joins each one's next cheapest (every
+        # match is one of the alternatives, so it holds one of those characters too).
+        per_branch = [_sequence_sets(list(branch), cost) for branch in parsed[0][1][1]]
+        if per_branch and all(per_branch):
+            joined = frozenset().union(*(found[1] if len(found) > 1 else found[0] for found in per_branch))
+            if joined not in sets:
+                sets.append(joined)
+    sets[1:] = sorted(sets[1:], key=lambda chars: sum(map(cost, chars)))
+    return sets
+
+
+def _sequence_sets(items, cost) -> list[frozenset[str]]:
+    """The required set of each part of a sequence that has one, the cheapest first."""
+    sets: list[frozenset[str]] = []
+    for item in items:
         found = _required([item], cost)
         if found and frozenset(found) not in sets:
             sets.append(frozenset(found))
-    sets[1:] = sorted(sets[1:], key=lambda chars: sum(map(cost, chars)))
-    return sets
+    return sorted(sets, key=lambda chars: sum(map(cost, chars)))

@@ -36,7 +36,7 @@ def cap(value: float, top: float = 6.0) -> float:
 def confidence_of(s1: float, s2: float) -> float:
     if s1 <= 0:
         return 0.0
-    return (1.0 - math.exp(-s1 / 2.0)) * (s1 / (s1 + max(s2, 0.0)))
+    return (1.0 - math.exp(-s1 / 2.0)) * (s1 / (s1 + (0.0 if 0.0 > s2 else s2)))   # max(s2, 0.0), inline
 
 
 def category_scores(f: list[float]) -> list[float]:
@@ -345,7 +345,10 @@ def names_a_problem(f: list[float], cats: list[float]) -> bool:
 
 def category(cats: list[float]) -> str:
     """The best category of the scores (``category_scores``, plus any n-gram evidence)."""
-    best = max(range(N_CATS), key=lambda i: cats[i])
+    best = 0   # the first of the highest, like max()
+    for i in range(1, N_CATS):
+        if cats[i] > cats[best]:
+            best = i
     if cats[best] < CATEGORY_FLOOR:
         return "other"
     return CATEGORIES[best]
