@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 from app.cli.preflight import check_schema
 from app.cli.sla import parse_moment
+from app.cli.types import ID
 from app.clock import now
 from app.handlers.messaging.archive import DEFAULT_BATCH, ArchiveError, Progress, archive, find_message, plan
 from app.localtime import to_local
@@ -85,7 +86,7 @@ def archive_command(before: str | None, older_than: str | None, batch_size: int,
 
 
 @messages.command("show")
-@click.argument("message_id", type=click.IntRange(min=1))
+@click.argument("message_id", type=ID)
 @with_appcontext
 def show_command(message_id: int) -> None:
     """Print one message, whether it is still in `message` or already archived."""

@@ -11,6 +11,7 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
+from app.cli.types import ID
 from app.clock import now
 from app.handlers.messaging.outbox import OutboxError, resolve, stuck
 from workers.sends import reconcile
@@ -66,7 +67,7 @@ def stuck_command(older_than: int | None) -> None:
 
 
 @outbox.command("resolve")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=ID)
 @click.option("--sent", "how", flag_value="sent", help="It did arrive (checked with the recipient).")
 @click.option("--failed", "how", flag_value="failed", help="Give up on it.")
 @click.option("--retry", "how", flag_value="retry", help="Send it again (for 'unknown': only if it did not arrive).")

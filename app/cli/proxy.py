@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.cli.types import ID
 from app.extensions import db
 from app.handlers.proxy.bookings import close_day
 from app.handlers.proxy.catalogue import items_for, load_catalogue
@@ -163,7 +164,7 @@ def station_add(community_name, name, address, phone, slot_minutes, capacity, ho
 
 
 @station_group.command("hours")
-@click.argument("station_id", type=int)
+@click.argument("station_id", type=ID)
 @click.option("--hours", "hours_specs", multiple=True, required=True,
               help='新的办公时间（替换原有）/ the new weekly plan (replaces the old one), repeatable.')
 @with_appcontext
@@ -181,7 +182,7 @@ def station_hours(station_id: int, hours_specs) -> None:
 
 
 @station_group.command("close")
-@click.argument("station_id", type=int)
+@click.argument("station_id", type=ID)
 @click.option("--date", "day", required=True, help="日期 YYYY-MM-DD / date.")
 @click.option("--reason", default=None, help="原因（会告诉居民）/ reason, shown to residents.")
 @click.option("--cancel-bookings", is_flag=True,
@@ -204,7 +205,7 @@ def station_close(station_id: int, day: str, reason: str | None, cancel_bookings
 
 
 @station_group.command("open")
-@click.argument("station_id", type=int)
+@click.argument("station_id", type=ID)
 @click.option("--date", "day", required=True, help="日期 YYYY-MM-DD / date.")
 @with_appcontext
 def station_open(station_id: int, day: str) -> None:

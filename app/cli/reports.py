@@ -14,18 +14,24 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.cli.types import ID
 from app.extensions import db
 from app.handlers.reports import rollup
 from app.models import Community
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100   # as the other commands' --year
 
 
 def _date(ctx, param, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"日期格式不对：{value!r}，请按 2026-01-31 这样填写") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise click.BadParameter(f"日期要在 {FIRST_YEAR} 年到 {LAST_YEAR} 年之间：{value!r}")
+    return day
 
 
 @click.group("reports")
@@ -37,7 +43,7 @@ def reports() -> None:
 @click.option("--from", "first", required=True, callback=_date, help="First day (local date, e.g. 2026-01-01).")
 @click.option("--to", "last", required=True, callback=_date,
               help="Last day, inclusive; days from today on are always computed live and skipped.")
-@click.option("--community", "communities", type=int, multiple=True, help="Only this community id (repeatable).")
+@click.option("--community", "communities", type=ID, multiple=True, help="Only this community id (repeatable).")
 @with_appcontext
 def rollup_command(first: date, last: date, communities: tuple[int, ...]) -> None:
     """Recompute the rollup of [--from, --to] for every community (or the ones named)."""

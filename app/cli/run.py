@@ -134,8 +134,8 @@ def _supervised(app, host: str, port: int, web_workers: int) -> list[Supervised]
 
 @click.command("serve")
 @click.option("--host", default=None, help="Listen address (LINLI_HOST).")
-@click.option("--port", type=int, default=None, help="Listen port (LINLI_PORT).")
-@click.option("--web-workers", type=int, default=None, help="Web server processes (LINLI_WEB_WORKERS).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Listen port (LINLI_PORT).")
+@click.option("--web-workers", type=click.IntRange(min=1), default=None, help="Web server processes (LINLI_WEB_WORKERS).")
 @with_appcontext
 def serve(host: str | None, port: int | None, web_workers: int | None) -> None:
     """Run everything: embedded Redis (if no LINLI_REDIS_URL), an RQ worker with scheduler, cron and the web

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.cli.types import ID
 from app.extensions import db
 from app.handlers.org.auth import STAFF, issue_token
 from app.handlers.org.staff import StaffError, create_staff, new_invite
@@ -43,7 +44,7 @@ def add_staff(community_name, name, roles, phone, grid_name, wework_userid) -> N
 
 
 @staff_group.command("token")
-@click.argument("staff_id", type=int)
+@click.argument("staff_id", type=ID)
 @click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True, help="Valid for this many days.")
 @click.option("--label", default="cli", help="A note on what the token is for.")
 @click.option("--link", is_flag=True, help="Print a one-time web console login link (valid 24 hours) instead.")
