@@ -16,7 +16,7 @@ from app.bot import slots as slot_mod
 from app.bot.ngrams import NgramModel
 from app.bot.regexgate import required_sets
 from app.bot.segment import HanSegmenter
-from app.bot.text import Normalizer
+from app.bot.text import Normalizer, word_regex
 from app.bot.types import CATEGORIES, INTENTS, EventTerm, ServiceTerm, Vocabulary
 
 # The cue families the scoring rules know. intents.yaml gives each its phrases.
@@ -256,8 +256,7 @@ class Faq:
                 first_words.setdefault(word, []).append(number)
         # One search finds the entries whose first word list is hit; only those are checked.
         self.first_words = first_words
-        self.first_re = re.compile("|".join(re.escape(w) for w in sorted(first_words, key=len, reverse=True))) \
-            if first_words else None
+        self.first_re = word_regex(first_words)   # the longest first word at each place
 
     def answer(self, text: str) -> tuple[str, str] | None:
         if self.first_re is None:

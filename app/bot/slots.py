@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 
 from app.bot.numerals import NUMERAL_CHARS, to_int
+from app.bot.text import word_regex
 from app.bot.types import EventTerm, ServiceTerm, Vocabulary
 
 CN = f"[{NUMERAL_CHARS}]"
@@ -104,8 +105,8 @@ class RatingMatcher:
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern | None:
-    items = sorted(set(words), key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in items)) if items else None
+    """The longest of ``words`` at the leftmost place (their alternation, longest first)."""
+    return word_regex(words)
 
 
 class TermMatcher:

@@ -45,11 +45,32 @@ def _mask_code(match: re.Match) -> str:
 
 
 def build_variant_regex(variants: Iterable[str]) -> re.Pattern | None:
-    """One alternation, longest first, so "飞线冲电" wins over "冲电"."""
-    items = sorted({v for v in variants if v}, key=len, reverse=True)
-    if not items:
-        return None
-    return re.compile("|".join(re.escape(v) for v in items))
+    """Finds the longest variant at the leftmost place, so "飞线冲电" wins over "冲电"."""
+    return word_regex(v for v in variants if v)
+
+
+def word_regex(words: Iterable[str]) -> re.Pattern | None:
+    """A regex of ``words`` that matches like their alternation longest first ("飞线冲电|冲电"):
+    at the leftmost place, the longest word. Written as a trie ("电(?:梯|瓶车)"): the regex
+    engine tries one branch per character instead of every word. An empty word matches where
+    no other does, as last in the alternation."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}   # a word ends here
+    return re.compile(_trie_pattern(root)) if root else None
+
+
+def _trie_pattern(node: dict) -> str:
+    branches = [re.escape(ch) + _trie_pattern(child) for ch, child in node.items() if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # The children start with different characters, so at most one branch fits; where a word
+    # also ends here, the longer one is tried first (greedy) and the shorter one is the rest.
+    return f"(?:{body})?" if "" in node else body
 
 
 class Normalizer:
