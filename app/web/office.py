@@ -20,6 +20,7 @@ from app.handlers.reports.outbound import sent_messages
 from app.handlers.sla import roster
 from app.localtime import local_midnight, to_local
 from app.models import Alert, Message, ResidentGroup, Role, Staff
+from app.models.alerts import ALERT_KIND_LABELS
 from app.web.login import current_staff, staff_required
 from app.web.support import arg_id, demo_mode, preload, protect
 
@@ -28,7 +29,10 @@ bp = protect(Blueprint("web_office", __name__, url_prefix="/console"))
 ROSTER_DAYS = 7
 GAP_DAYS = 14
 ALERTS_SHOWN = 30
-ALERT_LABELS = {"warn": "即将超时提醒", "breach": "超时告警", "no_duty": "无人值班", "overdue": "超期督办"}
+# Who a recipient is for this alert (app/handlers/alerts.py and its callers) and the channel it went by.
+ROLE_LABELS = {"duty": "值班人员", "lead": "值班长", "admin": "社区管理员", "group": "值班群", "staff": "工作人员",
+               "assignee": "承办人", "responsible": "负责人"}
+CHANNEL_LABELS = {"wework": "企业微信", "group": "群", "mp": "公众号", "miniprogram": "小程序"}
 DELIVERY_LABELS = {"pending": "待发送", "queued": "排队中", "sent": "已送达", "failed": "发送失败",
                    "rejected": "被拒绝", "no_channel": "无联系渠道", "sending": "发送中", "unknown": "结果未知"}
 
@@ -55,8 +59,8 @@ def alerts_page():
     recipients = [r for alert in rows for r in alert.recipients]
     loaded = (preload(Staff, (r.staff_id for r in recipients)) + preload(Message, (r.message_id for r in recipients))  # noqa: F841
               + preload(ResidentGroup, (r.group_id for r in recipients)))
-    return render_template("console/alerts.html", alerts=[alert_view(a) for a in rows], kinds=ALERT_LABELS,
-                           deliveries=DELIVERY_LABELS)
+    return render_template("console/alerts.html", alerts=[alert_view(a) for a in rows], kinds=ALERT_KIND_LABELS,
+                           deliveries=DELIVERY_LABELS, roles=ROLE_LABELS, channels=CHANNEL_LABELS)
 
 
 @bp.get("/sent")

@@ -11,7 +11,7 @@ from app.handlers import requests as flow
 from app.handlers.inbox import open_clocks_query
 from app.handlers.org.auth import STAFF, issue_token
 from app.handlers.sla import start_reply_clock
-from app.models import Community, Staff, Street
+from app.models import Alert, AlertRecipient, Community, Role, Staff, Street
 from app.models.sla import ReplyClock
 from app.web.demo import demo_duty_staff
 from app.web.login import LINK_LABEL, LINK_TTL
@@ -153,3 +153,23 @@ def test_csrf_token_helper_sees_the_logout_form(demo, browser):
     assert csrf_of(browser.get("/console/roster"))
     assert browser.post("/console/logout", token_from="/console/roster").status_code == 302
     assert browser.get("/console/inbox").status_code == 302
+
+
+def test_the_alerts_page_names_kinds_roles_and_channels_in_chinese(demo, browser):
+    """Found on a phone: the recipients' table showed raw codes (calendar, staff, wework) and overflowed."""
+    admin = next(s for s in db.session.scalars(select(Staff)) if Role.COMMUNITY_ADMIN.value in s.roles)
+    alert = Alert(key="review:calendar", kind="calendar", community_id=admin.community_id, text="2027年放假安排未导入")
+    alert.recipients.append(AlertRecipient(staff_id=admin.id, role="lead", channel="wework", target="staff",
+                                           state="no_channel"))
+    db.session.add(alert)
+    db.session.commit()
+    browser.login(admin)
+    page = browser.get("/console/alerts").get_data(as_text=True)
+    card = page[page.index("2027年放假安排未导入") - 300:]
+    assert "节假日安排未导入" in card and "<td>值班长</td>" in card and "企业微信" in card
+    assert ">wework<" not in card and ">lead<" not in card and 'class="table-wrap"' in card
+
+
+def test_the_sent_record_scrolls_inside_its_own_region(demo, browser):
+    browser.login(demo_duty_staff())
+    assert '<div class="table-wrap"' in browser.get("/console/sent").get_data(as_text=True)
