@@ -152,6 +152,8 @@ def _opinion(ctx: ConversationContext, vocabulary: terms.Terms, said: Said) -> R
     prefix = next((p for p in vocabulary.comment_prefixes if said.text.startswith(p)), None)
     if prefix is None or ctx.group is None:
         return None
+    if any(len(p) > len(prefix) and said.text.startswith(p) for p in vocabulary.suggestion_prefixes):
+        return None   # "建议社区…" is 百姓说事, not an opinion on the open topic: the longer prefix wins
     body, number = _rest(said, prefix, vocabulary)
     if len(body) < 2:
         return None

@@ -93,6 +93,9 @@ def test_a_topic_goes_through_the_five_steps_with_a_group_vote(w, clock):
     say("@小邻 支持议题1！", sender="member-3", mentioned=True)
     reply, _ = say("意见：充电棚要装烟感和喷淋", sender="member-4")
     assert reply.text is None
+    # "建议" is an opinion, but "建议社区…" is 百姓说事 (the longer prefix): collected and answered, not a comment.
+    reply, _ = say("建议社区在3号楼门口加一个快递柜", sender="member-4")
+    assert reply.text.startswith("已收到您的建议（编号") and reply.handled_by == "governance.suggestion"
     reply, _ = say("今天菜市场的西红柿好便宜", sender="member-4")
     assert reply.handled_by != "governance.vote"
 
@@ -103,6 +106,7 @@ def test_a_topic_goes_through_the_five_steps_with_a_group_vote(w, clock):
     comments = [(c["name"], c["choice"], c["text"]) for c in outcome["comments"]]
     assert ("陈*芳", "support", "早就该建了，楼道里充电太危险") in comments
     assert ("吴*平", None, "充电棚要装烟感和喷淋") in comments
+    assert not any("快递柜" in text for _name, _choice, text in comments)
 
     # 分流落实: decision, owner, deadline; the vote closes and its result goes to the group.
     with pytest.raises(DomainError) as caught:
