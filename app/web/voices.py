@@ -12,7 +12,7 @@ from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.handlers.governance import suggestions
+from app.handlers.governance import suggestions, terms
 from app.handlers.governance.roles import COLLECTORS, EDITORS, VIEWERS
 from app.models import ResidentGroup, Staff, Suggestion
 from app.models.governance import SUGGESTION_STATUSES
@@ -35,7 +35,13 @@ def _list_context(staff: Staff, *, error: str | None = None) -> dict:
         Suggestion.community_id == staff.community_id).group_by(Suggestion.status)).all())
     return {"suggestions": [suggestions.suggestion_view(r, for_staff=True) for r in rows], "which": which,
             "statuses": SUGGESTION_STATUSES, "counts": counts, "open_count": sum(counts.get(s, 0) for s in OPEN),
-            "can_collect": staff.has_role(*COLLECTORS), "error": error, "typed": typed() if error else {}}
+            "can_collect": staff.has_role(*COLLECTORS), "error": error, "typed": typed() if error else {},
+            "prefixes": said_as()}
+
+
+def said_as() -> list[str]:
+    """A few of the words the bot takes as a suggestion at the start of a message (the shortest)."""
+    return sorted(terms.terms().suggestion_prefixes, key=len)[:3]
 
 
 @bp.get("/suggestions")

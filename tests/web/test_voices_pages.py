@@ -4,6 +4,8 @@ role's access as the API's; another community's suggestion not found; bad input 
 with what was typed kept."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -40,6 +42,21 @@ def test_the_demo_suggestions_are_listed_by_state(demo, browser):
     detail = body(browser.get(f"/console/suggestions/{promoted.id}"))
     topic = db.session.get(Topic, promoted.topic_id)
     assert f"/console/topics/{topic.id}" in detail and "已转为议题" in detail
+
+
+def test_the_words_the_page_names_start_a_suggestion_in_the_group(demo, browser):
+    """The list tells staff what residents say to make a suggestion: each word named must work in the group
+    (the page once named a bare "建议", which the bot takes as an ordinary message)."""
+    browser.login(demo_duty_staff())
+    intro = re.search(r"在群里以((?:“[^”]+”)+)等开头说的", body(browser.get("/console/suggestions")))
+    words = re.findall(r"“([^”]+)”", intro.group(1))
+    assert len(words) == 3
+    for number, word in enumerate(words, start=1):
+        idea = f"小区门口第{number}个路口装一个快递柜"
+        sent = browser.post("/try/send", {"member": "demo-fuqiang-resident-1", "text": f"{word}：{idea}"},
+                            token_from="/try")
+        assert sent.status_code == 302
+        assert db.session.scalars(select(Suggestion).where(Suggestion.text == idea)).one().source == "chat"
 
 
 def test_an_answer_goes_back_to_the_group_and_is_kept_on_the_page(demo, browser):
