@@ -18,10 +18,11 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 PUBLIC = ["/", "/board", "/map", "/try", "/console/login"]
 STAFF = ["/console/inbox", "/console/requests", "/console/desk", "/console/events", "/console/roster",
          "/console/sent", "/console/resources", "/console/needs", "/console/projects", "/console/topics",
-         "/dashboard"]
+         "/console/suggestions", "/console/stations", "/dashboard"]
 # Pages reached from a list: the first link of the list is opened.
 DETAILS = {"/console/requests": "tbody a", "/console/needs": "[data-need] a", "/console/projects": "[data-project] a",
-           "/console/topics": "[data-topic] a"}
+           "/console/topics": "[data-topic] a", "/console/suggestions": "[data-suggestion] a",
+           "/console/stations": "[data-station-row] a"}
 
 
 def violations(page) -> list[str]:

@@ -172,7 +172,8 @@ def test_simulator_until_the_alerts_fire(page, shoot):
 
 
 @pytest.mark.parametrize("path", ["/console/inbox", "/console/requests", "/try", "/board", "/console/resources",
-                                  "/console/needs", "/console/projects", "/console/topics", "/dashboard"])
+                                  "/console/needs", "/console/projects", "/console/topics", "/console/suggestions",
+                                  "/console/stations", "/dashboard"])
 def test_pages_fit_a_phone_screen(page, path, shoot):
     page.set_viewport_size({"width": 390, "height": 844})
     demo_login(page)
