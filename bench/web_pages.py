@@ -30,7 +30,8 @@ PAGES = ["/", "/board", "/console/inbox", "/console/requests", "/console/request
          "/console/events", "/console/roster", "/console/alerts", "/console/sent", "/dashboard",
          "/dashboard/export/grids.xlsx", "/try", "/map", "/map?service=blood_pressure&building={building_id}",
          "/console/resources", "/console/needs", "/console/needs/{need_id}", "/console/projects",
-         "/console/projects/{project_id}", "/console/topics", "/console/topics/{topic_id}"]
+         "/console/projects/{project_id}", "/console/topics", "/console/topics/{topic_id}", "/console/suggestions",
+         "/console/suggestions/{suggestion_id}", "/console/stations", "/console/stations/{station_id}"]
 TEXTS = ["楼道灯坏了，晚上很黑", "下水道堵了，污水漫出来", "楼下电动车乱停，挡住消防通道", "楼上装修太吵", "垃圾桶满了没人清",
          "屋顶漏水，天花板滴水", "小区门口路灯不亮", "停车位被占", "水管爆了", "邻居家狗一直叫"]
 
@@ -107,11 +108,13 @@ def history(app, count: int) -> int:
 
 
 def governance_ids(community_id: int) -> dict[str, int]:
-    """The demo's richest need, project and topic (the finished 3栋 charging shed) and a building."""
+    """The demo's richest need, project and topic (the finished 3栋 charging shed), a building, its first
+    suggestion (answered) and station (the party centre)."""
     from app.extensions import db
-    from app.models import Building, Need, Project, Topic
+    from app.models import Building, MapStation, Need, Project, Suggestion, Topic
 
-    first = {"need_id": Need, "project_id": Project, "topic_id": Topic, "building_id": Building}
+    first = {"need_id": Need, "project_id": Project, "topic_id": Topic, "building_id": Building,
+             "suggestion_id": Suggestion, "station_id": MapStation}
     return {name: db.session.scalars(select(model.id).where(model.community_id == community_id)
                                      .order_by(model.id)).first() for name, model in first.items()}
 
