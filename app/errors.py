@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 log = logging.getLogger(__name__)
+
+MAX_ROW_ID = 2**63 - 1   # the database's 64-bit integers (the API's path ids are bounded by it)
 
 
 class DomainError(ValueError):
@@ -59,8 +62,16 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+def _id_past_64_bits(path: str) -> bool:
+    return any(part.isdigit() and int(part) > MAX_ROW_ID for part in path.split("/"))
+
+
 def http_error_json(exc: HTTPException):
     """An HTTP error (404, 405, 413 …) as the JSON error body."""
+    if isinstance(exc, MethodNotAllowed) and _id_past_64_bits(request.path):
+        # No row has such an id: 404 whatever the method. (Werkzeug checks a GET rule's method
+        # before its id converter's bound, so PATCH /needs/<huge> looked like a wrong method.)
+        exc = RouteNotFound()
     code = (exc.name or "error").lower().replace(" ", "_")
     response = jsonify({"error": {"code": code, "message": exc.description, "field": None}})
     # Its own headers stay (405's Allow, RFC 9110), all but the HTML content type.
