@@ -9,6 +9,8 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 
 log = logging.getLogger(__name__)
 
+HTTP_PEOPLE_MESSAGES = {400: "请求有误", 404: "没有这个地址", 405: "不支持这种请求方法", 413: "提交的内容太大",
+                        415: "不支持这种内容格式", 429: "操作太频繁，请稍后再试"}
 MAX_ROW_ID = 2**63 - 1   # the database's 64-bit integers (the API's path ids are bounded by it)
 
 
@@ -73,7 +75,10 @@ def http_error_json(exc: HTTPException):
         # before its id converter's bound, so PATCH /needs/<huge> looked like a wrong method.)
         exc = RouteNotFound()
     code = (exc.name or "error").lower().replace(" ", "_")
-    response = jsonify({"error": {"code": code, "message": exc.description, "field": None}})
+    # For people first (the mini-program shows it), as the API's own errors: 中文 (English).
+    people = HTTP_PEOPLE_MESSAGES.get(exc.code or 0)
+    message = f"{people} ({exc.name.lower()})" if people and exc.name else exc.description
+    response = jsonify({"error": {"code": code, "message": message, "field": None}})
     # Its own headers stay (405's Allow, RFC 9110), all but the HTML content type.
     response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
     return response, exc.code

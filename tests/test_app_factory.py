@@ -38,6 +38,7 @@ def test_unknown_api_path_answers_json(client):
     response = client.get("/api/v1/no/such/path")  # a page address: the Chinese page (tests/web)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+    assert response.get_json()["error"]["message"] == "没有这个地址 (not found)"   # for people first
 
 
 def test_body_over_the_limit_is_413(app, client):
