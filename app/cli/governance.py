@@ -138,9 +138,15 @@ def map_import_locations(community_name: str, file: Path) -> None:
     community = _community(community_name)
     try:
         with file.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = set(reader.fieldnames or ())
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise click.ClickException(f"cannot read {file}: {exc}") from None
+    missing = [zh for zh, en in (("楼栋", "building"), ("纬度", "lat"), ("经度", "lng")) if not {zh, en} & columns]
+    if missing:
+        raise click.ClickException(f"{file}: no column {', '.join(missing)} (the columns are 楼栋,纬度,经度 or "
+                                   f"building,lat,lng); nothing saved")
     done = 0
     for line, row in enumerate(rows, start=2):
         number, lat, lng = (row.get("楼栋") or row.get("building"), row.get("纬度") or row.get("lat"),

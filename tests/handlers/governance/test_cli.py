@@ -46,3 +46,8 @@ def test_map_commands(cli_runner, demo, tmp_path):
     sheet.write_text("楼栋,纬度,经度\n1栋,31.7788,119.9756\n2,31.7789,abc\n", encoding="utf-8")
     result = cli_runner.invoke(map_group, ["import-locations", "--community", "富强新村社区", str(sheet)])
     assert result.exit_code != 0 and "line 3" in result.output and "1 buildings saved before it" in result.output
+    # A file without the columns said "0 building locations saved" and exited 0.
+    wrong = tmp_path / "坐标.csv"
+    wrong.write_text("名称,x,y\n1栋,31.7788,119.9756\n", encoding="utf-8")
+    result = cli_runner.invoke(map_group, ["import-locations", "--community", "富强新村社区", str(wrong)])
+    assert result.exit_code == 1 and "no column 楼栋, 纬度, 经度" in result.output and "nothing saved" in result.output
