@@ -94,15 +94,15 @@ def standing_singles(automaton: ahocorasick.Automaton, text: str) -> list[tuple[
     """(position, hits) of the single-character cues in ``text`` that no covering word covers,
     in the order of the text."""
     singles = []
-    covers = []
+    covered: set[int] = set()   # the positions inside a covering word
     found = automaton.iter(text)
     if SENTINEL in text:
         found = [item for item in found if item[1] is not None]   # the stop words
     for end, value in found:
         if value.__class__ is int:
-            covers.append((end + 1 - value, end))   # the word's first and last index
+            covered.update(range(end + 1 - value, end + 1))
         else:
             singles.append((end, value))
-    if covers:
-        return [(x, hits) for x, hits in singles if not any(a <= x <= b for a, b in covers)]
+    if covered:
+        return [single for single in singles if single[0] not in covered]
     return singles
