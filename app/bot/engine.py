@@ -24,12 +24,8 @@ from app.bot import data as data_mod
 from app.bot import slots as slot_mod
 from app.bot import timeparse
 from app.bot.features import HAN_RUN, features
-from app.bot.model import (  # noqa: F401 - CAT_INDEX, CUE_INDEX: the feature layout, re-exported
-    CAT_INDEX,
-    CUE_INDEX,
-    SERVICE_INTENTS,
-    Model,
-)
+from app.bot.forms import classify_form
+from app.bot.model import SERVICE_INTENTS, Model
 from app.bot.scoring import (
     FAQ_BONUS,
     FAQ_SURE,
@@ -39,14 +35,12 @@ from app.bot.scoring import (
     THANKS_GREET_ACK,
     add_ngram_evidence,
     broken_promise,
-    category,
-    category_open,
     category_scores,
     confidence_of,
     intent_scores,
     is_emergency,
-    names_a_problem,
     ngrams_can_decide,
+    report_category,
     runner_up,
     top_two,
 )
@@ -206,10 +200,7 @@ class Bot:
             u.report_likelihood = self._report_likelihood(model, text, chars, scores, posterior, cue_top)
             u.maybe_report = u.report_likelihood >= model.maybe_report_threshold
 
-        slots: dict[str, Any] = {}
-        has_digit = not DIGITS.isdisjoint(chars)
-        if has_digit or not LOCATION_CHARS.isdisjoint(chars):
-            slots.update(slot_mod.location(text))
+        slots: dict[str, Any] = slot_mod.location_if_named(text, chars)
         if timeparse.TIME_HINT.search(text):
             slots.update(timeparse.parse(text, now, tz))
             moved = RESCHEDULE_TO.search(text) if intent == "book_proxy" else None
@@ -220,7 +211,7 @@ class Bot:
                     for key in ("date", "time", "period", "datetime", "invalid_time"):
                         slots.pop(key, None)
                     slots.update(target)
-        if has_digit:
+        if not slot_mod.DIGITS.isdisjoint(chars):
             number = slot_mod.phone(text)
             if number:
                 slots["phone"] = number
@@ -240,7 +231,7 @@ class Bot:
         u.slots = slots
 
         if intent == "report_issue":
-            u.category = self._category(model, text, cats, grams, chars)[0]
+            u.category = report_category(model, text, cats, grams, chars)[0]
             u.emergency = is_emergency(feats)
         elif intent == "chitchat":
             kind, weight = None, 0.0
@@ -284,45 +275,11 @@ class Bot:
         u.reason = f"answers the {flow} flow"
         return (flow_intent or best), 0.9
 
-    @staticmethod
-    def _category(model: Model, text: str, cats: list[float], grams: int | None,
-                  chars: set[str] | None = None) -> tuple[str, list[float]]:
-        """The report's category and the scores it was chosen on: the words (``cats``:
-        ``category_scores``), and the n-grams when they could change it (the words name no
-        category, or the best leads by less than the n-gram weight)."""
-        weight = model.ngram_category_weight
-        if weight and model.ngrams and category_open(cats, weight):
-            if grams is None:
-                grams = model.ngrams.vote(text, chars)
-            if grams:
-                cats = [c + weight * p for c, p in zip(cats, model.ngrams.category_posterior(grams), strict=True)]
-        return category(cats), cats
-
     def classify_form(self, text: str | None) -> FormClassification:
-        """What a request filed without a category is about (the mini-program form, the API):
-        the same reading as a chat message, taken as a report whatever its wording — its
-        category, where (building, unit, room) and whether it is an emergency. Never raises."""
+        """What a request filed without a category is about (app/bot/forms.py). Never raises."""
         if self.auto_reload:
             self.reload_if_changed()
-        model = self.model
-        raw = text if isinstance(text, str) else ("" if text is None else str(text))
-        try:
-            normalized = model.normalizer.normalize(raw)[0]
-            chars = set(normalized)
-            feats = features(model, normalized, chars)
-            words = category_scores(feats)
-            evidence = names_a_problem(feats, words)   # else "other", confidence 0: the resident picks
-            chosen, cats = self._category(model, normalized, words, None, chars) if evidence else ("other", [0.0, 0.0])
-            ordered = sorted(cats, reverse=True)
-            where = slot_mod.location(normalized) if (not DIGITS.isdisjoint(chars)
-                                                      or not LOCATION_CHARS.isdisjoint(chars)) else {}
-        except Exception:  # noqa: BLE001 - a form must be filed whatever its text
-            log.exception("bot failed to classify a form of %d characters", len(raw))
-            return FormClassification(category="other")
-        return FormClassification(
-            category=chosen, building=where.get("building"), unit=where.get("unit"), room=where.get("room"),
-            urgency="emergency" if is_emergency(feats) else None,
-            confidence=round(confidence_of(ordered[0], ordered[1]), 3), evidence=evidence)
+        return classify_form(self.model, text)
 
     @staticmethod
     def _report_likelihood(model: Model, text: str, chars: set[str], scores: dict[str, float], posterior,
@@ -345,10 +302,6 @@ class Bot:
             return "human", 0.3
         return "none", 0.5
 
-    @staticmethod
-    def _features(model: Model, text: str, chars: set[str] | None = None) -> list[float]:
-        return features(model, text, chars)
-
     def segment(self, text: str) -> list[str]:
         """The bot's segmentation of a message (community words kept whole; Chinese runs only)."""
         model = self.model
@@ -368,8 +321,6 @@ class Bot:
 
 
 RESCHEDULE_TO = re.compile("(改|换|调|挪|推迟|延后|提前|推)(到|在|成|为)")
-DIGITS = frozenset("0123456789")
-LOCATION_CHARS = frozenset("楼栋幢座室单")
 
 
 def _zone(tz: str):

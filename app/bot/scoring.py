@@ -352,3 +352,17 @@ def category(cats: list[float]) -> str:
     if cats[best] < CATEGORY_FLOOR:
         return "other"
     return CATEGORIES[best]
+
+
+def report_category(model, text: str, cats: list[float], grams: int | None,
+                    chars: set[str] | None = None) -> tuple[str, list[float]]:
+    """The report's category and the scores it was chosen on: the words (``cats``:
+    ``category_scores``), and the n-grams of the ``model`` when they could change it (the words
+    name no category, or the best leads by less than the n-gram weight)."""
+    weight = model.ngram_category_weight
+    if weight and model.ngrams and category_open(cats, weight):
+        if grams is None:
+            grams = model.ngrams.vote(text, chars)
+        if grams:
+            cats = [c + weight * p for c, p in zip(cats, model.ngrams.category_posterior(grams), strict=True)]
+    return category(cats), cats

@@ -31,6 +31,18 @@ def _num(raw: str) -> str | None:
     return None if value is None else str(value)
 
 
+DIGITS = frozenset("0123456789")
+LOCATION_CHARS = frozenset("楼栋幢座室单")
+
+
+def location_if_named(text: str, chars: set[str]) -> dict:
+    """``location`` for a text whose characters (``chars``) could name a place; most do not,
+    and the regexes are the slow part of the slots."""
+    if DIGITS.isdisjoint(chars) and LOCATION_CHARS.isdisjoint(chars):
+        return {}
+    return location(text)
+
+
 def location(text: str) -> dict:
     slots: dict = {}
     m = RE_TRIPLE.search(text)

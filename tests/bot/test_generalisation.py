@@ -36,11 +36,12 @@ def test_sound_alike_variants_leave_out_real_words_and_frequent_characters(bot):
     ("请相关部门尽快处理", "门尽", "repair"),            # 部门 + 尽快, not 门禁
 ])
 def test_a_variant_that_straddles_two_words_is_not_a_slip(bot, text, variant, feature):
-    from app.bot.engine import CAT_INDEX, CUE_INDEX
+    from app.bot.features import features
+    from app.bot.model import CAT_INDEX, CUE_INDEX
     model = bot.model
     normalized = model.normalize_phrase(text)
     assert variant in normalized and variant in model.sound_alikes
-    feats = bot._features(model, normalized)
+    feats = features(model, normalized)
     assert feats[CUE_INDEX.get(feature, CAT_INDEX.get(feature))] == 0
 
 
