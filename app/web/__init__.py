@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import http_error_json
 from app.web import filters, nav
-from app.web.support import HTTP_MESSAGES, csrf, error_page
+from app.web.support import csrf, http_error_page
 
 # Paths that are not pages: their errors stay JSON (clients, WeChat, the bridge, monitoring).
 NOT_PAGES = ("/api/", "/wechat/", "/ingest/", "/healthz", "/metrics", "/static/")
@@ -23,9 +23,7 @@ def _routing_error(exc: HTTPException):
     person: the Chinese error page, not the API's English JSON. Other paths keep the JSON."""
     if request.path.startswith(NOT_PAGES):
         return http_error_json(exc)
-    body, status = error_page(HTTP_MESSAGES.get(exc.code or 404, "请求未能完成。"), exc.code or 404)
-    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
-    return body, status, headers
+    return http_error_page(exc)
 
 
 def init_app(app: Flask) -> None:

@@ -43,6 +43,15 @@ def error_page(message: str, status: int):
     return render_template("error.html", message=message, status=status), status
 
 
+def http_error_page(exc: HTTPException):
+    """An HTTP error (404, 405, 413…) as the Chinese page, keeping the error's own headers
+    (a 405's Allow, a 429's Retry-After) but not its content type."""
+    code = exc.code or 500
+    body, status = error_page(HTTP_MESSAGES.get(code, "请求未能完成。"), code)
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
+
+
 def protect(bp: Blueprint) -> Blueprint:
     """CSRF check on every unsafe method of this blueprint, and Chinese error pages."""
 
@@ -59,9 +68,7 @@ def protect(bp: Blueprint) -> Blueprint:
     def _domain_error(exc: DomainError):
         return error_page(people_message(exc.message), exc.status)
 
-    @bp.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        return error_page(HTTP_MESSAGES.get(exc.code or 500, "请求未能完成。"), exc.code or 500)
+    bp.register_error_handler(HTTPException, http_error_page)
 
     return bp
 

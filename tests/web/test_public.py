@@ -143,3 +143,10 @@ def test_paths_that_are_not_pages_keep_the_json_error(demo, browser, path):
 
 def test_pages_ask_for_no_favicon(demo, browser):
     assert '<link rel="icon" href="data:,">' in browser.get("/").get_data(as_text=True)
+
+
+def test_a_form_too_large_for_a_page_is_the_chinese_page(demo, browser):
+    """A blueprint's HTTP error goes through the same page as the routing errors (app.web.support)."""
+    response = browser.post("/console/login", data={"note": "字" * 600_000})
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "提交的内容太大" in response.get_data(as_text=True)
