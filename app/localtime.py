@@ -14,6 +14,8 @@ from flask import current_app, has_app_context
 UTC = timezone.utc
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 WEEKDAY_NAMES = "一二三四五六日"
+# The years a date or year that people give may name (forms, API, CLI): beyond them it is a typo.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @lru_cache(maxsize=8)

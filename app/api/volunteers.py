@@ -17,6 +17,7 @@ from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.handlers.events import hours, report, volunteers, wishes
 from app.handlers.events.volunteers import current_year
+from app.localtime import FIRST_YEAR, LAST_YEAR
 from app.models import Community, Resident, Staff
 from app.models.volunteers import (
     HoursEntry,
@@ -30,7 +31,7 @@ from app.models.volunteers import (
 
 VOL_TAGS = ["volunteers"]
 # ?year= as year_arg() reads it.
-YEAR_QUERY = {"type": "integer", "minimum": 2000, "maximum": 2100}
+YEAR_QUERY = {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}
 MEMBER_BODY = {"type": "object", "properties": {
     "name": {"type": "string"}, "phone": {"type": "string"}, "work_unit": {"type": "string"},
     "party_org": {"type": "string"}, "kind": {"type": "string", "enum": [k.value for k in MemberKind]},
@@ -44,7 +45,7 @@ HOURS_BODY = {"type": "object", "required": ["member_id", "hours"], "properties"
 
 def year_arg() -> int:
     """?year= (this year when absent)."""
-    return int_arg("year", current_year(), minimum=2000, maximum=2100)
+    return int_arg("year", current_year(), minimum=FIRST_YEAR, maximum=LAST_YEAR)
 
 
 # ---- 双报到: members, projects, hours -------------------------------------------------------

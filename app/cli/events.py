@@ -14,7 +14,7 @@ from app.handlers.events.reminders import close_ended_events, remind_due
 from app.handlers.events.report import KIND_LABELS, community_report, export_xlsx
 from app.handlers.events.series import materialise_all
 from app.handlers.events.volunteers import current_year
-from app.localtime import to_local
+from app.localtime import FIRST_YEAR, LAST_YEAR, to_local
 from app.models import Community
 from app.models.events import Event, EventStatus
 
@@ -74,7 +74,7 @@ def volunteers_group() -> None:
 
 @volunteers_group.command("report")
 @click.option("--community", "community_name", required=True, help="Community name (社区名称).")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="Year (default: this year).")
+@click.option("--year", type=click.IntRange(FIRST_YEAR, LAST_YEAR), default=None, help="Year (default: this year).")
 @with_appcontext
 def volunteers_report(community_name: str, year: int | None) -> None:
     """Print the year's report: totals, then one line per member (hours, projects, target met)."""
@@ -93,7 +93,7 @@ def volunteers_report(community_name: str, year: int | None) -> None:
 
 @volunteers_group.command("export")
 @click.option("--community", "community_name", required=True, help="Community name (社区名称).")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="Year (default: this year).")
+@click.option("--year", type=click.IntRange(FIRST_YEAR, LAST_YEAR), default=None, help="Year (default: this year).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
 @with_appcontext

@@ -12,7 +12,7 @@ from app.clock import now
 from app.errors import DomainError
 from app.extensions import db
 from app.handlers.governance import export, hotspots, report, stations
-from app.localtime import local_date
+from app.localtime import FIRST_YEAR, LAST_YEAR, local_date
 from app.models import Building, Community
 from app.workcal import load_calendar
 
@@ -42,7 +42,7 @@ def governance_group() -> None:
 
 @governance_group.command("report")
 @click.option("--community", "community_name", required=True, help="Community name (社区名称).")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="Year (default: this year).")
+@click.option("--year", type=click.IntRange(FIRST_YEAR, LAST_YEAR), default=None, help="Year (default: this year).")
 @with_appcontext
 def governance_report(community_name: str, year: int | None) -> None:
     """The year's figures: units, members, needs, projects, hours, topics, suggestions."""
@@ -61,7 +61,7 @@ def governance_report(community_name: str, year: int | None) -> None:
 
 @governance_group.command("export")
 @click.option("--community", "community_name", required=True, help="Community name (社区名称).")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="Year (default: this year).")
+@click.option("--year", type=click.IntRange(FIRST_YEAR, LAST_YEAR), default=None, help="Year (default: this year).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
 @with_appcontext

@@ -17,9 +17,8 @@ from sqlalchemy import select
 from app.cli.types import ID
 from app.extensions import db
 from app.handlers.reports import rollup
+from app.localtime import FIRST_YEAR, LAST_YEAR
 from app.models import Community
-
-FIRST_YEAR, LAST_YEAR = 2000, 2100   # as the other commands' --year
 
 
 def _date(ctx, param, value: str | None) -> date | None:

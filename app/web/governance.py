@@ -27,7 +27,7 @@ from app.handlers.governance import (
     units,
 )
 from app.handlers.governance.roles import COLLECTORS, EDITORS, VIEWERS
-from app.localtime import local_date
+from app.localtime import FIRST_YEAR, LAST_YEAR, local_date
 from app.models import Building, BuildingLocation, Community, Need, PartyMember, Resident, Staff
 from app.models.governance import (
     CONTRIBUTION_KINDS,
@@ -285,7 +285,7 @@ def project_action(project_id: int, action: str):
 def governance_export():
     staff = current_staff()
     year = request.args.get("year", type=int) or local_date(now()).year
-    if not 2000 <= year <= 2100:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         year = local_date(now()).year
     community = db.session.get(Community, staff.community_id)
     name = f"{community.name}-{year}年度共建共治统计表.xlsx"

@@ -8,12 +8,12 @@ from app.clock import now
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.handlers.governance.roles import COLLECTORS, COMMITTEE, EDITORS, VIEWERS  # noqa: F401 - re-exported
-from app.localtime import local_date
+from app.localtime import FIRST_YEAR, LAST_YEAR, local_date
 from app.models import Community, Resident, Role, Staff
 
 TAGS = ["governance"]
 
-YEAR_QUERY = {"type": "integer", "minimum": 2000, "maximum": 2100}
+YEAR_QUERY = {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}
 
 
 def staff_of(*roles: str) -> Staff:
@@ -46,7 +46,7 @@ def resident_here() -> Resident:
 
 
 def year() -> int:
-    return int_arg("year", local_date(now()).year, minimum=2000, maximum=2100)
+    return int_arg("year", local_date(now()).year, minimum=FIRST_YEAR, maximum=LAST_YEAR)
 
 
 def statuses(name: str = "status") -> list[str] | None:

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.handlers.audit import record
 from app.handlers.events.errors import refusal
 from app.handlers.org.profile import adopt_community
-from app.localtime import iso, to_local
+from app.localtime import FIRST_YEAR, LAST_YEAR, iso, to_local
 from app.models import Resident, Staff
 from app.models.masking import mask_name
 from app.models.volunteers import MemberKind, MemberProject, PartyMember, VolunteerProject
@@ -125,7 +125,7 @@ def year_arg(value: Any) -> int:
     """A year from a request (this year when absent)."""
     if value is None:
         return current_year()
-    if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2100:
+    if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
         raise refusal("年份无效", "invalid", 400, field="year")
     return value
 

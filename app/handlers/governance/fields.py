@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Iterable
 
 from app.handlers.governance.errors import refuse
-from app.localtime import zone
+from app.localtime import FIRST_YEAR, LAST_YEAR, zone
 
 MISSING = object()
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -121,8 +121,8 @@ def day(data: dict, name: str, label: str, *, required: bool = False) -> date | 
         parsed = date.fromisoformat(str(value).strip())
     except ValueError:
         raise refuse(f"{label}格式应为 YYYY-MM-DD", field=name) from None
-    if not 2000 <= parsed.year <= 2100:
-        raise refuse(f"{label}的年份必须在2000到2100之间", field=name)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise refuse(f"{label}的年份必须在{FIRST_YEAR}到{LAST_YEAR}之间", field=name)
     return parsed
 
 
@@ -140,8 +140,8 @@ def moment(data: dict, name: str, label: str, *, required: bool = False) -> date
             parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
             raise refuse(f"{label}格式应为 ISO 8601，如 2026-11-24T18:00", field=name) from None
-    if not 2000 <= parsed.year <= 2100:
-        raise refuse(f"{label}的年份必须在2000到2100之间", field=name)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise refuse(f"{label}的年份必须在{FIRST_YEAR}到{LAST_YEAR}之间", field=name)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone())
 
 
