@@ -9,6 +9,9 @@ from flask import Flask
 from app.localtime import iso, to_local
 
 ENGLISH_TAIL = re.compile(r"\s*\([^()]*[A-Za-z][^()]*\)\s*$")
+# A sender's reason: "没有可用的发送渠道 (no way to reach this recipient): no group messages…" —
+# the Chinese label, its English gloss, then the channel's own (English) words.
+LABELLED_REASON = re.compile(r"^([^()]*[\u4e00-\u9fff][^()]*?)\s*\([^()]*[A-Za-z][^()]*\)")
 
 
 def local(moment: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
@@ -51,6 +54,13 @@ def people_message(message: str) -> str:
     return ENGLISH_TAIL.sub("", message or "").strip() or "操作未完成"
 
 
+def send_reason(reason: str | None) -> str:
+    """Why a send failed, for staff: the Chinese label of a known reason; an unknown one as it came
+    (it is all there is). Operators read the whole text in the log and the API."""
+    found = LABELLED_REASON.match(reason or "")
+    return found.group(1).strip() if found else (reason or "")
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local, "local")
     app.add_template_filter(duration, "duration")
@@ -58,3 +68,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(iso, "iso")
     app.add_template_filter(iso_local, "isolocal")
     app.add_template_filter(people_message, "people")
+    app.add_template_filter(send_reason, "send_reason")

@@ -9,6 +9,7 @@ from app.cli import cli
 from app.extensions import db
 from app.handlers import requests as flow
 from app.handlers.inbox import open_clocks_query
+from app.handlers.messaging.outbox import TO_GROUP, queue_message
 from app.handlers.org.auth import STAFF, issue_token
 from app.handlers.sla import start_reply_clock
 from app.models import Alert, AlertRecipient, Community, Role, Staff, Street
@@ -16,6 +17,7 @@ from app.models.sla import ReplyClock
 from app.web.demo import demo_duty_staff
 from app.web.login import LINK_LABEL, LINK_TTL
 from tests.web.conftest import csrf_of
+from workers.sends import deliver
 
 
 def _request(community_id: int, text: str = "3号楼楼道灯坏了，晚上很黑"):
@@ -168,6 +170,19 @@ def test_the_alerts_page_names_kinds_roles_and_channels_in_chinese(demo, browser
     card = page[page.index("2027年放假安排未导入") - 300:]
     assert "节假日安排未导入" in card and "<td>值班长</td>" in card and "企业微信" in card
     assert ">wework<" not in card and ">lead<" not in card and 'class="table-wrap"' in card
+
+
+def test_a_refused_send_shows_its_reason_in_chinese_only(demo, browser):
+    """The sender's reasons carry an English tail for the operators' log; staff read the Chinese."""
+    staff = demo_duty_staff()
+    message = queue_message(channel="mp", recipient_kind=TO_GROUP, recipient_id="x", text="测试通知",
+                            idempotency_key="no-route-1", community_id=staff.community_id, enqueue=False)
+    db.session.commit()
+    assert deliver(message.id) == "rejected"
+    db.session.expire_all()   # the delivery ran in its own session
+    browser.login(staff)
+    page = browser.get("/console/sent").get_data(as_text=True)
+    assert "没有可用的发送渠道" in page and "no way to reach" not in page
 
 
 def test_the_sent_record_scrolls_inside_its_own_region(demo, browser):
