@@ -119,9 +119,17 @@ def _queue(job_spec: JobSpec):
 
 
 def enqueue(name: str, *args, job_id: str | None = None, **kwargs) -> Job:
-    """Run as soon as a worker is free. Raises when Redis is unreachable (callers decide)."""
+    """Run as soon as a worker is free. Raises when Redis is unreachable (callers decide).
+
+    One round trip: RQ given a pipeline queues the queue's registration, the job and the push
+    on it (one MULTI/EXEC) instead of sending two pipelines one after the other.
+    """
     job_spec = spec(name)
-    return _queue(job_spec).enqueue(job_spec.path, args=args, kwargs=kwargs, **_options(job_spec, job_id))
+    queue = _queue(job_spec)
+    with queue.connection.pipeline() as pipe:
+        job = queue.enqueue(job_spec.path, args=args, kwargs=kwargs, pipeline=pipe, **_options(job_spec, job_id))
+        pipe.execute()
+    return job
 
 
 def enqueue_at(name: str, when: datetime, *args, job_id: str | None = None, **kwargs) -> Job:

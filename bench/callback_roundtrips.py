@@ -65,6 +65,9 @@ def main() -> None:
     parser.add_argument("--aes", action="store_true")
     parser.add_argument("--empty", action="store_true", help="no demo community (the reply: 'no community')")
     parser.add_argument("--profile", action="store_true", help="cProfile the measured messages (top 30)")
+    parser.add_argument("--pyinstrument", metavar="HTML", default=None,
+                        help="sample the measured messages with pyinstrument (a statistical profiler: it does not "
+                             "inflate Python-heavy frames as cProfile does); text tree printed, HTML written here")
     parser.add_argument("--senders", type=int, default=500,
                         help="distinct residents (500: mostly follow-ups; more than 2 × --messages: all new reports)")
     parser.add_argument("--inline", action="store_true",
@@ -101,13 +104,17 @@ def main() -> None:
             if args.verbose:
                 shapes[" ".join(statement.split())[:110]] += 1
 
+        def autocommit(conn) -> bool:
+            # In autocommit psycopg sends neither BEGIN nor COMMIT, though SQLAlchemy's events still fire.
+            return bool(getattr(conn.connection.dbapi_connection, "autocommit", False))
+
         @event.listens_for(engine, "commit")
         def _commit(conn):
-            counts["sql:COMMIT"] += 1
+            counts["sql:COMMIT"] += not autocommit(conn)
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            counts["sql:BEGIN"] += 1
+            counts["sql:BEGIN"] += not autocommit(conn)
 
         dialect = engine.dialect
         plain_ping = dialect.do_ping
@@ -135,12 +142,21 @@ def main() -> None:
         import cProfile
         import pstats
         profiler = cProfile.Profile()
+        sampler = None
+        if args.pyinstrument:
+            from pyinstrument import Profiler
+            sampler = Profiler(interval=0.0005)
+            sampler.start()
         if args.profile:
             profiler.enable()
         for path, body in build_requests(args.messages, args.aes, 2, args.senders):
             response = client.post(path, data=body, content_type="text/xml")
             failures += response.status_code != 200 or not response.data.startswith(b"<xml>")
         profiler.disable()
+        if sampler is not None:
+            sampler.stop()
+            print(sampler.output_text(unicode=True, color=False, show_all=False))
+            Path(args.pyinstrument).write_text(sampler.output_html(), encoding="utf-8")
         if args.profile:
             stats = pstats.Stats(profiler)
             stats.sort_stats("tottime").print_stats(30)

@@ -36,7 +36,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.channels import spool
 from app.clock import now
 from app.extensions import db, redis_ext
-from app.handlers.conversation import find_staff
+from app.handlers.conversation import identify, known_sender
 from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage, Reply, handle, store_once
 from app.handlers.messaging.outbox import TO_USER, queue_message
 from app.models import Direction, Message
@@ -81,7 +81,7 @@ def take(inbound: InboundMessage, *, handle_it: bool = True, reason: str | None 
     first_key = _first_copy_key(inbound, prefetched)
     if first_key is not None:
         inbound.dedupe_key = first_key   # a copy with a new MsgId: answered as a repeat of the first
-    message, created = store_once(inbound)
+    message, created = store_once(inbound, known_sender(inbound) if handle_it else None)
     if not created:
         return Taken(message, _repeat_reply(message, wait), False)
     if not handle_it:
@@ -175,7 +175,8 @@ def take_or_spool(inbound: InboundMessage, *, staff_by: str | None = None, handl
 
     ``staff_by`` ("openid" / "wework_userid") says the sender id is to be told apart from
     residents; it is looked up here, in the same guard, because it reads the database too,
-    and once: the router uses this answer (``inbound.staff_checked``).
+    and once, with the resident's identity in the same query: the router uses these answers
+    (``inbound.staff_checked``, ``inbound.resident_checked``).
 
     The engine does not ping a connection at each checkout (app/__init__.py): a connection
     the server dropped (restart, idle timeout) fails at its first statement, which SQLAlchemy
@@ -185,9 +186,11 @@ def take_or_spool(inbound: InboundMessage, *, staff_by: str | None = None, handl
     for attempt in (1, 2):
         try:
             if staff_by:
-                staff = find_staff(inbound)
-                inbound.is_staff, inbound.staff_id, inbound.staff_checked = (
-                    staff is not None, staff.id if staff is not None else None, True)
+                if not db.session().in_transaction():
+                    # The look-up and the INSERT are one statement each, the INSERT's commit is the
+                    # store's (store_once): in autocommit, without the BEGIN and COMMIT round trips.
+                    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                identify(inbound)   # staff, and the resident's identity, in one query
             return take(inbound, handle_it=handle_it, reason=reason, wait=wait, prefetched=prefetched)
         except Exception as exc:
             if not database_down(exc):
@@ -231,9 +234,7 @@ def store_spooled(entry: dict) -> None:
 
 def take_or_raise(inbound: InboundMessage, entry: dict) -> Taken:
     if entry.get("staff_by"):
-        staff = find_staff(inbound)
-        inbound.is_staff, inbound.staff_id, inbound.staff_checked = (
-            staff is not None, staff.id if staff is not None else None, True)
+        identify(inbound)
     return take(inbound, handle_it=bool(entry.get("handle_it", True)), reason=entry.get("reason"))
 
 
@@ -268,6 +269,7 @@ def _deserialise(data: dict) -> InboundMessage:
         data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
     # Looked up again when the spool is drained: staff and dialogue state may have changed since.
     # A spooled delivery is handled inline when the spool is drained (its resident heard "已收到").
-    for name in ("staff_checked", "staff_id", "dialogue_state", "may_defer"):
+    for name in ("staff_checked", "staff_id", "resident_checked", "resident_id", "dialogue_state",
+                 "vocabulary_version", "may_defer"):
         data.pop(name, None)
     return InboundMessage(**data)

@@ -9,10 +9,14 @@ and hands the answers to those three places:
 - the nonce verdict is given at once (``security.replay_verdict``: a nonce reused
   with another body raises ReplayRejected);
 - ``first_key`` goes to ``intake.take`` (the earlier copy's dedupe key, if any);
-- the dialogue state goes on ``inbound.dialogue_state`` for the router.
+- the dialogue state goes on ``inbound.dialogue_state`` for the router;
+- the bot vocabulary's version token goes on ``inbound.vocabulary_version``: the
+  router uses its per-process vocabulary only if it carries that token
+  (app/handlers/conversation/vocabulary.py).
 
 Redis unreachable: the nonce is not remembered (as ``guard_replay`` does), the
-resend check falls back to the database, and the router answers without state.
+resend check falls back to the database, the router answers without state and
+reads the vocabulary from the database.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import redis
 from app.channels.intake import RESEND_WINDOW_SECONDS, Prefetched, resend_key_of
 from app.channels.security import replay_check, replay_unguarded, replay_verdict
 from app.extensions import redis_ext
-from app.handlers.conversation import parse_state, state_key
+from app.handlers.conversation import parse_state, state_key, vocabulary
 from app.handlers.messaging.inbound import InboundMessage
 
 
@@ -41,11 +45,13 @@ def prefetch(inbound: InboundMessage, replay: tuple[str, Any, Any, bytes] | None
             pipe.set(resend_key, inbound.dedupe_key, nx=True, ex=RESEND_WINDOW_SECONDS)
             pipe.get(resend_key)
         pipe.get(state_key(inbound))
+        pipe.get(vocabulary.VERSION_KEY)
         answers = list(pipe.execute())
     except (redis.RedisError, OSError):
         if replay is not None:
             replay_unguarded(replay[0])
         inbound.dialogue_state = {}
+        inbound.vocabulary_version = vocabulary.UNAVAILABLE
         return Prefetched(redis_ok=False)
     if nonce is not None:
         fresh, seen = answers.pop(0), answers.pop(0)
@@ -55,4 +61,5 @@ def prefetch(inbound: InboundMessage, replay: tuple[str, Any, Any, bytes] | None
         fresh, seen = answers.pop(0), answers.pop(0)
         first = None if fresh or seen is None else seen.decode()
     inbound.dialogue_state = parse_state(answers.pop(0))
+    inbound.vocabulary_version = vocabulary.version_from(answers.pop(0))
     return Prefetched(redis_ok=True, first_key=first if first and first != inbound.dedupe_key else None)

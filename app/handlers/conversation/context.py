@@ -23,6 +23,9 @@ class ConversationContext:
     now: datetime
     state: dict = field(default_factory=dict)
     vocabulary: Vocabulary | None = field(default=None, repr=False)
+    # The resident was created by this very message: nothing of theirs exists yet (no request, nothing
+    # pending), so handlers need not look.
+    first_contact: bool = False
 
     def start_flow(self, name: str, **data) -> None:
         """Begin (or move on in) a multi-turn dialogue; the next message goes to the flow named ``name``."""

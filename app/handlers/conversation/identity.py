@@ -1,13 +1,14 @@
 """Who is writing: a staff member, or the resident behind a sender id (created on first contact)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.handlers.conversation.vocabulary import sole_community_id
 from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage
-from app.models import Channel, Community, IdentityKind, Message, Resident, ResidentGroup, ResidentIdentity, Staff
+from app.models import Channel, IdentityKind, Message, Resident, ResidentGroup, ResidentIdentity, Staff
 
 # The identity kind a sender id has on each channel.
 IDENTITY_KINDS = {
@@ -33,11 +34,66 @@ def find_staff(inbound: InboundMessage) -> Staff | None:
         Staff.active.is_(True), or_(Staff.openid == sender, Staff.wework_userid == sender))).first()
 
 
+_KEEP = "linli.identified"
+
+
+def identify(inbound: InboundMessage) -> Staff | None:
+    """The active staff member writing and, on a channel with resident identities, the sender's identity
+    with its resident: one query where ``find_staff`` and ``resolve_resident`` asked twice.
+
+    Sets ``inbound.staff_checked`` / ``staff_id`` and ``resident_checked`` / ``resident_id``; the rows
+    stay in the session (held in ``session.info``: its identity map keeps rows only while they are
+    referenced), so the router's ``find_staff`` and ``resolve_resident`` take them without a query.
+    """
+    sender = inbound.sender_id
+    if not sender:
+        inbound.is_staff, inbound.staff_id, inbound.staff_checked = False, None, True
+        return None
+    kind = IDENTITY_KINDS.get(inbound.channel)
+    # One row whatever matches: (staff or NULL, identity or NULL) joined to a constant.
+    one = select(literal(1).label("one")).subquery()
+    query = select(Staff).select_from(one).outerjoin(
+        Staff, and_(Staff.active.is_(True), or_(Staff.openid == sender, Staff.wework_userid == sender)))
+    if kind is not None:
+        query = query.add_columns(ResidentIdentity).outerjoin(ResidentIdentity, and_(
+            ResidentIdentity.channel == inbound.channel, ResidentIdentity.kind == kind,
+            ResidentIdentity.value == sender[:128])).options(joinedload(ResidentIdentity.resident))
+    row = db.session.execute(query.limit(1)).first()
+    staff = row[0] if row is not None else None
+    identity = row[1] if row is not None and kind is not None else None
+    db.session.info[_KEEP] = (staff, identity, identity.resident if identity is not None else None)
+    inbound.is_staff, inbound.staff_id, inbound.staff_checked = (
+        staff is not None, staff.id if staff is not None else None, True)
+    if kind is not None:
+        inbound.resident_checked = True
+        inbound.resident_id = identity.resident_id if identity is not None else None
+    return staff
+
+
+def known_sender(inbound: InboundMessage) -> dict:
+    """The resident (and, in a 1:1 chat, their community) ``identify`` found, as the message's columns.
+
+    Stored with the message in its INSERT, the router's assignments of the same values change
+    nothing, and the UPDATE it sent for them is saved. Empty for staff, on first contact and
+    when the channel did not ask.
+    """
+    kept = db.session.info.get(_KEEP)
+    if not inbound.resident_checked or inbound.is_staff or inbound.resident_id is None or kept is None:
+        return {}
+    resident = kept[2]
+    if resident is None or resident.id != inbound.resident_id:
+        return {}
+    values = {"resident_id": resident.id}
+    if inbound.chat_type != CHAT_GROUP and resident.community_id is not None:
+        values["community_id"] = resident.community_id
+    return values
+
+
 def _update_known(resident: Resident, inbound: InboundMessage, group: ResidentGroup | None) -> None:
     changed = False
     if resident.community_id is None:
         # First seen in a group: that is their community; else the deployment's only one.
-        resident.community_id = group.community_id if group is not None else sole_community_id()
+        resident.community_id = group.community_id if group is not None else sole_community_id(inbound.vocabulary_version)
         changed = resident.community_id is not None
     if not resident.nickname and inbound.sender_name:
         resident.nickname = inbound.sender_name[:100]
@@ -48,18 +104,27 @@ def _update_known(resident: Resident, inbound: InboundMessage, group: ResidentGr
 
 def resolve_resident(inbound: InboundMessage, group: ResidentGroup | None) -> Resident | None:
     """The resident behind the sender id on this channel, created on first contact."""
+    return resolve_sender(inbound, group)[0]
+
+
+def resolve_sender(inbound: InboundMessage, group: ResidentGroup | None) -> tuple[Resident | None, bool]:
+    """(the resident behind the sender id, whether this message created them: their first contact)."""
     kind = IDENTITY_KINDS.get(inbound.channel)
     if kind is None or not inbound.sender_id:
-        return None
+        return None, False
     value = inbound.sender_id[:128]
     # The resident comes with the identity in one query (joinedload), not a second SELECT.
     query = select(ResidentIdentity).options(joinedload(ResidentIdentity.resident)).where(
         ResidentIdentity.channel == inbound.channel, ResidentIdentity.kind == kind, ResidentIdentity.value == value)
-    identity = db.session.scalars(query).first()
-    if identity is not None:
-        _update_known(identity.resident, inbound, group)
-        return identity.resident
-    resident = Resident(community_id=group.community_id if group is not None else sole_community_id(),
+    known = db.session.get(Resident, inbound.resident_id) if inbound.resident_id is not None else None
+    if known is None and not (inbound.resident_checked and inbound.resident_id is None):
+        # Not looked up by the channel (``identify``): asked here.
+        identity = db.session.scalars(query).first()
+        known = identity.resident if identity is not None else None
+    if known is not None:
+        _update_known(known, inbound, group)
+        return known, False
+    resident = Resident(community_id=group.community_id if group is not None else sole_community_id(inbound.vocabulary_version),
                         nickname=(inbound.sender_name or None) and inbound.sender_name[:100])
     resident.identities.append(ResidentIdentity(channel=inbound.channel, kind=kind, value=value))
     db.session.add(resident)
@@ -69,14 +134,8 @@ def resolve_resident(inbound: InboundMessage, group: ResidentGroup | None) -> Re
         # The same sender's other message created them at the same moment.
         db.session.rollback()
         identity = db.session.scalars(query).first()
-        return identity.resident if identity is not None else None
-    return resident
-
-
-def sole_community_id() -> int | None:
-    """The community of a deployment that serves exactly one: a 1:1 chat needs no question then."""
-    ids = db.session.scalars(select(Community.id).limit(2)).all()
-    return ids[0] if len(ids) == 1 else None
+        return (identity.resident if identity is not None else None), False
+    return resident, True
 
 
 def group_of(message: Message, inbound: InboundMessage) -> ResidentGroup | None:

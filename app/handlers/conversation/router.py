@@ -23,10 +23,11 @@ from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers.conversation import registry
 from app.handlers.conversation.context import ConversationContext
-from app.handlers.conversation.identity import find_staff, group_of, resolve_resident
+from app.handlers.conversation.identity import find_staff, group_of, resolve_sender
 from app.handlers.conversation.own_intents import OWN_HANDLERS, human, replies
 from app.handlers.conversation.staff_messages import staff_message
 from app.handlers.conversation.state import load_state, save_state
+from app.handlers.conversation.vocabulary import vocabulary_for
 from app.handlers.messaging.inbound import InboundMessage, Reply
 from app.handlers.requests import flag_possible_request
 from app.handlers.sla import start_reply_clock
@@ -43,7 +44,7 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
     if staff is not None or inbound.is_staff:
         return staff_message(message, inbound, staff, group, now)
 
-    resident = resolve_resident(inbound, group)
+    resident, first_contact = resolve_sender(inbound, group)
     community_id = group.community_id if group is not None else (resident.community_id if resident else None)
     if resident is not None:
         message.resident_id = resident.id
@@ -58,11 +59,11 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
         understanding = Understanding(text=inbound.text or "", intent="none", confidence=1.0,
                                       mentioned=inbound.mentioned)
     else:
-        vocabulary = vocabulary_for(community_id)
+        vocabulary = vocabulary_for(community_id, inbound.vocabulary_version)
         understanding = understand(inbound, now, vocabulary, state)
     ctx = ConversationContext(message=message, inbound=inbound, understanding=understanding, resident=resident,
                               staff=None, group=group, community_id=community_id, now=now, state=dict(state),
-                              vocabulary=vocabulary)
+                              vocabulary=vocabulary, first_contact=first_contact)
     reply, needs_reply = dispatch(ctx) if readable else (non_text(ctx), False)
     save_state(inbound, ctx.state, loaded=state)
 
@@ -110,18 +111,6 @@ def understand(inbound: InboundMessage, now: datetime, vocabulary: Vocabulary, s
 def _record(u: Understanding, needs_reply: bool) -> dict[str, Any]:
     return {"intent": u.intent, "confidence": u.confidence, "category": u.category, "slots": dict(u.slots),
             "needs_reply": needs_reply, "should_reply": u.should_reply}
-
-
-def vocabulary_for(community_id: int | None) -> Vocabulary:
-    """The community's services and events, from the domains, for the bot to recognise."""
-    lists: dict[str, list] = {"services": [], "events": []}
-    for name, fn in registry.vocabulary_sources():
-        try:
-            lists.setdefault(name, []).extend(fn(community_id) or [])
-        except Exception:  # noqa: BLE001 - a broken vocabulary must not silence the bot
-            log.exception("conversation: vocabulary source %s failed", registry.name_of(fn))
-            db.session.rollback()
-    return Vocabulary(services=lists.get("services", []), events=lists.get("events", []))
 
 
 def dispatch(ctx: ConversationContext) -> tuple[Reply, bool]:

@@ -361,5 +361,5 @@ CHAT = ChatFeature(
     flows={FLOW: continue_flow},
     progress=progress_lines,
     cancel=handle_cancel,
-    vocabulary={"events": matching.event_terms},
+    vocabulary={"events": matching.event_terms}, vocabulary_models=(Event,),
 )

@@ -32,6 +32,9 @@ class ChatFeature:
     cancel: Handler | None = None
     # vocabulary name -> fn(community_id) -> list of terms the bot should know (services, events)
     vocabulary: dict[str, Callable[[int | None], list]] = field(default_factory=dict)
+    # the model classes those functions read: a commit that writes one of them renews the vocabulary the
+    # router keeps per process (app/handlers/conversation/vocabulary.py)
+    vocabulary_models: tuple[type, ...] = ()
     # (ctx) -> str | None: an answer for ask_info, asked before the FAQ file
     info: Handler | None = None
     # (ctx) -> Reply | None: media sent right after a message of this domain

@@ -66,7 +66,10 @@ class InboundMessage:
     # when the message comes from the spool or the sweep: the router then looks them up itself).
     staff_checked: bool = False   # the channel looked the sender up among active staff ...
     staff_id: int | None = None   # ... and found this one (None: not staff)
+    resident_checked: bool = False   # the channel looked up the sender's resident identity too ...
+    resident_id: int | None = None   # ... and found this resident (None: first contact)
     dialogue_state: dict | None = None   # read in the callback's one Redis round trip
+    vocabulary_version: str | None = None   # ditto: the bot vocabulary's token (conversation/vocabulary.py)
     # The channel answers at once and lets a worker finish the heavy part (a new report's request
     # and clock: app/handlers/requests/deferred.py). Only /wechat/mp 1:1 deliveries say so; the
     # spool, the sweep and every other channel handle inline.
@@ -109,13 +112,15 @@ def group_for(inbound: InboundMessage) -> ResidentGroup | None:
         ResidentGroup.channel == inbound.channel, ResidentGroup.chat_id == inbound.chat_id)).first()
 
 
-def store_once(inbound: InboundMessage) -> tuple[Message, bool]:
+def store_once(inbound: InboundMessage, known: dict[str, Any] | None = None) -> tuple[Message, bool]:
     """Store the delivery; returns (row, created). A repeat returns the stored row and False.
 
     One statement for a new delivery — INSERT ... ON CONFLICT DO NOTHING RETURNING
     the row — on the unique key (channel, direction, dedupe_key), which makes it
     atomic under concurrency: of several processes inserting the same delivery,
     one inserts and the others read its row. A repeat costs one more SELECT.
+    ``known``: columns the channel knows already (the sender's resident and community),
+    stored with the row where the group does not say otherwise.
     """
     if inbound.received_at is None:
         inbound.received_at = now()
@@ -128,6 +133,9 @@ def store_once(inbound: InboundMessage) -> tuple[Message, bool]:
         msg_type=inbound.msg_type, text=inbound.text, media=inbound.media, sent_at=inbound.sent_at,
         received_at=inbound.received_at,
     )
+    for name, value in (known or {}).items():
+        if values.get(name) is None:
+            values[name] = value
     statement = _insert_for(db.session)(Message).values(**values).on_conflict_do_nothing().returning(Message)
     try:
         row = db.session.scalars(statement).first()

@@ -256,6 +256,6 @@ CHAT = ChatFeature(
     flows={"book_proxy": continue_flow},
     progress=progress_lines,
     cancel=handle_cancel,
-    vocabulary={"services": service_terms},
+    vocabulary={"services": service_terms}, vocabulary_models=(ServiceItem,),
     info=describe_item,
 )

@@ -58,6 +58,8 @@ def join_follow_up(ctx):
     """
     if ctx.resident is None or ctx.community_id is None or ctx.message.msg_type not in MEDIA_TYPES:
         return None
+    if getattr(ctx, "first_contact", False):
+        return None   # their first message: no request to join
     finish_pending_of(ctx.resident.id, except_id=ctx.message.id)   # a report answered a moment ago
     target = find_follow_up_target(resident_id=ctx.resident.id, channel=ctx.inbound.channel, chat_id=_chat_id(ctx),
                                    at=ctx.now)
@@ -98,10 +100,12 @@ def handle_report(ctx):
     # A message stored just now (the callback's own) has no request yet; one handled again may have.
     existing = None if inbound.may_defer else db.session.scalars(select(ServiceRequest).where(
         ServiceRequest.message_id == ctx.message.id)).first()
-    if existing is None:
+    # Their first message (the resident was created by it): nothing pending, no request to join.
+    first_contact = existing is None and getattr(ctx, "first_contact", False)
+    if existing is None and not first_contact:
         # Their report answered a moment ago and still pending becomes its request first: this one may join it.
         finish_pending_of(ctx.resident.id, except_id=ctx.message.id)
-    target = None if existing is not None else find_follow_up_target(
+    target = None if existing is not None or first_contact else find_follow_up_target(
         resident_id=ctx.resident.id, channel=inbound.channel, chat_id=_chat_id(ctx), at=ctx.now, category=category,
         building=slots.get("building"))
     if target is not None:

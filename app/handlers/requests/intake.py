@@ -104,12 +104,22 @@ def next_code(created_at: datetime, *, redis_only: bool = False) -> str | None:
     key = f"linli:request-code:{day}"
     try:
         client = redis_ext.client
-        if not client.exists(key):
-            client.set(key, _used_max(prefix), nx=True, ex=3 * 86400)
+        # One round trip: the number and the key's lifetime (3 days after its last use).
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 3 * 86400)
+        number = int(pipe.execute()[0])
+        if number == 1:
+            # The day's first number, or a counter Redis lost: continue after the table's numbers
+            # (a concurrent caller that took 2, 3 … meanwhile is caught by the check below).
+            used = _used_max(prefix)
+            if used:
+                number = int(client.incrby(key, used))
         for _ in range(1000):
-            code = f"{prefix}{int(client.incr(key)):04d}"
+            code = f"{prefix}{number:04d}"
             if not code_taken(code):
                 return code
+            number = int(client.incr(key))
     except redis.RedisError:
         log.warning("redis unavailable for request codes; numbering from the database")
         if redis_only:
