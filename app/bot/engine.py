@@ -35,14 +35,14 @@ from app.bot.scoring import (
     THANKS_GREET_ACK,
     add_ngram_evidence,
     broken_promise,
+    can_change,
     category_scores,
     confidence_of,
     intent_scores,
     is_emergency,
-    ngrams_can_decide,
     report_category,
     runner_up,
-    top_two,
+    top_values,
 )
 from app.bot.types import CHAT_GROUP, CHAT_PRIVATE, INTENTS, FormClassification, Understanding, Vocabulary
 
@@ -143,38 +143,44 @@ class Bot:
         text, facts = model.normalizer.normalize(raw_text)
         mentioned = bool(mentioned or facts["mentioned"])
         addressed = chat_type != CHAT_GROUP or mentioned
-        flow = (state or {}).get("flow") if isinstance(state, dict) else None
+        flow = state.get("flow") if isinstance(state, dict) else None
         u = Understanding(text=raw_text, mentioned=mentioned)
 
         chars = set(text)
         feats = features(model, text, chars)
         if feats[FRAME] >= FRAME_ADDRESSED:
             addressed = True   # a third-person work order ("来电人反映…") is written to the service
-        vocab = vocab if vocab is not None else Vocabulary()
+        vocab = vocab if vocab is not None else NO_VOCABULARY
         services, events = slot_mod.vocabulary_matchers(vocab, model.normalize_phrase)
-        service_key = services.find(text, fuzzy=False)
-        event_keys = events.find_all(text)
+        service_key = services.find(text, fuzzy=False, chars=chars)
+        event_keys = events.find_all(text, chars)
         cats = category_scores(feats)
         scores = intent_scores(feats, facts, bool(service_key), bool(event_keys), len(text), cats)
-        cue_top = max(scores.values())
+        best, cue_top, s2 = top_values(scores)
         # The n-grams re-weigh what the cue words found; alone they never make an intent (a
         # message without any cue is unclear: at most a possible report, see below). Inside a
         # flow a short answer belongs to the flow, so there only the cues count.
         # They are looked up only when they could change the decision (ngrams_can_decide).
         posterior = grams = None
         weight = model.ngram_intent_weight
-        if cue_top > 0 and not flow and weight and model.ngrams and ngrams_can_decide(scores, weight, model.threshold):
+        s1 = cue_top
+        if cue_top > 0 and not flow and weight and model.ngrams and can_change(s1, s2, weight, model.threshold):
             grams = model.ngrams.vote(text, chars)
             posterior = model.ngrams.intent_posterior(grams)
             add_ngram_evidence(scores, posterior, weight)
+            best, s1, s2 = top_values(scores)
         u.scores = scores
 
-        best, s1, s2 = top_two(scores)
+        if s2 < 0.0:
+            s2 = 0.0   # the runner-up counts from 0
         confidence = confidence_of(s1, s2)
-        if best == "ask_info" and confidence < FAQ_SURE and model.faq.answer(text):
-            # "小区的垃圾几点收走啊": a doubtful question the FAQ can answer is a question for the service.
-            s1 = scores["ask_info"] = s1 + FAQ_BONUS
-            confidence = confidence_of(s1, s2)
+        faq = FAQ_NOT_ASKED   # the FAQ's answer, asked at most once
+        if best == "ask_info" and confidence < FAQ_SURE:
+            faq = model.faq.answer(text)
+            if faq:
+                # "小区的垃圾几点收走啊": a doubtful question the FAQ can answer is a question for the service.
+                s1 = scores["ask_info"] = s1 + FAQ_BONUS
+                confidence = confidence_of(s1, s2)
 
         if not text:
             intent, confidence, u.reason = ("chitchat", 0.9, "emoji only") if facts["emoji_only"] else (
@@ -192,7 +198,11 @@ class Bot:
             # unsure between two service intents is not a reason for silence: a person answers.
             for_service = s2 >= FOR_SERVICE_SCORE and runner_up(scores, best) in SERVICE_INTENTS
             intent, confidence = self._unclear(text, addressed or for_service, u, guess=best)
-        u.intent, u.confidence = intent, round(min(max(confidence, 0.0), 1.0), 3)
+        if confidence < 0.0:
+            confidence = 0.0
+        elif confidence > 1.0:
+            confidence = 1.0
+        u.intent, u.confidence = intent, round(confidence, 3)
         if intent == "report_issue":
             u.report_likelihood = u.confidence
         elif chat_type == CHAT_GROUP and not addressed and intent in ("none", "chitchat") and text:
@@ -216,11 +226,11 @@ class Bot:
             if number:
                 slots["phone"] = number
         if not service_key and text and intent in ("book_proxy", "ask_info", "cancel", "query_progress"):
-            service_key = services.find(text, fuzzy=True)
+            service_key = services.find(text, fuzzy=True, chars=chars)
         if service_key:
             slots["service"] = service_key
         if not event_keys and text and intent in ("event_signup", "cancel", "query_progress", "ask_info"):
-            fuzzy_event = events.find(text, fuzzy=True)
+            fuzzy_event = events.find(text, fuzzy=True, chars=chars)
             event_keys = [fuzzy_event] if fuzzy_event else []
         if event_keys:
             slots["event"] = slot_mod.pick_event(event_keys, vocab.events, slots.get("date"), _zone(tz))
@@ -240,7 +250,7 @@ class Bot:
                     kind, weight = name, feats[index]
             u.chitchat_kind = kind
         if intent == "ask_info":
-            found = model.faq.answer(text)
+            found = model.faq.answer(text) if faq is FAQ_NOT_ASKED else faq
             if not found and service_key:
                 # "尊老经怎么办理" found the item despite the typo: ask the FAQ with its proper names.
                 names = next((t.names for t in vocab.services if t.key == service_key), ())
@@ -292,7 +302,10 @@ class Bot:
             vote = model.ngrams.vote(text, chars)
             if vote:
                 report += model.ngram_intent_weight * model.ngrams.intent_posterior(vote)[0]
-        other = max(value for intent, value in scores.items() if intent != "report_issue")
+        other = None   # the best other intent's score (a loop: cheaper than max() of a generator)
+        for intent, value in scores.items():
+            if intent != "report_issue" and (other is None or value > other):
+                other = value
         return round(confidence_of(report, other), 3)
 
     def _unclear(self, text: str, addressed: bool, u: Understanding, guess: str | None = None):
@@ -320,6 +333,8 @@ class Bot:
         return self.model.default_vocabulary
 
 
+NO_VOCABULARY = Vocabulary()   # one object: the matchers are cached by its identity
+FAQ_NOT_ASKED = object()
 RESCHEDULE_TO = re.compile("(改|换|调|挪|推迟|延后|提前|推)(到|在|成|为)")
 
 

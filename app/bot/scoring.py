@@ -8,16 +8,17 @@ from app.bot.model import CAT_MAX_OFFSET, CAT_OFFSET, CUE_INDEX, N_CATS, SERVICE
 from app.bot.types import CATEGORIES, INTENTS
 
 
-def top_two(scores: dict[str, float]) -> tuple[str, float, float]:
-    """The best intent (ties: the order of INTENTS), its score and the runner-up's score."""
+def top_values(scores: dict[str, float]) -> tuple[str, float, float]:
+    """The best intent (ties: the first), its score and the runner-up's score, which may be
+    below 0 (the decision counts it from 0; the n-gram gate does not). The scores are in the
+    order of INTENTS, as ``intent_scores`` makes them."""
     best, s1, s2 = "none", -1.0, -1.0
-    for intent in INTENTS:
-        value = scores[intent]
+    for intent, value in scores.items():
         if value > s1:
             best, s1, s2 = intent, value, s1
         elif value > s2:
             s2 = value
-    return best, s1, max(s2, 0.0)
+    return best, s1, s2
 
 
 def runner_up(scores: dict[str, float], best: str) -> str:
@@ -27,10 +28,6 @@ def runner_up(scores: dict[str, float], best: str) -> str:
         if intent != best and scores[intent] > value:
             second, value = intent, scores[intent]
     return second
-
-
-def cap(value: float, top: float = 6.0) -> float:
-    return value if value < top else top
 
 
 def confidence_of(s1: float, s2: float) -> float:
@@ -184,8 +181,13 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
         ad = 8.0
     if cats is None:
         cats = category_scores(f)
-    best_cat = max(cats)
-    topic = cap(best_cat + 0.3 * (sum(cats) - best_cat), 4.0)
+    best_cat = cats[0]   # max(cats), inline like the caps
+    for value in cats:
+        if value > best_cat:
+            best_cat = value
+    topic = best_cat + 0.3 * (sum(cats) - best_cat)
+    if not topic < 4.0:   # a cap of 4 (as min(), but inline)
+        topic = 4.0
 
     s: dict[str, float] = {}
     # A report: a complaint word or a problem, about a thing the community looks after;
@@ -297,14 +299,19 @@ def intent_scores(f: list[float], facts: dict, has_service: bool, has_event: boo
         for key in SERVICE_INTENTS:
             s[key] *= 0.5
     # Thanks and greetings are politeness around a request, not a competing intent.
-    strongest_service = max(s["report_issue"], s["book_proxy"], s["event_signup"], s["query_progress"], s["cancel"],
-                            s["ask_info"], s["rate"], s["human"])
+    strongest_service = s["report_issue"]   # max() of the service intents and rate, human (inline)
+    for key in STRONGEST_OF:
+        if s[key] > strongest_service:
+            strongest_service = s[key]
     if strongest_service >= 2.0:
         s["chitchat"] *= 0.4
         s["none"] *= 0.6
     if resolved and chit and rate < 3:
         s["chitchat"] += resolved   # "修好了，谢谢": thanks (but "修好了，很满意" rates the work)
     return s
+
+
+STRONGEST_OF = ("book_proxy", "event_signup", "query_progress", "cancel", "ask_info", "rate", "human")
 
 
 def add_ngram_evidence(scores: dict[str, float], posterior: list[float], weight: float) -> None:
@@ -318,12 +325,12 @@ def ngrams_can_decide(scores: dict[str, float], weight: float, threshold: float)
     decide? Not when the best intent leads by ``weight`` or more and would stay above the
     threshold even if the runner-up got all of it: then they are not consulted (cheaper, and
     the decision is the same)."""
-    s1 = s2 = -1.0
-    for value in scores.values():
-        if value > s1:
-            s1, s2 = value, s1
-        elif value > s2:
-            s2 = value
+    _best, s1, s2 = top_values(scores)
+    return can_change(s1, s2, weight, threshold)
+
+
+def can_change(s1: float, s2: float, weight: float, threshold: float) -> bool:
+    """``ngrams_can_decide`` from the best score and the runner-up's (``top_values``)."""
     return s1 - s2 < weight or confidence_of(s1, s2 + weight) < threshold
 
 

@@ -148,22 +148,25 @@ class TermMatcher:
         # Every name (even with one wrong character) contains one of these characters.
         self.gate = frozenset(ch for n, _ in self.names for ch in n[:2])
 
-    def find_all(self, text: str) -> list[str]:
+    def find_all(self, text: str, chars: set[str] | None = None) -> list[str]:
+        """``chars``: ``set(text)`` when the caller has it (a set is checked against the gate
+        without making a string of each character again)."""
         keys: list[str] = []
-        if self.re is not None and not self.gate.isdisjoint(text):
+        if self.re is not None and not self.gate.isdisjoint(text if chars is None else chars):
             for m in self.re.finditer(text):
                 for key in self.by_name[m.group()]:
                     if key not in keys:
                         keys.append(key)
         return keys
 
-    def find(self, text: str, fuzzy: bool = True) -> str | None:
-        keys = self.find_all(text)
+    def find(self, text: str, fuzzy: bool = True, chars: set[str] | None = None) -> str | None:
+        keys = self.find_all(text, chars)
         if keys:
             return keys[0]
-        if not fuzzy or not self.fuzzy or self.gate.isdisjoint(text):
+        if chars is None:
+            chars = set(text)
+        if not fuzzy or not self.fuzzy or self.gate.isdisjoint(chars):
             return None
-        chars = set(text)
         for name, key, name_chars in self.fuzzy:
             if len(name_chars & chars) < len(name_chars) - 1:
                 continue
