@@ -40,23 +40,34 @@ def location_if_named(text: str, chars: set[str]) -> dict:
     and the regexes are the slow part of the slots."""
     if DIGITS.isdisjoint(chars) and LOCATION_CHARS.isdisjoint(chars):
         return {}
-    return location(text)
+    return location(text, chars)
 
 
-def location(text: str) -> dict:
+# A character every match of the regex holds: without one the search is skipped (it would find nothing).
+BUILDING_NEEDS = frozenset("号栋幢座#")
+UNIT_NEEDS = frozenset("单门")
+ROOM_NEEDS = frozenset("室房户")
+FLOOR_NEEDS = frozenset("楼层")
+
+
+def location(text: str, chars: set[str] | None = None) -> dict:
+    """building / unit / room / floor named in ``text`` (``chars``: its set of characters, if known)."""
+    if chars is None:
+        chars = set(text)
     slots: dict = {}
-    m = RE_TRIPLE.search(text)
+    dash = "-" in chars
+    m = RE_TRIPLE.search(text) if dash else None
     if m:
         slots["building"], slots["unit"], slots["room"] = m.group(1), m.group(2), m.group(3)
         return slots
     end = None
-    m = RE_BUILDING.search(text)
+    m = RE_BUILDING.search(text) if not BUILDING_NEEDS.isdisjoint(chars) else None
     if m:
         value = _num(m.group(1))
         if value and value != "0":
             slots["building"] = value
             end = m.end()
-    mu = RE_UNIT.search(text)
+    mu = RE_UNIT.search(text) if not UNIT_NEEDS.isdisjoint(chars) else None
     if mu:
         value = _num(mu.group(1))
         if value and value != "0":
@@ -69,17 +80,17 @@ def location(text: str) -> dict:
             if value:
                 slots["room"] = value
     if "room" not in slots:
-        mr = RE_ROOM.search(text)
+        mr = RE_ROOM.search(text) if not ROOM_NEEDS.isdisjoint(chars) else None
         if mr:
             value = _num(mr.group(1))
             if value:
                 slots["room"] = value
     if "building" not in slots and "room" not in slots:
-        mp = RE_PAIR.search(text)
+        mp = RE_PAIR.search(text) if dash else None
         if mp and not RE_MOBILE.search(text):
             slots["building"], slots["room"] = mp.group(1), mp.group(2)
     if "room" not in slots:
-        mf = RE_FLOOR.search(text)
+        mf = RE_FLOOR.search(text) if not FLOOR_NEEDS.isdisjoint(chars) else None
         if mf:
             value = _num(mf.group(1))
             if value and 0 < int(value) <= 60 if value.isdigit() else False:
