@@ -124,6 +124,10 @@ class NgramModel:
         bits = self.field_bits = 32 if (largest + 1) * 3 * MAX_VOTE_CHARS < 1 << 32 else 64
         # The posteriors read the fields of a sum in one call: its bytes, unpacked as integers.
         self._fields = struct.Struct(f"<{n_classes}{'I' if bits == 32 else 'Q'}")
+        # ... only the fields a posterior needs: (first field, count) -> a Struct of them
+        code = "I" if bits == 32 else "Q"
+        self._parts = {(0, N_INTENTS): struct.Struct(f"<{N_INTENTS}{code}"),
+                       (N_INTENTS, len(CATEGORIES)): struct.Struct(f"<{len(CATEGORIES)}{code}")}
         base = 0
         for cls, value in enumerate(base_fields):
             base |= value << (bits * cls)
@@ -182,9 +186,14 @@ class NgramModel:
         total = vectors if vectors.__class__ is int else sum(vectors)
         if total:
             fields = self._fields
-            values = fields.unpack(total.to_bytes(fields.size, "little"))
+            part = self._parts.get((first, count))
+            data = total.to_bytes(fields.size, "little")
+            if part is not None:   # the fields of these classes only
+                values = part.unpack_from(data, first * (self.field_bits // 8))
+            else:
+                values = fields.unpack(data)[first:first + count]
             scale = SCALE
-            logp = [p + values[first + i] / scale for i, p in enumerate(logp)]
+            logp = [p + value / scale for p, value in zip(logp, values, strict=True)]
         top = max(logp)
         if top == -math.inf:
             return [0.0] * count
