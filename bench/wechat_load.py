@@ -62,10 +62,42 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_seconds: float = 0.0   # CPU used meanwhile by the target's gunicorn and the storage servers
 
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes and their living descendants.
+
+    Under wrk the gunicorn workers and the PostgreSQL backends live through the whole row, so the
+    difference over a row is the CPU the target's requests cost there — a figure the machine's other
+    load changes far less than requests/s, which is what the shared machine makes noisy.
+    """
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    total, todo, seen = 0, list(roots), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += ticks.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -254,7 +286,8 @@ def pool_wrk(rows: list[Result]) -> list[Result]:
     for row in rows:
         pooled.setdefault((row.target, row.mode), []).append(row)
     return [Result(target, mode, sum(r.requests for r in rs), sum(r.errors for r in rs),
-                   sum(r.seconds for r in rs), sorted(r.p50_ms for r in rs)[len(rs) // 2], max(r.p99_ms for r in rs))
+                   sum(r.seconds for r in rs), sorted(r.p50_ms for r in rs)[len(rs) // 2], max(r.p99_ms for r in rs),
+                   sum(r.cpu_seconds for r in rs))
             for (target, mode), rs in pooled.items()]
 
 
@@ -275,13 +308,16 @@ def measure(port: int, mode: str, args, run_id: int) -> tuple[list[float], int, 
 def measure_wrk(port: int, target: str, mode: str, args, run_id: int, tmp: Path) -> Result:
     aes = mode == "aes"
     run_load(port, build_requests(args.warmup, aes, run_id * 2 + 1, args.senders), 4, args.max_seconds)
-    total, errors, seconds, p50, p99 = run_wrk(port, build_requests(args.requests, aes, run_id * 2 + 2, args.senders),
-                                               args.concurrency, args.seconds, tmp)
+    requests = build_requests(args.requests, aes, run_id * 2 + 2, args.senders)
+    roots = [args.target_pids[target], *args.server_pids]
+    cpu_before = tree_cpu(roots)
+    total, errors, seconds, p50, p99 = run_wrk(port, requests, args.concurrency, args.seconds, tmp)
+    cpu = tree_cpu(roots) - cpu_before
     if total > args.requests:
         print(f"warning: {target} {mode} served {total} requests from {args.requests} messages (repeats)")
     print(f"{target:13} {mode:5} {total:6} req  {errors} errors  {total / seconds:7.0f} req/s  p50 {p50:6.1f} ms  "
-          f"p99 {p99:6.1f} ms", flush=True)
-    return Result(target, mode, total, errors, seconds, p50, p99)
+          f"p99 {p99:6.1f} ms  CPU {1000 * cpu / max(total, 1):6.2f} ms/req", flush=True)
+    return Result(target, mode, total, errors, seconds, p50, p99, cpu)
 
 
 def report(results: list[Result], args, command: str) -> str:
@@ -305,14 +341,22 @@ def report(results: list[Result], args, command: str) -> str:
              f"{args.load_start:.1f} / {os.getloadavg()[0]:.1f} — the machine is shared, so compare rows of one run "
              f"(the ratios), not absolute figures across runs.", "",
              "| target | mode | requests | errors | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs baseline "
-             "| p99 vs baseline |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| p99 vs baseline |" + (" CPU per request (ms) | CPU vs baseline |" if args.wrk else ""),
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if args.wrk else "")]
     for r in results:
         base = by.get(("baseline", r.mode))
         ratio_tp = f"{r.throughput / base.throughput:.2f}×" if base and base.throughput else "—"
         ratio_p99 = f"{r.p99_ms / base.p99_ms:.2f}×" if base and base.p99_ms else "—"
+        cpu = 1000 * r.cpu_seconds / r.requests if r.requests else 0.0
+        base_cpu = 1000 * base.cpu_seconds / base.requests if base and base.requests else 0.0
+        extra = (f" {cpu:.2f} | {cpu / base_cpu:.1f}× |" if base_cpu else f" {cpu:.2f} | — |") if args.wrk else ""
         lines.append(f"| {r.target} | {r.mode} | {r.requests} | {r.errors} | {r.throughput:.0f} | {r.p50_ms:.1f} "
-                     f"| {r.p99_ms:.1f} | {ratio_tp} | {ratio_p99} |")
+                     f"| {r.p99_ms:.1f} | {ratio_tp} | {ratio_p99} |" + extra)
+    if args.wrk:
+        lines += ["", "CPU per request: user + system CPU of the target's gunicorn processes"
+                  + (" and of the private PostgreSQL and Redis servers" if args.server_pids else "")
+                  + " over the row, divided by its requests (/proc; the machine's other load changes it far less "
+                  "than requests/s)."]
     lines += ["", "baseline = bench/baseline_app.py (wechatpy signature check, decrypt, parse, echo reply; no storage). "
               "linli-channel = /wechat/mp with the conversation handler removed (bench/linli_channel_only.py): "
               "signature + replay check (Redis), safe XML parse, store once (database), help-text reply, passive "
@@ -373,6 +417,7 @@ def main() -> None:
         redis_folder = Path(tempfile.mkdtemp(prefix="linli-redis-"))
         own = [pg, RedisServer(redis_folder).start()]
         args.database_url, args.redis_url = pg.url, own[1].url
+    args.server_pids = [server.proc.pid for server in own]
     try:
         run(args)
     finally:
@@ -417,6 +462,7 @@ def run(args) -> None:
                                   {**env, "PYTHONPATH": str(other)}, other))
         for proc, port in zip(procs, ports.values(), strict=True):
             wait_ready(port, proc)
+        args.target_pids = {target: proc.pid for target, proc in zip(ports, procs, strict=True)}
         for _n in range(args.rq_workers):
             procs.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
                                           start_new_session=True, stdout=subprocess.DEVNULL,
