@@ -90,10 +90,23 @@ def _fsync_dir(path: Path) -> None:
 def pending(instance_path: str | os.PathLike | None = None) -> bool:
     """Anything waiting (cheap: a directory listing only when the folder exists)."""
     base = folder(instance_path)
-    if not base.is_dir():
+    try:
+        entries = list(base.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
         return False
-    return any(p.stat().st_size > 0 or p.name.endswith(DRAINING_SUFFIX) for p in base.iterdir()
-               if p.name.startswith("inbound"))
+    for path in entries:
+        if not path.name.startswith("inbound"):
+            continue
+        if path.name.endswith(DRAINING_SUFFIX):
+            return True
+        try:
+            if path.stat().st_size > 0:
+                return True
+        except FileNotFoundError:
+            # Drained and removed (or renamed for draining) by another thread or process since the
+            # listing: that drainer has it. Raising here once ended the drainer thread.
+            continue
+    return False
 
 
 def drain(store: Callable[[dict], None], instance_path: str | os.PathLike | None = None) -> int:

@@ -159,6 +159,18 @@ class TestPostgresDown:
 DEEP_XML = "<a>" * 5000 + "</a>" * 5000
 
 
+def test_a_spool_file_gone_between_listing_and_reading_is_not_pending(tmp_path):
+    """Another drainer removed the file after the listing: the check says so, it does not raise
+    (it once ended the drainer thread). A dangling link is such a file, deterministically."""
+    base = spool.folder(tmp_path)
+    base.mkdir()
+    (base / "inbound.gone").symlink_to(base / "removed-meanwhile")
+    assert spool.pending(tmp_path) is False
+    (base / "inbound.kept").write_text("{}\n")
+    assert spool.pending(tmp_path) is True
+    assert spool.pending(tmp_path / "no-such-instance") is False
+
+
 @pytest.mark.parametrize("aes", [False, True])
 def test_deeply_nested_xml_is_refused_with_400(app, client, aes):
     result = _sim(client).post("<xml>" + DEEP_XML + "</xml>", aes=aes)
