@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import threading
 import time as _time
 from datetime import datetime, timezone
@@ -18,11 +17,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jieba
-
 from app.bot import data as data_mod
 from app.bot import slots as slot_mod
 from app.bot import timeparse
+from app.bot.dictionary import default_cache_dir, load_tokenizer
 from app.bot.features import HAN_RUN, features
 from app.bot.forms import classify_form
 from app.bot.model import SERVICE_INTENTS, Model
@@ -49,10 +47,6 @@ from app.bot.types import CHAT_GROUP, CHAT_PRIVATE, INTENTS, FormClassification,
 log = logging.getLogger(__name__)
 
 
-def default_cache_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "linli-bot-cache"
-
-
 class Bot:
     """Loads the data files and the jieba dictionary once; ``understand`` is thread-safe."""
 
@@ -66,21 +60,9 @@ class Bot:
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._mtimes = data_mod.mtimes(self.data_dir)
-        self.tokenizer = self._tokenizer()
+        self.tokenizer = load_tokenizer(self.cache_dir)
         self._user_words: set[str] = set()
         self.model = self._build()
-
-    def _tokenizer(self) -> jieba.Tokenizer:
-        jieba.setLogLevel(logging.WARNING)   # jieba logs "Building prefix dict" at DEBUG to stderr
-        tokenizer = jieba.Tokenizer()
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tokenizer.tmp_dir = str(self.cache_dir)
-        except OSError:
-            log.warning("bot cache dir %s is not writable; jieba uses the system temp dir", self.cache_dir)
-        tokenizer.cache_file = "linli-jieba.cache"
-        tokenizer.initialize()
-        return tokenizer
 
     def _build(self) -> Model:
         raw = data_mod.load(self.data_dir)
