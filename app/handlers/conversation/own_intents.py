@@ -5,6 +5,7 @@ bot's replies file (app/bot/data/replies.yaml), which operators edit.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from app.bot import get_bot
@@ -65,12 +66,26 @@ def query_progress(ctx: ConversationContext, needs_reply: bool) -> tuple[Reply, 
                      "query_progress", items=0), True
 
 
+# "下周的活动取消了吗", "我的预约是不是被取消了": asking whether something was called off is a
+# question for a person, never the cancellation of the resident's own booking or sign-up — unless
+# it is a polite request ("能帮我取消了吗").
+WHETHER_CANCELLED = re.compile(r"(取消|撤销)(了)?(吗|嘛|么|没|没有)|是不是[^，。,.!?！？]{0,8}取消|是否[^，。,.!?！？]{0,6}取消"
+                               r"|(会|要)不(会|要)[^，。,.!?！？]{0,4}取消|取消不取消|被取消")
+ASKED_TO_CANCEL = re.compile(r"(帮我|给我|替我|帮忙|麻烦|请你?)[^，。,.!?！？]{0,12}取消")
+
+
+def asks_whether_cancelled(text: str) -> bool:
+    return bool(WHETHER_CANCELLED.search(text)) and not ASKED_TO_CANCEL.search(text)
+
+
 def cancel(ctx: ConversationContext, needs_reply: bool) -> tuple[Reply, bool]:
     texts = replies()
     if ctx.state.get("flow"):
         flow = ctx.state["flow"]
         ctx.end_flow()
         return ctx.reply(texts.get("cancel_flow") or "好的，已取消。", "cancel", left_flow=flow), False
+    if asks_whether_cancelled(ctx.inbound.text or ""):
+        return ctx.reply(texts.get("cancel_question") or "已转给值班人员答复您。", "cancel_question"), True
     for fn in registry.cancel_handlers():
         reply, ran = registry.call(fn, ctx, "cancel handler")
         if ran and isinstance(reply, Reply):

@@ -287,3 +287,30 @@ def test_in_a_resident_group_through_the_router(world):
     assert len(promoted) == 1
     (notice,) = outbound(resident_id=promoted[0].resident_id)
     assert notice.chat_id == "fq-g1" and notice.text.startswith("@刘") and "候补转正" in notice.text
+
+
+@pytest.mark.parametrize("question", ["四点半课堂取消了吗", "下周的活动是不是取消了", "四点半课堂会不会取消啊"])
+def test_asking_whether_an_event_was_called_off_never_cancels_the_sign_up(world, question):
+    """Through the real router: the place is kept whatever the bot made of the question (a question
+    the router's cancel sees goes to a person: test_cancel_questions.py)."""
+    import itertools
+
+    from app.handlers.messaging.inbound import InboundMessage, receive
+
+    factories.group(community=world["community"], channel="group", chat_id="fq-g2")
+    db.session.commit()
+    seq = itertools.count(1)
+
+    def say(text: str):
+        return receive(InboundMessage(channel="group", chat_type="group", chat_id="fq-g2", sender_id="m-9",
+                                      sender_name="王秀兰", dedupe_key=f"q-{next(seq)}", text=text))
+
+    assert say("四点半课堂报名")[0].text.startswith("报名成功！四点半课堂")
+    reply, _ = say(question)
+    assert "已为您取消" not in (reply.text or "")
+    assert not reply.handled_by.startswith("events.")
+    signups = db.session.scalars(select(Signup)).all()
+    assert [s.status for s in signups] == ["confirmed"]
+    # A request to cancel still cancels.
+    assert say("四点半课堂取消报名")[0].handled_by == "events.cancel"
+    assert db.session.scalars(select(Signup)).one().status == "cancelled"
