@@ -1,8 +1,11 @@
 """gunicorn settings for linli: ``gunicorn -c python:app.gunicorn_conf wsgi:app``.
 
-Only hooks live here; bind address and worker count stay on the command line.
+Hooks and the worker class live here; bind address and worker count stay on the command line.
 """
 from __future__ import annotations
+
+# gunicorn's sync worker, with Chinese pages for requests it cannot parse (app/gunicorn_worker.py).
+worker_class = "app.gunicorn_worker.Worker"
 
 
 def post_worker_init(worker) -> None:

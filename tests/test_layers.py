@@ -28,7 +28,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
          "app.handlers.requests", "app.handlers.calendar", "app.handlers.governance")),
     (4, ("app.handlers.conversation", "app.handlers.inbox", "app.handlers.demo", "app.handlers.intake",
          "app.handlers")),
-    (5, ("app.api", "app.channels", "app.cli", "app.web", "workers", "app.gunicorn_conf")),
+    (5, ("app.api", "app.channels", "app.cli", "app.web", "workers", "app.gunicorn_conf", "app.gunicorn_worker")),
     (1, ("app.clock", "app.localtime", "app.database", "app.errors", "app.jobs", "app.extensions",
          "app.workcal", "app.text_numbers", "app.models", "app.bot", "app.logging_setup", "app.embedded_redis",
          "app.db_setup", "app.data", "app.holidays", "app.calendar_notice", "app.status")),
