@@ -23,7 +23,7 @@ def chinese_error(exc: BaseException) -> tuple[int, str, str] | None:
         return 414, "URI Too Long", "网址太长，无法处理。请检查链接是否完整，或回到首页重新打开。"
     if isinstance(exc, errors.LimitRequestHeaders):
         return 431, "Request Header Fields Too Large", "请求头过大，无法处理。请清除本站的浏览器缓存（Cookie）后重试。"
-    if isinstance(exc, errors.InvalidResponseHeader) or isinstance(exc, errors.InvalidResponseHeaderName):
+    if isinstance(exc, (errors.InvalidResponseHeader, errors.InvalidResponseHeaderName)):
         return None   # the application's fault: gunicorn answers 500 and logs it
     if isinstance(exc, (errors.InvalidHeader, *_MALFORMED)):
         return 400, "Bad Request", "请求格式不正确，无法处理。请检查链接或重新打开页面。"

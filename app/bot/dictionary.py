@@ -3,7 +3,7 @@
 Loading the dictionary is most of the bot's start-up. ``jieba.Tokenizer.initialize`` reads
 its cache with ``marshal.load`` on the open file, which makes one read call per entry: about
 0.55 s of CPU for the 500,000 entries, against 0.17 s for ``marshal.loads`` of the whole
-file at once (docs/bot.md, "Start-up"). The file and its contents are jieba's own; only the
+file at once (docs/benchmarks.md, "Sixth round"). The file and its contents are jieba's own; only the
 read differs. Without a cache, or with one that does not read back, jieba builds the
 dictionary and writes the cache as usual.
 """
