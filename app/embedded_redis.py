@@ -153,6 +153,25 @@ def ensure_daemon(instance_path: str | os.PathLike, timeout: float = 10.0) -> bo
         return True
 
 
+def stop_daemon(instance_path: str | os.PathLike, timeout: float = 10.0) -> bool:
+    """Shut down, saving its data, a server that one-off commands (seed-demo, web-demo …) left
+    running as a daemon; True if there was one. ``linli serve`` then runs its own, supervised one,
+    which reads the same data file, and stops it on the way out."""
+    folder = Path(instance_path)
+    sock = socket_path(folder)
+    with _lock(folder):
+        if not is_alive(sock):
+            return False
+        try:
+            redis.Redis(unix_socket_path=str(sock), socket_timeout=timeout).shutdown(save=True)
+        except redis.ConnectionError:
+            pass   # the server closes the connection as it goes
+        deadline = time.monotonic() + timeout
+        while is_alive(sock) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return True
+
+
 def stop(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
     if proc is None or proc.poll() is not None:
         return

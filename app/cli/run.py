@@ -124,6 +124,9 @@ def _supervised(app, host: str, port: int, web_workers: int) -> list[Supervised]
                 Supervised("web", lambda: _child(web))]
     if app.config.get("REDIS_EMBEDDED"):
         # The embedded Redis is supervised too (first, stopped last): worker and cron wait for it.
+        # A daemon the set-up commands left running is taken over, or it would outlive serve.
+        if embedded_redis.stop_daemon(app.instance_path):
+            click.echo("linli: the embedded Redis an earlier command left running is now run by serve")
         redis_child = Supervised("embedded Redis", lambda: embedded_redis.start(app.instance_path, persist=True))
         redis_child.start()
         if redis_child.proc is not None:

@@ -99,23 +99,7 @@ def server(tmp_path_factory):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     log.close()
-    _stop_instance_redis(instance)
 
-
-def _stop_instance_redis(instance: Path) -> None:
-    """init-db and seed-demo start the instance's embedded Redis as a daemon that outlives them (as
-    for an operator's commands); the test run stops it, or every run leaves one behind."""
-    import redis
-
-    from app import embedded_redis
-
-    sock = embedded_redis.socket_path(instance)
-    if not embedded_redis.is_alive(sock):
-        return
-    try:
-        redis.Redis(unix_socket_path=str(sock), socket_timeout=5).shutdown(nosave=True)
-    except redis.ConnectionError:
-        pass   # the server closes the connection as it goes
 
 
 @pytest.fixture(scope="session")

@@ -273,3 +273,24 @@ def test_unreachable_redis_at_start_up_is_one_clear_line(base_env):
     env = dict(base_env, LINLI_REDIS_URL="redis://127.0.0.1:1/0")
     result = _linli(env, "worker", "--burst")
     _one_clear_line(result, "cannot reach Redis", "LINLI_REDIS_URL")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(TEST_REDIS_URL), reason="the embedded Redis only")
+def test_serve_takes_over_the_redis_a_set_up_command_left_running(serve_env, instance):
+    """seed-demo and web-demo start the instance's Redis as a daemon; serve runs its own in its place
+    (with the daemon's data) and stops it, so `make run` + Ctrl-C leaves no redis-server behind."""
+    assert embedded_redis.ensure_daemon(instance)
+    sock = embedded_redis.socket_path(instance)
+    redis.Redis(unix_socket_path=str(sock)).set("linli:test:kept", "1")
+    seen = {}
+
+    def stop(proc):
+        seen["kept"] = redis.Redis(unix_socket_path=str(sock)).get("linli:test:kept")
+        proc.send_signal(signal.SIGTERM)
+
+    output, children, health = _serve_and_stop(serve_env, instance, stop)
+    assert seen["kept"] == b"1"
+    assert "now run by serve" in output
+    _check_everything_started(children, health)
+    _check_stopped_cleanly(output, children, instance)
