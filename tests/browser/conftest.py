@@ -101,7 +101,6 @@ def server(tmp_path_factory):
     log.close()
 
 
-
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
