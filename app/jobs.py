@@ -66,9 +66,10 @@ JOBS: dict[str, JobSpec] = {
     "events.sweep": JobSpec("workers.events.events_sweep"),
     "calendar.notice_check": JobSpec("workers.calendar.remind_missing_notice", timeout=300),
     "inbound.sweep": JobSpec("workers.inbound.sweep_inbound", timeout=120),
-    # A report answered in the callback: its request and clock (app/handlers/requests/deferred.py).
+    # Reports answered in the callback: their requests and clocks, drained in batches
+    # (app/handlers/messaging/to_finish.py, app/handlers/requests/deferred.py).
     "inbound.finish": JobSpec("workers.inbound.finish_message", retry=Retry(max=3, interval=[5, 30, 120]),
-                              timeout=60),
+                              timeout=600),
     # The dashboard's rollup of closed days (app/handlers/reports/rollup.py); a city's new day takes a while.
     "reports.rollup": JobSpec("workers.reports.refresh_rollup", timeout=1800),
     # Backoff between attempts after transient errors: 10 s, 1 min, 5 min, 15 min, 1 h.

@@ -7,8 +7,9 @@ full app against them with the demo community, and for each worker count:
 
 1. posts --messages new signed reports through /wechat/mp (the Flask test client, in this process;
    bench/wechat_load.py's build_requests with a new sender each, so every message is a new report),
-   with RQ's workers suspended: each is answered with its number and left pending, its
-   ``inbound.finish`` job queued;
+   with RQ's workers suspended: each is answered with its number and left pending, handed to the
+   finisher (app/handlers/messaging/to_finish.py: one ``inbound.finish`` job queued for the batch; a
+   job that meets a backlog queues one more, so several workers share it);
 2. starts that many `python -m app.cli worker` processes, waits until all are registered, and resumes;
 3. polls the database until no message is pending. The rate is the messages finished between the first
    poll that saw one finished and the last one, over that time (a worker's start-up and RQ's one-second

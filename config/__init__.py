@@ -131,6 +131,11 @@ SETTINGS: list[Setting] = [
             "its request number and the request is created by a worker (`inbound.finish`; the inbound sweep "
             "finishes it if no worker did within 30 s). Off: created inside the callback.", parse_bool,
             group="channels"),
+    Setting("INBOUND_EXPRESS", True, "With LINLI_INBOUND_DEFER_REPORTS: a new report on /wechat/mp from a resident "
+            "with nothing open to join is answered from the bot's understanding in two statements (one SELECT of "
+            "the facts, one INSERT of the message with its answer), before any ORM row is built "
+            "(app/handlers/conversation/express.py). Off: every message takes the ordinary path.", parse_bool,
+            group="channels"),
     Setting("OUTBOX_STUCK_SECONDS", 120, "An outbound message still queued this long after it was due is handed "
             "to a worker again by the reconciler and listed by `linli outbox stuck`.", parse_positive_int,
             group="channels"),

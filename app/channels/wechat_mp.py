@@ -40,6 +40,7 @@ from app.channels.intake import drain_spool_if_pending, queue_reply, take_or_spo
 from app.channels.prefetch import prefetch
 from app.channels.security import BadPayload, NotConfigured, check_timestamp, clean_id, parse_xml
 from app.channels.senders import TEXT_MAX_BYTES, PassiveReply
+from app.handlers.conversation.express import answer_at_once
 from app.handlers.messaging.inbound import CHAT_PRIVATE, InboundMessage
 
 bp = Blueprint("wechat_mp", __name__)
@@ -66,17 +67,22 @@ def callback() -> Response:
     inbound, conversational = _inbound(fields, channel)
     # The replay guard, the resend check and the dialogue state: one Redis round trip.
     prefetched = prefetch(inbound, ("mp", timestamp, nonce, read_body()))
-    taken = take_or_spool(inbound, staff_by="openid", handle_it=conversational, wait=True, prefetched=prefetched,
-                          reason=None if conversational else f"event {event_of(fields) or msg_type_of(fields)} "
-                                                             "is not answered")
-    reply_text = taken.reply.text if taken.reply else None
+    # A new report with nothing to join: answered and stored in two statements (conversation/express.py).
+    reply_text = answer_at_once(inbound, prefetched) if conversational else None
+    if reply_text is None:
+        taken = take_or_spool(inbound, staff_by="openid", handle_it=conversational, wait=True, prefetched=prefetched,
+                              reason=None if conversational else f"event {event_of(fields) or msg_type_of(fields)} "
+                                                                 "is not answered")
+        reply_text = taken.reply.text if taken.reply else None
+    else:
+        taken = None
     if not reply_text:
         return text_response("success")
     too_long = len(reply_text.encode("utf-8")) > TEXT_MAX_BYTES
     if channel == "miniprogram" or too_long:
         # Sent as 客服消息 by a worker (once: the idempotency key is the inbound row); a spooled
         # delivery's answer is sent when the spool is drained.
-        if taken.created and taken.message is not None:
+        if taken is not None and taken.created and taken.message is not None:
             queue_reply(taken.message, reply_text)
         return text_response("success")
     crypto = crypto_for("mp", token, config["WECHAT_AES_KEY"], _appid_for(channel)) if encrypted else None

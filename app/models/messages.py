@@ -51,6 +51,9 @@ class Message(IdMixin, Base):
         # Small too: inbound messages whose deferred handling a worker still owes (the sweep's query).
         Index("ix_message_pending", "pending_at", postgresql_where=text("pending_at IS NOT NULL"),
               sqlite_where=text("pending_at IS NOT NULL")),
+        # The same rows by sender: "has this sender a report still pending?" (conversation/express.py).
+        Index("ix_message_pending_sender", "channel", "sender_id", postgresql_where=text("pending_at IS NOT NULL"),
+              sqlite_where=text("pending_at IS NOT NULL")),
     )
 
     direction: Mapped[str] = mapped_column(String(3))

@@ -2,21 +2,14 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.handlers.conversation.vocabulary import sole_community_id
 from app.handlers.messaging.inbound import CHAT_GROUP, InboundMessage
-from app.models import Channel, IdentityKind, Message, Resident, ResidentGroup, ResidentIdentity, Staff
-
-# The identity kind a sender id has on each channel.
-IDENTITY_KINDS = {
-    Channel.MP.value: IdentityKind.OPENID.value,
-    Channel.MINIPROGRAM.value: IdentityKind.OPENID.value,
-    Channel.WEWORK.value: IdentityKind.EXTERNAL_USERID.value,
-    Channel.GROUP.value: IdentityKind.GROUP_MEMBER.value,
-}
+from app.handlers.org.residents import IDENTITY_KINDS, create_resident_for, identity_query
+from app.handlers.requests import finish_pending_of_sender
+from app.models import Message, Resident, ResidentGroup, ResidentIdentity, Staff
 
 
 def find_staff(inbound: InboundMessage) -> Staff | None:
@@ -109,33 +102,26 @@ def resolve_resident(inbound: InboundMessage, group: ResidentGroup | None) -> Re
 
 def resolve_sender(inbound: InboundMessage, group: ResidentGroup | None) -> tuple[Resident | None, bool]:
     """(the resident behind the sender id, whether this message created them: their first contact)."""
-    kind = IDENTITY_KINDS.get(inbound.channel)
-    if kind is None or not inbound.sender_id:
+    query = identity_query(inbound.channel, inbound.sender_id)
+    if query is None:
         return None, False
-    value = inbound.sender_id[:128]
-    # The resident comes with the identity in one query (joinedload), not a second SELECT.
-    query = select(ResidentIdentity).options(joinedload(ResidentIdentity.resident)).where(
-        ResidentIdentity.channel == inbound.channel, ResidentIdentity.kind == kind, ResidentIdentity.value == value)
     known = db.session.get(Resident, inbound.resident_id) if inbound.resident_id is not None else None
     if known is None and not (inbound.resident_checked and inbound.resident_id is None):
         # Not looked up by the channel (``identify``): asked here.
         identity = db.session.scalars(query).first()
         known = identity.resident if identity is not None else None
+    if known is None and finish_pending_of_sender(inbound.channel, inbound.sender_id):
+        # Their report a moment ago was answered at once, before they were a resident
+        # (app/handlers/conversation/express.py): finishing it made them one, so this message
+        # is not a first contact and may join that report.
+        identity = db.session.scalars(query).first()
+        known = identity.resident if identity is not None else None
     if known is not None:
         _update_known(known, inbound, group)
         return known, False
-    resident = Resident(community_id=group.community_id if group is not None else sole_community_id(inbound.vocabulary_version),
-                        nickname=(inbound.sender_name or None) and inbound.sender_name[:100])
-    resident.identities.append(ResidentIdentity(channel=inbound.channel, kind=kind, value=value))
-    db.session.add(resident)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same sender's other message created them at the same moment.
-        db.session.rollback()
-        identity = db.session.scalars(query).first()
-        return (identity.resident if identity is not None else None), False
-    return resident, True
+    community_id = group.community_id if group is not None else sole_community_id(inbound.vocabulary_version)
+    return create_resident_for(inbound.channel, inbound.sender_id, community_id=community_id,
+                               nickname=inbound.sender_name)
 
 
 def group_of(message: Message, inbound: InboundMessage) -> ResidentGroup | None:

@@ -74,7 +74,7 @@ def handle_message(message: Message, inbound: InboundMessage) -> Reply | None:
     if needs_reply and not reply.detail.get("deferred"):
         # Deferred: the worker starts the clock with the request, from the message's arrival.
         start_clock(ctx, clock_request_id(understanding, reply))
-    reply.detail = {**reply.detail, **_record(understanding, needs_reply)}
+    reply.detail = {**reply.detail, **understanding_record(understanding, needs_reply)}
     if not needs_reply and reply.handled_by in SILENT_HANDLERS and getattr(understanding, "maybe_report", False):
         possible_id = keep_possible(ctx)
         if possible_id is not None:
@@ -108,7 +108,7 @@ def understand(inbound: InboundMessage, now: datetime, vocabulary: Vocabulary, s
                                 state=state)
 
 
-def _record(u: Understanding, needs_reply: bool) -> dict[str, Any]:
+def understanding_record(u: Understanding, needs_reply: bool) -> dict[str, Any]:
     return {"intent": u.intent, "confidence": u.confidence, "category": u.category, "slots": dict(u.slots),
             "needs_reply": needs_reply, "should_reply": u.should_reply}
 

@@ -62,6 +62,23 @@ def listen(ctx: ConversationContext) -> Reply | None:
             or _where(ctx, vocabulary, said))
 
 
+def might_listen(text: str) -> bool:
+    """Whether ``listen`` could take this text in some situation: it starts with a vote, review, opinion
+    or suggestion word (after a topic number), or asks where a service is. Pure: the callback asks it
+    before it answers a report at once (app/handlers/conversation/express.py)."""
+    if not (text or "").strip():
+        return False
+    vocabulary = terms.terms()
+    said = Said.of(text)
+    lead = vocabulary.topic_ref.match(said.text)
+    starts = [said.text, said.skip(lead.end()).text] if lead else [said.text]
+    words = [w for w, _c in vocabulary.votes] + [w for w, _c in vocabulary.review] + list(
+        vocabulary.comment_prefixes) + list(vocabulary.suggestion_prefixes)
+    if any(t.startswith(w) for t in starts for w in words):
+        return True
+    return vocabulary.service_in(said.text) is not None and vocabulary.asks_where(said.text)
+
+
 def _speak(ctx: ConversationContext, text: str, handled_by: str, **detail) -> Reply:
     ctx.understanding.should_reply = True   # an answer the resident asked for, also in a group
     ctx.understanding.needs_reply = False
@@ -227,4 +244,4 @@ def progress_lines(ctx: ConversationContext) -> list[str]:
     return lines
 
 
-CHAT = ChatFeature(listen=listen, progress=progress_lines)
+CHAT = ChatFeature(listen=listen, listen_cue=might_listen, progress=progress_lines)

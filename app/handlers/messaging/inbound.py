@@ -20,11 +20,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from app import jobs
 from app.bot.types import CHAT_GROUP, CHAT_PRIVATE  # one definition, shared with the bot
 from app.clock import now
 from app.database import dialect_name
 from app.extensions import db
+from app.handlers.messaging.to_finish import request_finish
 from app.models import Direction, Message, ResidentGroup
 
 log = logging.getLogger(__name__)
@@ -177,28 +177,6 @@ def handle(message: Message, inbound: InboundMessage) -> Reply:
     if reply.detail.get("deferred"):
         request_finish(message.id)   # after the commit: the worker must find the row pending
     return reply
-
-
-FINISH_JOB = "inbound.finish"
-
-
-def finish_job_id(message_id: int) -> str:
-    return jobs.job_id("inbound", "finish", message_id)
-
-
-def request_finish(message_id: int) -> bool:
-    """Enqueue the worker that finishes a message's deferred handling (workers/inbound.py).
-
-    Redis unreachable: logged; the row stays pending and the inbound sweep finishes it
-    (app/channels/recovery.py), so the message is late, never lost.
-    """
-    try:
-        jobs.enqueue(FINISH_JOB, message_id, job_id=finish_job_id(message_id))
-        return True
-    except Exception:  # noqa: BLE001 - Redis down: the sweep finishes it from the database
-        log.warning("could not enqueue %s for message %s; the inbound sweep will finish it", FINISH_JOB,
-                    message_id, exc_info=True)
-        return False
 
 
 def default_reply(inbound: InboundMessage) -> Reply:

@@ -22,7 +22,7 @@ this package imports. The names below are the package's public API.
 from __future__ import annotations
 
 from app.handlers.requests.access import authorize, can_see, is_plain_grid_worker, visible_clause
-from app.handlers.requests.deferred import finish_deferred, finish_pending
+from app.handlers.requests.deferred import finish_deferred, finish_pending, finish_pending_of_sender
 from app.handlers.requests.escalation import escalate
 from app.handlers.requests.intake import add_follow_up, create_request, find_follow_up_target, locate
 from app.handlers.requests.lifecycle import (
@@ -87,6 +87,6 @@ __all__ = [
     "possible_in_community", "possible_view", "escalate", "find_follow_up_target", "grid_worker_for", "is_plain_grid_worker",
     "locate", "merge", "overdue_job_id", "parse_rating", "rate", "reclassify", "reject", "reopen",
     "reply_publicly", "request_stats", "resident_request_view", "resolve", "schedule_overdue_check", "staff_request_view",
-    "empty_stats", "finish_deferred", "finish_pending", "request_stats_by", "COUNTS", "add_kind", "classified", "reply_sla", "summarise_counts",
+    "empty_stats", "finish_deferred", "finish_pending", "finish_pending_of_sender", "request_stats_by", "COUNTS", "add_kind", "classified", "reply_sla", "summarise_counts",
     "start", "supervise_overdue", "sweep_overdue", "timeline", "urgency_for", "visible_clause",
 ]

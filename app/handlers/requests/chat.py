@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import exists, or_, select
 
 from app.clock import now as clock_now
 from app.extensions import db
 from app.handlers import sla
-from app.handlers.messaging.features import ChatFeature
-from app.handlers.requests.deferred import defer_report, finish_pending_of, report_reply_text
-from app.handlers.requests.intake import add_follow_up, create_request, find_follow_up_target
+from app.handlers.messaging.features import ChatFeature, Express
+from app.handlers.requests.deferred import KIND as DEFERRED
+from app.handlers.requests.deferred import defer_report, deferred_detail, finish_pending_of, report_reply_text
+from app.handlers.requests.intake import add_follow_up, counted_code, create_request, find_follow_up_target
 from app.handlers.requests.lifecycle import acknowledge_by_staff_message, rate
 from app.handlers.requests.rules import CATEGORIES, parse_rating
 from app.localtime import format_local
@@ -126,6 +128,30 @@ def handle_report(ctx):
                      request_code=request.code)
 
 
+def express_report(u, arrived):
+    """handle_report's answer for a resident with no request to join, given in the callback: the number
+    from the counter, the request created by a worker (``defer_report``'s promise, without its rows)."""
+    code = counted_code(arrived)
+    if code is None:
+        return None   # Redis down: numbered and created the ordinary way
+    category = getattr(u, "category", None) if getattr(u, "category", None) in CATEGORIES else None
+    slots = dict(getattr(u, "slots", None) or {})
+    return report_reply_text(code), DEFERRED, deferred_detail(code, category, slots,
+                                                              bool(getattr(u, "emergency", False)))
+
+
+def report_joinable(resident_id, channel: str, since):
+    """The SQL of "find_follow_up_target could find something": an open request of this resident in the
+    1:1 chat of the channel, written to since ``since``."""
+    return exists().where(ServiceRequest.resident_id == resident_id, ServiceRequest.status.in_(OPEN_STATUSES),
+                          ServiceRequest.channel == channel, ServiceRequest.chat_id.is_(None),
+                          ServiceRequest.last_resident_at >= since)
+
+
+def follow_up_window() -> int:
+    return int(current_app.config.get("REQUEST_FOLLOWUP_SECONDS") or 0)
+
+
 # ---- 回访 ------------------------------------------------------------------------------------
 
 def latest_to_rate(resident_id: int) -> ServiceRequest | None:
@@ -218,6 +244,8 @@ def progress_lines(ctx) -> list[str]:
 
 CHAT = ChatFeature(
     intents={"report_issue": handle_report, "rate": handle_rate},
+    express={"report_issue": Express(answer=express_report, joinable=report_joinable,
+                                        window_seconds=follow_up_window)},
     flows={"rate": continue_rating},
     progress=progress_lines,
     media=join_follow_up,

@@ -35,6 +35,7 @@ from sqlalchemy import or_, select, update
 from app.clock import now as clock_now
 from app.errors import DomainError
 from app.extensions import db
+from app.handlers.org.residents import resident_for_sender
 from app.handlers.requests.intake import code_taken, create_request, next_code
 from app.handlers.requests.rules import reply_sla_text
 from app.models import Message, Resident
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 KIND = "requests.report"
 # A pending message younger than this is its job's (normally done in well under a second).
 SETTLE_SECONDS = 30
-# A claim older than this belongs to a finisher that died (the job's timeout is 60 s).
+# A claim older than this belongs to a finisher that died (finishing one message takes well under a second).
 LEASE_SECONDS = 120
 BATCH = 200
 
@@ -68,9 +69,14 @@ def defer_report(ctx, *, category: str | None, slots: dict, emergency: bool):
     if code is None:
         return None   # Redis down: the number could be given twice; the request is created here
     message.pending_at = clock_now()
+    return ctx.reply(report_reply_text(code), KIND, **deferred_detail(code, category, slots, emergency))
+
+
+def deferred_detail(code: str, category: str | None, slots: dict, emergency: bool) -> dict:
+    """The handling record of a report answered with its number: what ``finish_deferred`` creates."""
     report = {"category": category, "emergency": bool(emergency),
               **{k: slots.get(k) for k in ("building", "unit", "room") if slots.get(k)}}
-    return ctx.reply(report_reply_text(code), KIND, request_code=code, deferred=KIND, report=report)
+    return {"request_code": code, "deferred": KIND, "report": report}
 
 
 # ---- finishing --------------------------------------------------------------------------------
@@ -112,7 +118,14 @@ def _create(message: Message, handling: dict) -> ServiceRequest:
         # one the resident was told is kept on the timeline.
         log.error("deferred report %s: number %s is taken meanwhile; numbering it anew", message.id, code)
         detail["announced_code"], code = code, None
-    resident = db.session.get(Resident, message.resident_id) if message.resident_id else None
+    if message.resident_id is not None:
+        resident = db.session.get(Resident, message.resident_id)
+    else:
+        # Answered at once before the sender was a resident (their first message): made one now.
+        resident = resident_for_sender(message.channel, message.sender_id, community_id=message.community_id,
+                                       nickname=message.sender_name)
+        if resident is not None:
+            message.resident_id = resident.id
     return create_request(
         community_id=message.community_id, text=(message.text or "").strip(), category=report.get("category"),
         resident=resident, building=report.get("building"), unit=report.get("unit"), room=report.get("room"),
@@ -160,6 +173,17 @@ def finish_pending(limit: int = BATCH) -> int:
             log.exception("inbound sweep: deferred message %s could not be finished", message_id)
             db.session.rollback()
     return done
+
+
+def finish_pending_of_sender(channel: str, sender_id: str) -> int:
+    """Before a new sender's next message is handled: their report answered at once becomes a request
+    (and they a resident) now, so the message can join it."""
+    if not sender_id:
+        return 0
+    ids = list(db.session.scalars(select(Message.id).where(
+        Message.pending_at.is_not(None), Message.channel == channel, Message.sender_id == sender_id,
+        Message.resident_id.is_(None)).order_by(Message.id)))
+    return sum(finish_deferred(message_id, by="next_message") is not None for message_id in ids)
 
 
 def finish_pending_of(resident_id: int, *, except_id: int | None = None) -> int:

@@ -90,6 +90,35 @@ def code_taken(code: str) -> bool:
     return db.session.scalar(select(func.count()).where(ServiceRequest.code == code)) > 0
 
 
+def _counted(client, key: str, prefix: str) -> int:
+    # One round trip: the number and the key's lifetime (3 days after its last use).
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 3 * 86400)
+    number = int(pipe.execute()[0])
+    if number == 1:
+        # The day's first number, or a counter Redis lost: continue after the table's numbers
+        # (a concurrent caller that took 2, 3 … meanwhile is caught by the check of each code).
+        used = _used_max(prefix)
+        if used:
+            number = int(client.incrby(key, used))
+    return number
+
+
+def counted_code(created_at: datetime) -> str | None:
+    """The counter's next code, not checked against the table; None when Redis is down.
+
+    For a caller that checks the code in its own statement (the express answer's INSERT refuses a
+    code the table has, app/handlers/conversation/express.py) instead of asking first.
+    """
+    day, prefix = _code_prefix(created_at)
+    try:
+        number = _counted(redis_ext.client, f"linli:request-code:{day}", prefix)
+    except redis.RedisError:
+        return None
+    return f"{prefix}{number:04d}"
+
+
 def next_code(created_at: datetime, *, redis_only: bool = False) -> str | None:
     """A short public reference "R20261117-0042": a per-day sequence in the local time zone.
 
@@ -104,17 +133,7 @@ def next_code(created_at: datetime, *, redis_only: bool = False) -> str | None:
     key = f"linli:request-code:{day}"
     try:
         client = redis_ext.client
-        # One round trip: the number and the key's lifetime (3 days after its last use).
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 3 * 86400)
-        number = int(pipe.execute()[0])
-        if number == 1:
-            # The day's first number, or a counter Redis lost: continue after the table's numbers
-            # (a concurrent caller that took 2, 3 … meanwhile is caught by the check below).
-            used = _used_max(prefix)
-            if used:
-                number = int(client.incrby(key, used))
+        number = _counted(client, key, prefix)
         for _ in range(1000):
             code = f"{prefix}{number:04d}"
             if not code_taken(code):
