@@ -9,3 +9,4 @@ from app.handlers.messaging.inbound import set_conversation_handler
 
 app = create_app()
 set_conversation_handler(None)
+app.config["INBOUND_EXPRESS"] = False   # the express answer is the bot's too (conversation/express.py)

@@ -126,7 +126,10 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict, chdir: Path) -> 
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--timeout", "30", "--chdir", str(chdir), "--log-level", "warning", *extra, app_spec],
-        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # cwd too, not only --chdir: ``python -m`` puts the working directory first on sys.path, ahead of
+        # PYTHONPATH, and gunicorn's --chdir came too late for that; so until 2026-12-04 an --also tree
+        # started from this checkout ran this checkout's ``app`` (every --also row measured this tree).
+        cwd=str(chdir), env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def prepare_database(env: dict, seed: bool = True) -> None:

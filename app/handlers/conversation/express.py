@@ -60,6 +60,7 @@ CHANNELS = ("mp",)   # passive replies only: the mini-program's answer goes out 
 COLUMNS = ("direction", "channel", "dedupe_key", "channel_msg_id", "sender_id", "is_staff", "msg_type", "text",
            "media", "sent_at", "received_at", "community_id", "resident_id", "handling", "pending_at")
 
+
 def answer_at_once(inbound: InboundMessage, prefetched) -> str | None:
     """The reply for a message answered and stored here, or None: take the ordinary path."""
     if not _eligible(inbound, prefetched):
@@ -87,8 +88,7 @@ def _eligible(inbound: InboundMessage, prefetched) -> bool:
 
 
 def _express_features() -> dict:
-    """intent -> Express, of the feature that handles the intent (the router's choice), unless a listener
-    of some feature has no text cue (then any message may be a listener's)."""
+    """intent -> Express, of the feature whose handler the router would call for the intent."""
     found = {}
     for feature in registry.features():
         for intent, express in feature.express.items():
@@ -98,9 +98,9 @@ def _express_features() -> dict:
 
 
 def _answer(inbound: InboundMessage) -> str | None:
-    features = registry.features()
     text = inbound.text or ""
-    for feature in features:
+    # A listener without a text cue might take any message: then nothing is answered here.
+    for feature in registry.features():
         if feature.listen is not None and (feature.listen_cue is None or feature.listen_cue(text)):
             return None
     expresses = _express_features()

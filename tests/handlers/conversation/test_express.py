@@ -214,19 +214,6 @@ def test_a_listeners_phrase_is_left_to_the_ordinary_path(app, sim, community, cl
     assert len(seen) > 2
 
 
-class TestRedisDown:
-    @pytest.fixture
-    def redis_url(self, private_redis):
-        return private_redis.url
-
-    def test_no_number_no_answer_at_once(self, app, sim, community, clock, statements, private_redis):
-        with private_redis.down(), statements() as seen:
-            [code] = CODE.findall(say(sim, "o-express-1"))
-        assert len(seen) > 2
-        [request] = requests_()       # no number from the counter: created in the callback
-        assert request.code == code and inbound_rows()[0].pending_at is None
-
-
 class TestDatabaseDown:
     @pytest.fixture
     def database_url(self, private_postgres):
