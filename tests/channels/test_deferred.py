@@ -6,7 +6,6 @@ performed, or left there (a worker that is down) for the sweep.
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -23,32 +22,15 @@ from app.jobs import QUEUE_DEFAULT
 from app.models import Message
 from app.models.requests import ServiceRequest
 from app.models.sla import ReplyClock
-from tests import factories
-from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN, inbound_rows
-from tests.support.fixtures import CREDENTIALS
-from tests.support.wechat_sim import WeChatSimulator
+from tests.channels.conftest import inbound_rows
+from tests.support.deferred_texts import CODE, DEFERRED_SETTINGS, REPORT
 
-pytest_plugins = ["tests.support.faults"]
-
-REPORT = "3栋2单元楼道灯坏了，晚上很黑"
-CODE = re.compile(r"编号(R\d{8}-\d{4})")
+pytest_plugins = ["tests.support.faults", "tests.support.deferred_reports"]
 
 
 @pytest.fixture
 def app_overrides():
-    return {**CHANNEL_SETTINGS, "INBOUND_DEFER_REPORTS": True}
-
-
-@pytest.fixture
-def community(app):
-    row = factories.community()   # the deployment's only one: a 1:1 chat belongs to it
-    db.session.commit()           # seen by the callback's own connection (conversation/express.py)
-    return row
-
-
-@pytest.fixture
-def sim(client):
-    return WeChatSimulator(client, token=WECHAT_TOKEN, aes_key=WECHAT_AES_KEY, appid=CREDENTIALS["WECHAT_APPID"])
+    return DEFERRED_SETTINGS
 
 
 def requests_() -> list[ServiceRequest]:

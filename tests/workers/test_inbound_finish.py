@@ -5,8 +5,6 @@ test's real database and Redis; jobs are taken from the real RQ queue and perfor
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 from rq import Queue
 from sqlalchemy import select
@@ -18,24 +16,14 @@ from app.handlers.requests import deferred
 from app.jobs import QUEUE_DEFAULT
 from app.models import Direction, Message
 from app.models.requests import ServiceRequest
-from tests import factories
-from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
-from tests.support.fixtures import CREDENTIALS
-from tests.support.wechat_sim import WeChatSimulator
+from tests.support.deferred_texts import CODE, DEFERRED_SETTINGS
 
-CODE = re.compile(r"编号(R\d{8}-\d{4})")
+pytest_plugins = ["tests.support.deferred_reports"]
 
 
 @pytest.fixture
 def app_overrides():
-    return {**CHANNEL_SETTINGS, "INBOUND_DEFER_REPORTS": True}
-
-
-@pytest.fixture
-def sim(client, app):
-    factories.community()
-    db.session.commit()
-    return WeChatSimulator(client, token=WECHAT_TOKEN, aes_key=WECHAT_AES_KEY, appid=CREDENTIALS["WECHAT_APPID"])
+    return DEFERRED_SETTINGS
 
 
 def report(sim, n: int) -> str:

@@ -6,7 +6,6 @@ database (SQLAlchemy's cursor events) and the rows it left.
 """
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
 import pytest
@@ -20,34 +19,18 @@ from app.handlers.requests.intake import counted_code
 from app.models import Resident, ResidentIdentity
 from app.models.requests import ServiceRequest
 from tests import factories
-from tests.channels.conftest import CHANNEL_SETTINGS, WECHAT_AES_KEY, WECHAT_TOKEN
 from tests.channels.conftest import inbound_rows as all_inbound_rows
-from tests.support.fixtures import CREDENTIALS
-from tests.support.wechat_sim import WeChatSimulator
+from tests.support.deferred_texts import CODE, DEFERRED_SETTINGS, REPORT
 
-pytest_plugins = ["tests.support.faults"]
-
-REPORT = "3栋2单元楼道灯坏了，晚上很黑"
-CODE = re.compile(r"编号(R\d{8}-\d{4})")
-# What differs between two reports of the same text: their numbers.
-PER_MESSAGE = ("request_code", "reply_text")
+pytest_plugins = ["tests.support.faults", "tests.support.deferred_reports"]
 
 
 @pytest.fixture
 def app_overrides():
-    return {**CHANNEL_SETTINGS, "INBOUND_DEFER_REPORTS": True, "INBOUND_EXPRESS": True}
+    return DEFERRED_SETTINGS
 
-
-@pytest.fixture
-def community(app):
-    row = factories.community()   # the deployment's only one: a 1:1 chat belongs to it
-    db.session.commit()           # seen by the callback's own connection (conversation/express.py)
-    return row
-
-
-@pytest.fixture
-def sim(client):
-    return WeChatSimulator(client, token=WECHAT_TOKEN, aes_key=WECHAT_AES_KEY, appid=CREDENTIALS["WECHAT_APPID"])
+# What differs between two reports of the same text: their numbers.
+PER_MESSAGE = ("request_code", "reply_text")
 
 
 @pytest.fixture(autouse=True)
