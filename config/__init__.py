@@ -132,8 +132,9 @@ SETTINGS: list[Setting] = [
             "finishes it if no worker did within 30 s). Off: created inside the callback.", parse_bool,
             group="channels"),
     Setting("INBOUND_EXPRESS", True, "With LINLI_INBOUND_DEFER_REPORTS: a new report on /wechat/mp from a resident "
-            "with nothing open to join is answered from the bot's understanding in two statements (one SELECT of "
-            "the facts, one INSERT of the message with its answer), before any ORM row is built "
+            "with nothing open to join is answered from the bot's understanding in one statement (an INSERT of the "
+            "message with its answer, whose WHERE checks the facts the answer assumed; with several communities "
+            "a SELECT of the resident's community first), before any ORM row is built "
             "(app/handlers/conversation/express.py). Off: every message takes the ordinary path.", parse_bool,
             group="channels"),
     Setting("OUTBOX_STUCK_SECONDS", 120, "An outbound message still queued this long after it was due is handed "

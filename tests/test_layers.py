@@ -29,7 +29,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (4, ("app.handlers.conversation", "app.handlers.inbox", "app.handlers.demo", "app.handlers.intake",
          "app.handlers")),
     (5, ("app.api", "app.channels", "app.cli", "app.web", "workers", "app.gunicorn_conf", "app.gunicorn_worker")),
-    (1, ("app.clock", "app.localtime", "app.database", "app.errors", "app.jobs", "app.extensions",
+    (1, ("app.clock", "app.localtime", "app.database", "app.driver_sql", "app.errors", "app.jobs", "app.extensions",
          "app.workcal", "app.text_numbers", "app.models", "app.bot", "app.logging_setup", "app.embedded_redis",
          "app.db_setup", "app.data", "app.holidays", "app.calendar_notice", "app.status")),
     (0, ("config",)),

@@ -67,7 +67,7 @@ def callback() -> Response:
     inbound, conversational = _inbound(fields, channel)
     # The replay guard, the resend check and the dialogue state: one Redis round trip.
     prefetched = prefetch(inbound, ("mp", timestamp, nonce, read_body()))
-    # A new report with nothing to join: answered and stored in two statements (conversation/express.py).
+    # A new report with nothing to join: answered and stored in one statement (conversation/express.py).
     reply_text = answer_at_once(inbound, prefetched) if conversational else None
     if reply_text is None:
         taken = take_or_spool(inbound, staff_by="openid", handle_it=conversational, wait=True, prefetched=prefetched,
