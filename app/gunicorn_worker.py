@@ -3,7 +3,8 @@
 gunicorn answers a request line over ``limit_request_line`` (4 KB), oversized headers or a
 malformed request itself, before the app sees it, with an English page ("Bad Request /
 Request Line is too large"). Residents and staff read Chinese: this worker gives the same
-status codes with a short Chinese page. Every other error is gunicorn's own handling.
+status codes (400, 403, 414, 417, 431, 501) with a short Chinese page. Every other error is
+gunicorn's own handling.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from gunicorn.workers.sync import SyncWorker
 _MALFORMED = (errors.InvalidRequestLine, errors.InvalidRequestMethod, errors.InvalidHTTPVersion,
               errors.InvalidHeaderName, errors.ObsoleteFolding, errors.InvalidChunkSize,
               errors.ChunkMissingTerminator, errors.InvalidChunkExtension, errors.InvalidProxyLine,
-              errors.InvalidSchemeHeaders, errors.InvalidH2CPreface)
+              errors.InvalidProxyHeader, errors.InvalidSchemeHeaders, errors.InvalidH2CPreface)
 
 
 def chinese_error(exc: BaseException) -> tuple[int, str, str] | None:
@@ -25,6 +26,12 @@ def chinese_error(exc: BaseException) -> tuple[int, str, str] | None:
         return 431, "Request Header Fields Too Large", "请求头过大，无法处理。请清除本站的浏览器缓存（Cookie）后重试。"
     if isinstance(exc, (errors.InvalidResponseHeader, errors.InvalidResponseHeaderName)):
         return None   # the application's fault: gunicorn answers 500 and logs it
+    if isinstance(exc, errors.ExpectationFailed):
+        return 417, "Expectation Failed", "请求中的 Expect 要求无法满足。请去掉该请求头后重试。"
+    if isinstance(exc, errors.UnsupportedTransferCoding):
+        return 501, "Not Implemented", "不支持该传输编码（Transfer-Encoding），请改用普通或分块（chunked）上传。"
+    if isinstance(exc, errors.ForbiddenProxyRequest):
+        return 403, "Forbidden", "该代理地址不在允许范围内，请求被拒绝。"
     if isinstance(exc, (errors.InvalidHeader, *_MALFORMED)):
         return 400, "Bad Request", "请求格式不正确，无法处理。请检查链接或重新打开页面。"
     return None

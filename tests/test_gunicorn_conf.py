@@ -64,7 +64,10 @@ def test_requests_gunicorn_cannot_parse_get_a_chinese_page(tmp_path):
                  (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(200)) + b"\r\n",
                   b"431", "请求头过大"),
                  (b"GARBAGE\r\n\r\n", b"400", "请求格式不正确"),
-                 (b"GET / HTTP/1.1\r\nBad Header Name: y\r\n\r\n", b"400", "请求格式不正确")]
+                 (b"GET / HTTP/1.1\r\nBad Header Name: y\r\n\r\n", b"400", "请求格式不正确"),
+                 (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: sparkle\r\n\r\n", b"501", "不支持该传输编码"),
+                 (b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\nok", b"417",
+                  "Expect 要求无法满足")]
         for request, status, words in cases:
             answer = _raw_request(port, request)
             head, _, body = answer.partition(b"\r\n\r\n")
