@@ -91,12 +91,10 @@ def code_taken(code: str) -> bool:
 
 
 def _counted(client, key: str, prefix: str) -> int:
-    # One round trip: the number and the key's lifetime (3 days after its last use).
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, 3 * 86400)
-    number = int(pipe.execute()[0])
+    # One command per number; the key is one day's, so a lifetime set when it is created (3 days) is enough.
+    number = int(client.incr(key))
     if number == 1:
+        client.expire(key, 3 * 86400)
         # The day's first number, or a counter Redis lost: continue after the table's numbers
         # (a concurrent caller that took 2, 3 … meanwhile is caught by the check of each code).
         used = _used_max(prefix)

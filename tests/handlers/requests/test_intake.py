@@ -64,6 +64,9 @@ def test_codes_are_a_daily_sequence_that_survives_a_redis_flush(world, redis_cli
     clock.advance(days=1)
     assert flow.create_request(community_id=world.community.id, text="又坏了",
                                resident=world.resident).code == "R20261118-0001"
+    # each day's counter lives three days from its first number, also after a flush recreated it
+    for day in ("20261117", "20261118"):
+        assert 2 * 86400 < redis_client.ttl(f"linli:request-code:{day}") <= 3 * 86400
 
 
 def test_codes_stay_unique_when_requests_are_created_at_once(app, world):
