@@ -4,7 +4,8 @@
     .venv/bin/python bench/wechat_load.py \\
         --database-url postgresql://postgres@127.0.0.1:5432/linli_bench --redis-url redis://127.0.0.1:6379/9
 
-Starts two gunicorn servers (sync workers, like `linli serve`): linli's app and
+Starts two gunicorn servers (sync workers, like `linli serve`): linli's app, with
+the README's production settings (`-c python:app.gunicorn_conf`), and
 bench/baseline_app.py (signature check + wechatpy parse + echo, nothing else).
 Then, for each target and each mode (plaintext, AES safe mode), it posts signed
 WeChat text messages — each a new message with its own MsgId and nonce, as real
@@ -123,6 +124,9 @@ def gunicorn(app_spec: str, port: int, workers: int, env: dict, chdir: Path) -> 
     import gunicorn.config
     extra = ["--no-control-socket"] if any(s.name == "control_socket_disable"
                                            for s in gunicorn.config.KNOWN_SETTINGS) else []
+    if (chdir / "app" / "gunicorn_conf.py").exists():
+        # linli as the README runs it in production: its worker class and the hook that builds the bot.
+        extra += ["-c", "python:app.gunicorn_conf"]
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--timeout", "30", "--chdir", str(chdir), "--log-level", "warning", *extra, app_spec],
