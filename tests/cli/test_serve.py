@@ -158,7 +158,9 @@ def _serve_and_stop(serve_env: dict, instance: Path, stop) -> tuple[str, list, d
         try:
             code = proc.wait(STOPPED_WITHIN)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"linli serve did not stop within {STOPPED_WITHIN}s:\n{log_path.read_text()}")
+            waiting = [entry[2] for entry in children if _still_running(entry)]
+            pytest.fail(f"linli serve did not stop within {STOPPED_WITHIN}s; still running: {waiting}\n"
+                        f"{log_path.read_text()}")
         output = log_path.read_text()
         assert code == 0, output
         # The supervisor waits for its children; allow a moment for the kernel to reap them.
