@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask.globals import app_ctx
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from app.models.base import Base
@@ -74,15 +76,18 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def conflict_insert(dialect: str):
+    """The dialect's ``insert`` construct, the one with ``on_conflict_do_nothing`` (PostgreSQL, SQLite)."""
+    if dialect == "postgresql":
+        return pg_insert
+    if dialect == "sqlite":
+        return sqlite_insert
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover - the service supports these two
+
+
 def insert_ignore(session: Session, model, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING in the session's transaction; True if the row was inserted."""
-    dialect = dialect_name(session)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the service supports these two
-        raise RuntimeError(f"unsupported database {dialect}")
+    insert = conflict_insert(dialect_name(session))
     # RETURNING tells reliably whether a row went in (rowcount is -1 with implicit RETURNING on PostgreSQL).
     inserted = session.execute(insert(model).values(**values).on_conflict_do_nothing()
                                .returning(model.id)).scalar_one_or_none()

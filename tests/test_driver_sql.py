@@ -10,10 +10,9 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import bindparam, event, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
+from app.database import conflict_insert
 from app.driver_sql import DriverStatement
 from app.extensions import db
 from app.models import Message
@@ -31,8 +30,7 @@ def message_insert():
     values = select(*[bindparam(name, type_=table.c[name].type) for name in names]).where(
         ~exists().where(ServiceRequest.code == bindparam("code"),
                         ServiceRequest.status.in_(["received", "acknowledged"])))
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    return insert(table).from_select(list(names), values).on_conflict_do_nothing().returning(table.c.id)
+    return conflict_insert(db.engine.dialect.name)(table).from_select(list(names), values).on_conflict_do_nothing().returning(table.c.id)
 
 
 def values(**changes):

@@ -43,11 +43,10 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.clock import now as clock_now
+from app.database import conflict_insert
 from app.driver_sql import DriverStatement
 from app.extensions import db
 from app.handlers.conversation import registry
@@ -186,6 +185,5 @@ def _insert(dialect: str, express, channel: str):
             select(Resident.community_id).where(Resident.id == resident_id).scalar_subquery() == community_id),
         ~express.joinable(resident_id, channel, since),
         ~exists().where(ServiceRequest.code == bindparam("code")))
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).from_select([*COLUMNS, "resident_id"], values).on_conflict_do_nothing().returning(
-        table.c.id)
+    insert = conflict_insert(dialect)(table).from_select([*COLUMNS, "resident_id"], values)
+    return insert.on_conflict_do_nothing().returning(table.c.id)

@@ -16,13 +16,11 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.bot.types import CHAT_GROUP, CHAT_PRIVATE  # one definition, shared with the bot
 from app.clock import now
-from app.database import dialect_name
+from app.database import conflict_insert, dialect_name
 from app.extensions import db
 from app.handlers.messaging.to_finish import request_finish
 from app.models import Direction, Message, ResidentGroup
@@ -136,7 +134,8 @@ def store_once(inbound: InboundMessage, known: dict[str, Any] | None = None) -> 
     for name, value in (known or {}).items():
         if values.get(name) is None:
             values[name] = value
-    statement = _insert_for(db.session)(Message).values(**values).on_conflict_do_nothing().returning(Message)
+    insert = conflict_insert(dialect_name(db.session))
+    statement = insert(Message).values(**values).on_conflict_do_nothing().returning(Message)
     try:
         row = db.session.scalars(statement).first()
         db.session.commit()
@@ -149,12 +148,6 @@ def store_once(inbound: InboundMessage, known: dict[str, Any] | None = None) -> 
     if existing is None:  # pragma: no cover - the unique key guarantees a row
         raise RuntimeError(f"delivery {inbound.dedupe_key} neither inserted nor found")
     return existing, False
-
-
-def _insert_for(session):
-    if dialect_name(session) == "postgresql":
-        return pg_insert
-    return sqlite_insert
 
 
 def _find(inbound: InboundMessage) -> Message | None:
